@@ -34,3 +34,31 @@ export const configSchema = z.strictObject({
 })
 
 export type ConfigFile = z.infer<typeof configSchema>
+
+/** The `--json` summary: one document on stdout at the end of every run. */
+export const summarySchema = z.strictObject({
+  version: z.string(),
+  command: z.array(z.string()),
+  profile: z.string().nullable(),
+  host: z.string(),
+  cache: z.string().nullable(),
+  mode: z.enum(['watch-exec', 'generation', 'plain']),
+  switch: z.strictObject({
+    ok: z.boolean(),
+    exitCode: z.number().int(),
+    durationMs: z.number().nonnegative(),
+    generation: z.number().int().nullable(),
+    signal: z.string().nullable(),
+  }),
+  push: z.strictObject({
+    attempted: z.boolean(),
+    pushed: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
+    failed: z.array(z.string()),
+    bytes: z.number().int().nonnegative(),
+    skippedReason: z.string().nullable(),
+  }),
+  notes: z.array(z.string()),
+  exitCode: z.number().int(),
+})
+
+export type Summary = z.infer<typeof summarySchema>

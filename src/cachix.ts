@@ -1,0 +1,55 @@
+import type { ReportEvent } from './report.js'
+
+/**
+ * home-manager runs under `sh`, which moves its stderr onto descriptor 3: hms's own stderr, passed
+ * through cachix untouched. So nix writes straight to the terminal (progress bars and all), and the
+ * pipe hms reads carries only cachix's report. Without descriptor 3 it falls back to plain exec.
+ */
+export const stderrBypass = ['sh', '-c', 'if { : >&3; } 2>/dev/null; then exec "$@" 2>&3 3>&-; fi; exec "$@"', 'hms-exec']
+
+/** The argv actually run for a watch-exec plan: its command with the bypass spliced in after `--`. */
+export function withBypass(command: string[]): string[] {
+  const dashes = command.indexOf('--')
+  return [...command.slice(0, dashes + 1), ...stderrBypass, ...command.slice(dashes + 1)]
+}
+
+/** Lines cachix prints when it refuses to start the command at all. */
+const refusals = [/^Binary cache \S+ (does not exist|doesn't exist or you don't have access)\./, /^Neither auth token nor signing key are present\./]
+
+export function isRefusal(text: string): boolean {
+  return refusals.some((pattern) => pattern.test(text))
+}
+
+export interface PushTally {
+  announced: Map<string, number | undefined>
+  failed: Set<string>
+  refusal?: string
+  untrusted: boolean
+}
+
+export function emptyTally(): PushTally {
+  return { announced: new Map(), failed: new Set(), untrusted: false }
+}
+
+/** Folds one report event into the tally; returns true when the event was understood. */
+export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
+  switch (event.kind) {
+    case 'pushing':
+    case 'pushed':
+      tally.announced.set(event.path, event.bytes ?? tally.announced.get(event.path))
+      return true
+    case 'failed':
+      tally.failed.add(event.path)
+      return true
+    case 'untrusted':
+      tally.untrusted = true
+      return true
+    case 'text': {
+      const text = event.raw.toString('utf8').trim()
+      if (isRefusal(text)) tally.refusal ??= text
+      return false
+    }
+    default:
+      return true
+  }
+}

@@ -1,0 +1,23 @@
+import type { ParsedArgs } from '../args.js'
+import type { Io } from '../cli.js'
+import { loadConfig } from '../config.js'
+import { Output } from '../output.js'
+import { makePlan } from '../plan.js'
+import { printPlan } from '../render-plan.js'
+import { printSummary } from '../summary.js'
+import { runSwitch } from '../switch.js'
+
+export async function switchCommand(args: ParsedArgs, io: Io, version: string): Promise<number> {
+  const { options } = args
+  const config = await loadConfig(io.env)
+  const plan = makePlan({ options, passthrough: args.passthrough, config, env: io.env, hostname: io.hostname })
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  if (options.plan) {
+    printPlan(plan, out, options.json)
+    return 0
+  }
+  const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json })
+  if (options.json) out.json(summary)
+  else printSummary(summary, out)
+  return summary.exitCode
+}

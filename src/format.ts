@@ -1,0 +1,40 @@
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const
+
+/** Sizes the way cachix prints them: `%.2f` and powers of 1024. */
+export function formatBytes(bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(2)} ${units[unit]}`
+}
+
+export function parseBytes(amount: string, unit: string): number | undefined {
+  const power = units.indexOf(unit as (typeof units)[number])
+  const value = Number(amount)
+  if (power < 0 || !Number.isFinite(value)) return undefined
+  return Math.round(value * 1024 ** power)
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  const minutes = Math.floor(ms / 60_000)
+  return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`
+}
+
+const safeWord = /^[\w@%+=:,./#~-]+$/
+
+export function shellQuote(word: string): string {
+  if (word !== '' && safeWord.test(word) && !word.startsWith('~') && !word.includes('#')) return word
+  return `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+export function shellJoin(words: readonly string[]): string {
+  return words.map(shellQuote).join(' ')
+}
+
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`
+}

@@ -1,0 +1,96 @@
+import type { ChalkInstance } from 'chalk'
+import type { Ora } from 'ora'
+import type { Writable } from 'node:stream'
+
+export interface OutputOptions {
+  stdout: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean }
+  env: Record<string, string | undefined>
+  quiet: boolean
+  verbose: boolean
+  json: boolean
+}
+
+/** Colour level from NO_COLOR / FORCE_COLOR / the terminal, decided once. */
+export function colorLevel(env: Record<string, string | undefined>, isTTY: boolean): 0 | 1 {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false' ? 0 : 1
+  if (env.NO_COLOR) return 0
+  return isTTY && env.TERM !== 'dumb' ? 1 : 0
+}
+
+/** Everything hms itself says goes to stderr; stdout belongs to home-manager, or to the JSON summary. */
+export class Output {
+  readonly color: ChalkInstance
+  private spinner?: Ora
+  private spinnerText = ''
+
+  private constructor(readonly options: OutputOptions, color: ChalkInstance) {
+    this.color = color
+  }
+
+  static async create(options: OutputOptions): Promise<Output> {
+    const { Chalk } = await import('chalk')
+    return new Output(options, new Chalk({ level: colorLevel(options.env, Boolean(options.stderr.isTTY)) }))
+  }
+
+  get interactive(): boolean {
+    const { stderr, env, quiet, json } = this.options
+    return Boolean(stderr.isTTY) && !env.CI && !quiet && !json
+  }
+
+  info(line: string): void {
+    if (!this.options.quiet) this.line(line)
+  }
+
+  detail(line: string): void {
+    if (this.options.verbose && !this.options.quiet) this.line(this.color.dim(line))
+  }
+
+  warn(line: string): void {
+    this.line(`${this.color.yellow('!')} ${line}`)
+  }
+
+  error(line: string): void {
+    this.line(`${this.color.red('✖')} ${line}`)
+  }
+
+  /** Bytes from a child that hms did not understand: passed on unchanged. */
+  raw(bytes: Buffer): void {
+    this.pauseSpinner()
+    this.options.stderr.write(bytes)
+    this.resumeSpinner()
+  }
+
+  async progress(text: string): Promise<void> {
+    if (!this.interactive) return
+    this.spinnerText = text
+    if (!this.spinner) {
+      const { default: ora } = await import('ora')
+      this.spinner ??= ora({ stream: this.options.stderr, text }).start()
+    }
+    this.spinner.text = text
+  }
+
+  stopProgress(): void {
+    this.spinner?.stop()
+    this.spinner = undefined
+  }
+
+  json(document: unknown): void {
+    this.options.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+  }
+
+  line(text: string): void {
+    this.pauseSpinner()
+    this.options.stderr.write(`${text}\n`)
+    this.resumeSpinner()
+  }
+
+  private pauseSpinner(): void {
+    this.spinner?.clear()
+  }
+
+  private resumeSpinner(): void {
+    if (this.spinner) this.spinner.text = this.spinnerText
+  }
+}

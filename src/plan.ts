@@ -1,0 +1,139 @@
+import type { HmsOptions } from './args.js'
+import type { Config, Profile } from './config.js'
+import { usageError } from './errors.js'
+
+export type Source = '--profile' | '--cache' | '--flake' | 'HMS_PROFILE' | 'HMS_CACHE' | 'flake attribute' | 'hostname' | 'profile' | 'config' | 'default' | 'home-manager'
+
+export interface PlanInput {
+  options: HmsOptions
+  passthrough: string[]
+  config: Config
+  env: Record<string, string | undefined>
+  hostname: string
+}
+
+export interface Plan {
+  profile?: string
+  host: string
+  user: string
+  /** Where to push; undefined when pushing is off. */
+  cache?: string
+  flake?: string
+  sources: { profile?: Source; host: Source; cache?: Source; flake?: Source }
+  notes: string[]
+  push: boolean
+  strict: boolean
+  jobs?: number
+  compressionMethod?: 'xz' | 'zstd'
+  /** `home-manager switch …` exactly as home-manager will receive it. */
+  homeManager: string[]
+  /** What hms runs: cachix wrapping home-manager, or home-manager alone. */
+  command: string[]
+}
+
+/** Flags + config + environment → what to run. Pure: no I/O, so every rule here is a table test. */
+export function makePlan(input: PlanInput): Plan {
+  const { options, config, env } = input
+  const notes: string[] = []
+  const flakeHost = hostOfFlake(options.flake)
+  const profile = resolveProfile(input, flakeHost)
+  const host = flakeHost ?? hostFor(profile?.value, config, input.hostname)
+  if (!profile) notes.push(`host ${host} is in no profile; using the top-level cache`)
+  const user = config.user ?? env.USER ?? env.LOGNAME ?? 'user'
+  const flake = resolveFlake(options.flake, expandHome(config.flake, env.HOME), user, host)
+  const cache = resolveCache(options, env, profile ? config.profiles[profile.value] : undefined, config)
+  const strict = options.strict ?? config.push.strict
+  const jobs = options.pushJobs ?? config.push.jobs
+  const compressionMethod = options.compressionMethod ?? config.push.compressionMethod
+  const homeManager = ['home-manager', 'switch', ...(flake ? ['--flake', flake.value] : []), ...input.passthrough]
+  const command = options.push ? watchExec(cache.value, { jobs, compressionMethod }, homeManager) : homeManager
+  return {
+    profile: profile?.value,
+    host,
+    user,
+    cache: options.push ? cache.value : undefined,
+    flake: flake?.value,
+    sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
+    notes,
+    push: options.push,
+    strict,
+    jobs,
+    compressionMethod,
+    homeManager,
+    command,
+  }
+}
+
+export function watchExec(cache: string, push: { jobs?: number; compressionMethod?: string }, inner: string[]): string[] {
+  return [
+    'cachix', 'watch-exec',
+    ...(push.jobs ? ['--jobs', String(push.jobs)] : []),
+    ...(push.compressionMethod ? ['--compression-method', push.compressionMethod] : []),
+    cache, '--', ...inner,
+  ]
+}
+
+interface Resolved<T> { value: T; source: Source }
+
+/** `.#mitsio@shoshin` → `shoshin`; no attribute or no `@` → undefined. */
+export function hostOfFlake(flake: string | undefined): string | undefined {
+  const attr = flake?.split('#')[1]
+  if (!attr) return undefined
+  const unquoted = attr.replace(/^"|"$/g, '')
+  const at = unquoted.lastIndexOf('@')
+  return at >= 0 ? unquoted.slice(at + 1) || undefined : undefined
+}
+
+function resolveProfile(input: PlanInput, flakeHost: string | undefined): Resolved<string> | undefined {
+  const { options, env, config } = input
+  const named = options.profile !== undefined
+    ? { value: options.profile, source: '--profile' as const }
+    : env.HMS_PROFILE ? { value: env.HMS_PROFILE, source: 'HMS_PROFILE' as const } : undefined
+  if (named) {
+    if (!(named.value in config.profiles)) throw unknownProfile(named.value, named.source, config)
+    return named
+  }
+  if (flakeHost) {
+    const claimed = profileOfHost(flakeHost, config)
+    return claimed ? { value: claimed, source: 'flake attribute' } : undefined
+  }
+  const short = input.hostname.split('.')[0] ?? input.hostname
+  const claimed = profileOfHost(short, config)
+  return claimed ? { value: claimed, source: 'hostname' } : undefined
+}
+
+export function profileOfHost(host: string, config: Config): string | undefined {
+  const entries = Object.entries(config.profiles)
+  return entries.find(([, p]) => p.hosts.includes(host))?.[0] ?? entries.find(([name]) => name === host)?.[0]
+}
+
+function hostFor(profileName: string | undefined, config: Config, hostname: string): string {
+  const short = hostname.split('.')[0] || hostname
+  const profile: Profile | undefined = profileName ? config.profiles[profileName] : undefined
+  if (!profile || profile.hosts.includes(short)) return short
+  return profile.hosts[0] ?? profileName ?? short
+}
+
+function resolveFlake(flag: string | undefined, configured: string | undefined, user: string, host: string): Resolved<string> | undefined {
+  if (flag !== undefined) return { value: flag, source: '--flake' }
+  if (configured) return { value: `${configured}#${user}@${host}`, source: 'config' }
+  return undefined
+}
+
+/** home-manager hands the flake to nix, which does not expand `~`; the shell would have, for a typed flag. */
+function expandHome(path: string | undefined, home: string | undefined): string | undefined {
+  if (!path || !home) return path
+  return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path
+}
+
+function resolveCache(options: HmsOptions, env: Record<string, string | undefined>, profile: Profile | undefined, config: Config): Resolved<string> {
+  if (options.cache) return { value: options.cache, source: '--cache' }
+  if (env.HMS_CACHE) return { value: env.HMS_CACHE, source: 'HMS_CACHE' }
+  if (profile?.cache) return { value: profile.cache, source: 'profile' }
+  return { value: config.cache, source: config.file ? 'config' : 'default' }
+}
+
+function unknownProfile(name: string, source: Source, config: Config) {
+  const known = Object.keys(config.profiles)
+  return usageError(`unknown profile "${name}" (from ${source})`, known.length ? `known profiles: ${known.join(', ')}` : 'no profiles are configured')
+}

@@ -1,0 +1,23 @@
+import { withBypass } from './cachix.js'
+import { shellJoin } from './format.js'
+import type { Output } from './output.js'
+import type { Plan } from './plan.js'
+
+/** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
+export function printPlan(plan: Plan, out: Output, json: boolean): void {
+  if (json) return out.json(plan)
+  const { color } = out
+  const from = (source: string | undefined) => (source ? color.dim(`  (from ${source})`) : '')
+  const rows: [string, string][] = [
+    ['profile', (plan.profile ?? '(none)') + from(plan.sources.profile)],
+    ['host', plan.host + from(plan.sources.host)],
+    ['user', plan.user],
+    ['cache', plan.push ? plan.cache + from(plan.sources.cache) : '(not pushing: --no-push)'],
+    ['flake', plan.flake ? plan.flake + from(plan.sources.flake) : color.dim('(home-manager decides)')],
+    ['command', shellJoin(plan.command)],
+  ]
+  if (out.options.verbose && plan.push) rows.push(['runs', shellJoin(withBypass(plan.command))])
+  const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)
+  for (const note of plan.notes) lines.push(color.dim(`note: ${note}`))
+  out.options.stdout.write(`${lines.join('\n')}\n`)
+}

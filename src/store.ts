@@ -1,0 +1,14 @@
+import { which } from './preflight.js'
+
+type Env = Record<string, string | undefined>
+
+/** Exact NAR sizes from the local store; cachix's report rounds them to three digits. */
+export async function narSizes(paths: string[], env: Env): Promise<Map<string, number>> {
+  const nixStore = which('nix-store', env)
+  if (!nixStore || paths.length === 0) return new Map()
+  const { execa } = await import('execa')
+  const result = await execa(nixStore, ['--query', '--size', ...paths], { env, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  const sizes = result.stdout.split('\n').map(Number)
+  if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n))) return new Map()
+  return new Map(paths.map((path, i) => [path, sizes[i]!]))
+}
