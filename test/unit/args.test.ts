@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { parseArgs } from '../../src/args.js'
+import { HmsError } from '../../src/errors.js'
+
+describe('parseArgs', () => {
+  it('defaults to switch with nothing passed through', () => {
+    const args = parseArgs([])
+    expect(args.command).toBe('switch')
+    expect(args.passthrough).toEqual([])
+    expect(args.options.push).toBe(true)
+  })
+
+  it.each([
+    [['-b', 'backup'], ['-b', 'backup']],
+    [['-c', 'work', '-j', '4'], ['-c', 'work', '-j', '4']],
+    [['--impure', '--show-trace', '-n'], ['--impure', '--show-trace', '-n']],
+    [['--option', 'cores', '2', '-I', 'nixpkgs=/x'], ['--option', 'cores', '2', '-I', 'nixpkgs=/x']],
+    [['--arg', 'n', 'v', '--argstr', 'a', 'b'], ['--arg', 'n', 'v', '--argstr', 'a', 'b']],
+    [['-f', 'home.nix', '-A', 'mitsio', '-L', '-k', '-K'], ['-f', 'home.nix', '-A', 'mitsio', '-L', '-k', '-K']],
+    [['--override-input', 'nixpkgs', '/p', '--specialisation', 'x'], ['--override-input', 'nixpkgs', '/p', '--specialisation', 'x']],
+  ])('passes home-manager options %j through in order with their values', (argv, expected) => {
+    expect(parseArgs(argv).passthrough).toEqual(expected)
+  })
+
+  it('keeps pass-through order around hms options and hands -v to both', () => {
+    const args = parseArgs(['-b', 'bak', '--cache', 'c', '-v', '-j', '2', '--json', '--impure'])
+    expect(args.passthrough).toEqual(['-b', 'bak', '-v', '-j', '2', '--impure'])
+    expect(args.options).toMatchObject({ cache: 'c', verbose: true, json: true })
+  })
+
+  it('does not mistake an option value for an hms option or a subcommand', () => {
+    expect(parseArgs(['-b', '--json']).options.json).toBe(false)
+    expect(parseArgs(['-c', 'push']).command).toBe('switch')
+    expect(parseArgs(['--option', 'k', '--cache']).options.cache).toBeUndefined()
+  })
+
+  it('hands everything after -- to home-manager', () => {
+    const args = parseArgs(['--plan', '--', '--cache', 'x', '-p'])
+    expect(args.options.plan).toBe(true)
+    expect(args.options.cache).toBeUndefined()
+    expect(args.passthrough).toEqual(['--cache', 'x', '-p'])
+  })
+
+  it('reads hms options in both spellings', () => {
+    expect(parseArgs(['--profile=kinoite']).options.profile).toBe('kinoite')
+    expect(parseArgs(['-p', 'kinoite']).options.profile).toBe('kinoite')
+    expect(parseArgs(['--flake', '.#mitsio@shoshin']).options.flake).toBe('.#mitsio@shoshin')
+    expect(parseArgs(['--push-jobs', '8', '--compression-method', 'xz']).options).toMatchObject({ pushJobs: 8, compressionMethod: 'xz' })
+    expect(parseArgs(['--no-push', '--strict', '-q']).options).toMatchObject({ push: false, strict: true, quiet: true })
+  })
+
+  it('recognises a subcommand after options', () => {
+    expect(parseArgs(['--json', 'push', '/nix/store/x']).command).toBe('push')
+    expect(parseArgs(['switch', '-b', 'x']).passthrough).toEqual(['-b', 'x'])
+  })
+
+  it.each([
+    [['--cache'], /needs a value/],
+    [['--push-jobs', '0'], /positive whole number/],
+    [['--push-jobs', 'many'], /positive whole number/],
+    [['--compression-method', 'gzip'], /xz or zstd/],
+    [['--plan=yes'], /takes no value/],
+    [['swich'], /did you mean "hms switch"/],
+    [['--jsno'], /did you mean --json/],
+    [['--cahce', 'x'], /did you mean --cache/],
+    [['switch', 'stray'], /unexpected argument/],
+  ])('rejects %j with a usage error', (argv, message) => {
+    try {
+      parseArgs(argv)
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(HmsError)
+      expect((error as HmsError).exitCode).toBe(2)
+      expect(`${(error as HmsError).message} ${(error as HmsError).hint}`).toMatch(message)
+    }
+  })
+
+  it('lets unknown options home-manager may know pass through', () => {
+    expect(parseArgs(['--refresh', '--some-future-flag']).passthrough).toEqual(['--refresh', '--some-future-flag'])
+  })
+})

@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { configPath, defaultConfig, loadConfig, parseConfig } from '../../src/config.js'
+
+const file = '/home/m/.config/hms/config.json'
+
+async function errorOf(text: string): Promise<string> {
+  try {
+    await parseConfig(text, file)
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('expected a config error')
+}
+
+describe('config', () => {
+  it('finds the file from HMS_CONFIG, XDG_CONFIG_HOME, then HOME', () => {
+    expect(configPath({ HMS_CONFIG: '/x.json', XDG_CONFIG_HOME: '/x' })).toBe('/x.json')
+    expect(configPath({ XDG_CONFIG_HOME: '/xdg', HOME: '/h' })).toBe('/xdg/hms/config.json')
+    expect(configPath({ HOME: '/h' })).toBe('/h/.config/hms/config.json')
+  })
+
+  it('uses the built-in defaults without a file', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hms-cfg-'))
+    expect(await loadConfig({ HOME: home })).toBe(defaultConfig)
+    expect(Object.keys(defaultConfig.profiles)).toEqual(['shoshin', 'gyakusatsu', 'kinoite'])
+    expect(defaultConfig.cache).toBe('modular-workspace')
+  })
+
+  it('reads the documented example', async () => {
+    const config = await parseConfig(JSON.stringify({
+      cache: 'modular-workspace', user: 'mitsio', flake: '~/ws',
+      profiles: { shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: {} },
+      push: { jobs: 8, compressionMethod: 'zstd', strict: false },
+    }), file)
+    expect(config.profiles).toEqual({ shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: { hosts: ['kinoite'], cache: undefined } })
+    expect(config.push).toMatchObject({ jobs: 8, compressionMethod: 'zstd', strict: false, autoRetry: true, retries: 2 })
+    expect(config.file).toBe(file)
+  })
+
+  it.each([
+    ['{"cache": ', /invalid JSON in \/home\/m\/.config\/hms\/config.json/],
+    ['', /invalid JSON/],
+    ['[]', /top level: /],
+    ['{"cache": 3}', /cache: .*expected string/],
+    ['{"profiles": {"shoshin": {"cache": 1}}}', /profiles\.shoshin\.cache: /],
+    ['{"profiles": {"shoshin": {"hosts": "shoshin"}}}', /profiles\.shoshin\.hosts: /],
+    ['{"push": {"jobs": -1}}', /push\.jobs: /],
+    ['{"push": {"compressionMethod": "gzip"}}', /push\.compressionMethod: /],
+    ['{"cahce": "x"}', /unknown key "cahce"/],
+    ['{"push": {"job": 1}}', /unknown key "push\.job"/],
+  ])('rejects %s naming file and field', async (text, message) => {
+    const error = await errorOf(text)
+    expect(error).toMatch(message)
+    expect(error).toContain(file)
+    expect(error.split('\n')).toHaveLength(1)
+  })
+
+  it('reports a directory or a missing HMS_CONFIG file clearly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hms-cfg-'))
+    mkdirSync(join(dir, 'hms', 'config.json'), { recursive: true })
+    await expect(loadConfig({ XDG_CONFIG_HOME: dir })).rejects.toThrow(/it is a directory/)
+    await expect(loadConfig({ HMS_CONFIG: join(dir, 'nope.json') })).rejects.toThrow(/no such file/)
+    writeFileSync(join(dir, 'ok.json'), '{}')
+    expect((await loadConfig({ HMS_CONFIG: join(dir, 'ok.json') })).cache).toBe('modular-workspace')
+  })
+})

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest'
+import { defaultOptions, type HmsOptions } from '../../src/args.js'
+import { defaultConfig, type Config } from '../../src/config.js'
+import { hostOfFlake, makePlan } from '../../src/plan.js'
+
+const config: Config = {
+  ...defaultConfig,
+  file: '/cfg.json',
+  cache: 'top',
+  profiles: {
+    shoshin: { hosts: ['shoshin'], cache: 'skylake' },
+    gyakusatsu: { hosts: ['gyakusatsu', 'gyak'] },
+    kinoite: { hosts: ['kinoite'], cache: 'kin' },
+  },
+}
+
+function plan(options: Partial<HmsOptions>, env: Record<string, string> = {}, hostname = 'shoshin.local', cfg: Config = config, passthrough: string[] = []) {
+  return makePlan({ options: { ...defaultOptions(), ...options }, passthrough, config: cfg, env: { USER: 'mitsio', HOME: '/home/mitsio', ...env }, hostname })
+}
+
+describe('profile precedence: --profile > HMS_PROFILE > flake attribute > hostname', () => {
+  it.each([
+    [{ profile: 'kinoite', flake: '.#mitsio@gyakusatsu' }, { HMS_PROFILE: 'shoshin' }, 'kinoite', '--profile'],
+    [{ flake: '.#mitsio@gyakusatsu' }, { HMS_PROFILE: 'kinoite' }, 'kinoite', 'HMS_PROFILE'],
+    [{ flake: '.#mitsio@gyak' }, {}, 'gyakusatsu', 'flake attribute'],
+    [{}, {}, 'shoshin', 'hostname'],
+  ])('%j with %j → %s', (options, env, profile, source) => {
+    const p = plan(options, env)
+    expect(p.profile).toBe(profile)
+    expect(p.sources.profile).toBe(source)
+  })
+
+  it('rejects an unknown profile and lists the known ones', () => {
+    expect(() => plan({ profile: 'nope' })).toThrow(/unknown profile "nope"/)
+    try { plan({ profile: 'nope' }) } catch (e) { expect((e as { hint: string }).hint).toBe('known profiles: shoshin, gyakusatsu, kinoite') }
+    expect(() => plan({}, { HMS_PROFILE: 'nope' })).toThrow(/from HMS_PROFILE/)
+  })
+
+  it('uses the top-level cache, with a note, for a host no profile claims', () => {
+    const p = plan({}, {}, 'laptop')
+    expect(p.profile).toBeUndefined()
+    expect(p.host).toBe('laptop')
+    expect(p.cache).toBe('top')
+    expect(p.notes).toEqual(['host laptop is in no profile; using the top-level cache'])
+  })
+})
+
+describe('cache precedence: --cache > HMS_CACHE > profile > config', () => {
+  it.each([
+    [{ cache: 'flag' }, { HMS_CACHE: 'env' }, 'flag', '--cache'],
+    [{}, { HMS_CACHE: 'env' }, 'env', 'HMS_CACHE'],
+    [{}, {}, 'skylake', 'profile'],
+    [{ profile: 'gyakusatsu' }, {}, 'top', 'config'],
+  ])('%j with %j → %s', (options, env, cache, source) => {
+    const p = plan(options, env)
+    expect(p.cache).toBe(cache)
+    expect(p.sources.cache).toBe(source)
+  })
+
+  it('says "default" when there is no config file', () => {
+    expect(plan({}, {}, 'kinoite', defaultConfig).sources.cache).toBe('default')
+    expect(plan({}, {}, 'kinoite', defaultConfig).cache).toBe('modular-workspace')
+  })
+})
+
+describe('flake and command', () => {
+  it('builds the flake attribute from config when no --flake is given', () => {
+    const p = plan({ profile: 'gyakusatsu' }, {}, 'shoshin', { ...config, flake: '~/ws', user: 'mitsio' })
+    expect(p.flake).toBe('/home/mitsio/ws#mitsio@gyakusatsu')
+    expect(p.homeManager).toEqual(['home-manager', 'switch', '--flake', '/home/mitsio/ws#mitsio@gyakusatsu'])
+  })
+
+  it('prefers the machine host when the profile claims it', () => {
+    expect(plan({ profile: 'gyakusatsu' }, {}, 'gyak', { ...config, flake: '/ws' }).flake).toBe('/ws#mitsio@gyak')
+  })
+
+  it('leaves the flake to home-manager when neither flag nor config gives one', () => {
+    const p = plan({})
+    expect(p.flake).toBeUndefined()
+    expect(p.homeManager).toEqual(['home-manager', 'switch'])
+  })
+
+  it('wraps home-manager in cachix watch-exec with push options, pass-through after', () => {
+    const p = plan({ flake: '.#mitsio@kinoite', pushJobs: 8, compressionMethod: 'xz' }, {}, 'x', config, ['-b', 'bak', '-v'])
+    expect(p.command).toEqual(['cachix', 'watch-exec', '--jobs', '8', '--compression-method', 'xz', 'kin', '--', 'home-manager', 'switch', '--flake', '.#mitsio@kinoite', '-b', 'bak', '-v'])
+  })
+
+  it('takes push settings from config when no flag is given', () => {
+    const p = plan({}, {}, 'shoshin', { ...config, push: { ...config.push, jobs: 3, compressionMethod: 'zstd', strict: true } })
+    expect(p.command.slice(0, 6)).toEqual(['cachix', 'watch-exec', '--jobs', '3', '--compression-method', 'zstd'])
+    expect(p.strict).toBe(true)
+  })
+
+  it('runs plain home-manager with --no-push', () => {
+    const p = plan({ push: false })
+    expect(p.command).toEqual(['home-manager', 'switch'])
+    expect(p.cache).toBeUndefined()
+  })
+
+  it.each([
+    ['.#mitsio@shoshin', 'shoshin'],
+    ['~/ws#mitsio@gyakusatsu', 'gyakusatsu'],
+    ['.#"mitsio@kinoite"', 'kinoite'],
+    ['.', undefined],
+    ['.#mitsio', undefined],
+    [undefined, undefined],
+  ])('host of flake %s is %s', (flake, host) => {
+    expect(hostOfFlake(flake)).toBe(host)
+  })
+})
