@@ -18,6 +18,18 @@ export interface HmsOptions {
   compressionMethod?: 'xz' | 'zstd'
   help: boolean
   version: boolean
+  // Options of some subcommands only (see commandOptions).
+  mode?: 'watch-exec' | 'generation'
+  retries?: number
+  background: boolean
+  notify: boolean
+  verify: boolean
+  pending: boolean
+  lines?: number
+  force: boolean
+  user?: string
+  /** `hms init --profile name=host[,host][:cache]`, repeatable. */
+  profileSpecs: string[]
 }
 
 export interface ParsedArgs {
@@ -31,12 +43,14 @@ export interface ParsedArgs {
 
 type Setter = (options: HmsOptions, value: string, name: string) => void
 
-interface OptionSpec {
+export interface OptionSpec {
   names: string[]
   value?: string
   set: Setter
   /** Also handed to home-manager, because it is home-manager's option too. */
   shared?: boolean
+  /** The subcommands that take this option; all when absent. */
+  only?: Subcommand[]
   description: string
 }
 
@@ -44,17 +58,17 @@ const flag = (key: 'plan' | 'json' | 'quiet' | 'verbose' | 'help' | 'version' | 
   (options) => { options[key] = true }
 
 export const hmsOptions: OptionSpec[] = [
-  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, description: 'flake of the home configuration, e.g. .#mitsio@shoshin (passed to home-manager)' },
-  { names: ['-p', '--profile'], value: 'name', set: (o, v) => { o.profile = v }, description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)' },
-  { names: ['--cache'], value: 'name', set: (o, v) => { o.cache = v }, description: 'cache to push to, overriding config and profile' },
-  { names: ['--no-push'], set: (o) => { o.push = false }, description: 'just switch, push nothing' },
-  { names: ['--plan'], set: flag('plan'), description: 'print what would run, and why, then exit' },
-  { names: ['--json'], set: flag('json'), description: 'print one JSON summary on stdout; everything else goes to stderr' },
+  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the home configuration, e.g. .#mitsio@shoshin (passed to home-manager)' },
+  { names: ['-p', '--profile'], value: 'name', set: (o, v) => { o.profile = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)' },
+  { names: ['--cache'], value: 'name', set: (o, v) => { o.cache = v }, only: ['switch', 'push', 'status', 'verify', 'doctor', 'init'],  description: 'cache to push to, overriding config and profile' },
+  { names: ['--no-push'], set: (o) => { o.push = false }, only: ['switch'],  description: 'just switch, push nothing' },
+  { names: ['--plan'], set: flag('plan'), only: ['switch', 'push'],  description: 'print what would run, and why, then exit' },
+  { names: ['--json'], set: flag('json'), only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],  description: 'print one JSON summary on stdout; everything else goes to stderr' },
   { names: ['-q', '--quiet'], set: flag('quiet'), description: 'print only warnings and errors' },
   { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "home-manager's verbose flag; hms also shows cachix's raw lines and every pushed path" },
-  { names: ['--strict'], set: flag('strict'), description: 'a failed or impossible push is an error (exit 3, or 2 before switching)' },
-  { names: ['--push-jobs'], value: 'n', set: (o, v, n) => { o.pushJobs = positiveInt(v, n) }, description: 'parallel uploads (cachix --jobs)' },
-  { names: ['--compression-method'], value: 'xz|zstd', set: (o, v, n) => { o.compressionMethod = compression(v, n) }, description: 'compression used by cachix' },
+  { names: ['--strict'], set: flag('strict'), only: ['switch', 'push'],  description: 'a failed or impossible push is an error (exit 3, or 2 before switching)' },
+  { names: ['--push-jobs'], value: 'n', set: (o, v, n) => { o.pushJobs = positiveInt(v, n) }, only: ['switch', 'push'],  description: 'parallel uploads (cachix --jobs)' },
+  { names: ['--compression-method'], value: 'xz|zstd', set: (o, v, n) => { o.compressionMethod = compression(v, n) }, only: ['switch', 'push'],  description: 'compression used by cachix' },
   { names: ['-h', '--help'], set: flag('help'), description: 'show help' },
   { names: ['-V', '--version'], set: flag('version'), description: 'show the version' },
 ]
@@ -70,17 +84,55 @@ export const homeManagerArity: Record<string, number> = {
   '--no-write-lock-file': 0, '--no-out-link': 0,
 }
 
-const byName = new Map(hmsOptions.flatMap((spec) => spec.names.map((name) => [name, spec] as const)))
+const retries: OptionSpec = { names: ['--retries'], value: 'n', set: (o, v, n) => { o.retries = wholeNumber(v, n) }, description: 'retries with backoff for network errors before a path is queued (default 2)' }
+const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in the background; hms returns at once and records the outcome' }
+const notify: OptionSpec = { names: ['--notify'], set: (o) => { o.notify = true }, description: 'desktop notification (notify-send) when the push ends' }
+
+/**
+ * Options that belong to one subcommand. They win over the global table for that subcommand;
+ * subcommands other than switch reject unknown options instead of passing them on.
+ */
+export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
+  switch: [
+    { names: ['--mode'], value: 'watch-exec|generation', set: (o, v, n) => { o.mode = mode(v, n) }, description: 'watch-exec pushes what was built (default); generation pushes the new generation after a plain switch' },
+    retries, background, notify,
+    { names: ['--verify'], set: (o) => { o.verify = true }, description: 'after pushing, check that the whole generation is in the cache' },
+  ],
+  push: [
+    { names: ['--pending'], set: (o) => { o.pending = true }, description: 'push everything waiting in the queue' },
+    retries, background, notify,
+  ],
+  log: [
+    { names: ['-n', '--lines'], value: 'n', set: (o, v, n) => { o.lines = positiveInt(v, n) }, description: 'how many runs to show (default 10)' },
+  ],
+  init: [
+    { names: ['--user'], value: 'name', set: (o, v) => { o.user = v }, description: 'user part of the flake attribute' },
+    { names: ['--profile'], value: 'name=host[,host][:cache]', set: (o, v) => { o.profileSpecs.push(v) }, description: 'a host profile; repeat for more' },
+    { names: ['--force'], set: (o) => { o.force = true }, description: 'overwrite an existing config' },
+  ],
+}
+
+const indexOf = (specs: OptionSpec[]) => new Map(specs.flatMap((spec) => spec.names.map((name) => [name, spec] as const)))
+const globalFor = (c: Subcommand) => hmsOptions.filter((spec) => !spec.only || spec.only.includes(c))
+const byCommand = new Map(subcommands.map((c) => [c, indexOf([...globalFor(c), ...(commandOptions[c] ?? [])])]))
+/** Every option any subcommand knows, to find the subcommand before knowing which table applies. */
+const anyOption = new Map([...subcommands.flatMap((c) => [...byCommand.get(c)!])])
 
 export function defaultOptions(): HmsOptions {
-  return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false }
+  return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false, background: false, notify: false, verify: false, pending: false, force: false, profileSpecs: [] }
+}
+
+export function optionsOf(command: Subcommand): OptionSpec[] {
+  return [...new Set(byCommand.get(command)!.values())]
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const at = findSubcommand(argv)
+  const command = at === undefined ? 'switch' : toSubcommand(argv[at]!)
+  const table = byCommand.get(command)!
   const options = defaultOptions()
   const passthrough: string[] = []
   const positionals: string[] = []
-  let command: Subcommand | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') {
@@ -88,7 +140,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       break
     }
     const [name, inline] = splitInline(arg)
-    const spec = byName.get(name)
+    if (i === at) continue
+    const spec = table.get(name)
     if (spec) {
       let value = inline
       if (spec.value && value === undefined) {
@@ -102,23 +155,37 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue
     }
     if (arg.startsWith('-') && arg !== '-') {
-      rejectTypo(name)
+      rejectTypo(name, table, command)
       const arity = inline === undefined ? (homeManagerArity[arg] ?? 0) : 0
       passthrough.push(...argv.slice(i, i + 1 + arity))
       i += arity
       continue
     }
-    if (command === undefined && positionals.length === 0) {
-      command = toSubcommand(arg)
-      continue
-    }
     positionals.push(arg)
   }
-  command ??= 'switch'
   if (command === 'switch' && positionals.length > 0) {
     throw usageError(`unexpected argument "${positionals[0]}"`, 'home-manager options go after the flags, or after --')
   }
   return { command, options, passthrough, positionals }
+}
+
+/** Index of the first bare word that is not an option's value: the subcommand, if any. */
+function findSubcommand(argv: readonly string[]): number | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') return undefined
+    const [name, inline] = splitInline(arg)
+    const spec = anyOption.get(name)
+    if (spec) {
+      if (spec.value && inline === undefined) i++
+    } else if (arg.startsWith('-') && arg !== '-') {
+      if (name.startsWith('--') && !(name in homeManagerArity)) rejectTypo(name, anyOption, 'switch')
+      if (inline === undefined) i += homeManagerArity[arg] ?? 0
+    } else {
+      return i
+    }
+  }
+  return undefined
 }
 
 function splitInline(arg: string): [string, string | undefined] {
@@ -133,10 +200,16 @@ function toSubcommand(word: string): Subcommand {
   throw usageError(`unknown command "${word}"`, guess ? `did you mean "hms ${guess}"?` : `commands: ${subcommands.join(', ')}`)
 }
 
-/** A long option that is neither hms's nor home-manager's, but one edit away from hms's, is a typo, not a pass-through. */
-function rejectTypo(name: string): void {
+/**
+ * Only `switch` hands unknown options to home-manager. There, a long option that is neither hms's
+ * nor home-manager's but close to one of hms's is a typo, not a pass-through.
+ */
+function rejectTypo(name: string, table: Map<string, OptionSpec>, command: Subcommand): void {
+  const guess = closest(name, [...table.keys()].filter((n) => n.startsWith('--')))
+  if (command !== 'switch') {
+    throw usageError(`unknown option ${name} for hms ${command}`, guess ? `did you mean ${guess}?` : `see hms ${command} --help`)
+  }
   if (!name.startsWith('--') || name in homeManagerArity) return
-  const guess = closest(name, [...byName.keys()].filter((n) => n.startsWith('--')))
   if (guess) throw usageError(`unknown option ${name}`, `did you mean ${guess}?`)
 }
 
@@ -172,11 +245,21 @@ function positiveInt(value: string, name: string): number {
   return n
 }
 
+function wholeNumber(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) throw usageError(`option ${name} needs a whole number, got "${value}"`)
+  return Number(value)
+}
+
+function mode(value: string, name: string): 'watch-exec' | 'generation' {
+  if (value === 'watch-exec' || value === 'generation') return value
+  throw usageError(`option ${name} must be watch-exec or generation, got "${value}"`)
+}
+
 function compression(value: string, name: string): 'xz' | 'zstd' {
   if (value === 'xz' || value === 'zstd') return value
   throw usageError(`option ${name} must be xz or zstd, got "${value}"`)
 }
 
 function example(spec: OptionSpec): string {
-  return { uri: '.#mitsio@shoshin', name: 'shoshin', n: '8', 'xz|zstd': 'zstd' }[spec.value ?? ''] ?? ''
+  return { uri: '.#mitsio@shoshin', name: 'shoshin', n: '8', 'xz|zstd': 'zstd', 'watch-exec|generation': 'generation' }[spec.value ?? ''] ?? ''
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
-import { parseArgs, type ParsedArgs } from './args.js'
+import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
 
 export interface Io {
@@ -18,20 +18,20 @@ export async function run(io: Io): Promise<number> {
   try {
     const args = parseArgs(io.argv)
     if (args.options.version) return write(io.stdout, `hms ${pkg.version}\n`)
-    if (args.options.help || args.command === 'help') return write(io.stdout, `${(await import('./help.js')).helpText()}\n`)
-    return await dispatch(args, io)
+    if (args.options.help || args.command === 'help') return write(io.stdout, `${(await import('./help.js')).helpText(helpTopic(args))}\n`)
+    const { commands } = await import('./commands/index.js')
+    const command = (await commands[args.command as Exclude<typeof args.command, 'help'>]()).default
+    return await command(args, io, { version: pkg.version })
   } catch (error) {
     return report(error, io)
   }
 }
 
-async function dispatch(args: ParsedArgs, io: Io): Promise<number> {
-  switch (args.command) {
-    case 'switch':
-      return (await import('./commands/switch.js')).switchCommand(args, io, pkg.version)
-    default:
-      throw new HmsError(`"hms ${args.command}" is not available yet`, { exitCode: ExitCode.usage })
-  }
+/** `hms help push`, `hms push --help`, or the overview. */
+function helpTopic(args: ParsedArgs): Subcommand | undefined {
+  if (args.command !== 'help') return args.command === 'switch' && !args.options.help ? undefined : args.command
+  const topic = args.positionals[0]
+  return (subcommands as readonly string[]).includes(topic ?? '') ? (topic as Subcommand) : undefined
 }
 
 function report(error: unknown, io: Io): number {

@@ -1,33 +1,54 @@
-import { hmsOptions } from './args.js'
+import { optionsOf, type Subcommand } from './args.js'
 
-export function helpText(): string {
-  const width = 36
-  const options = hmsOptions.map((spec) => {
-    const names = spec.names.length === 1 ? `    ${spec.names[0]}` : spec.names.join(', ')
-    const left = `  ${names}${spec.value ? ` <${spec.value}>` : ''}`
-    return `${left.padEnd(width)} ${spec.description}`
-  })
-  return `hms — home-manager switch, then push exactly what was built to your binary cache
+interface Topic {
+  usage: string
+  summary: string
+  examples: [string, string][]
+  footer?: string
+}
 
-Usage:
-  hms [switch] [options] [home-manager options…]
-
-Options:
-${options.join('\n')}
-
-Every other option (-b, -B, -c, -j, -n, -f, -A, -I, -L, --impure, --show-trace,
+/** Each subcommand's help; its options come from the parser's own tables, so help never drifts from behaviour. */
+export const topics: Record<Subcommand, Topic> = {
+  switch: {
+    usage: 'hms [switch] [options] [home-manager options…]',
+    summary: 'home-manager switch, then push exactly what was built to your binary cache',
+    examples: [
+      ['hms', "switch this host's profile and push"],
+      ['hms --flake .#mitsio@shoshin', 'pick the configuration (and so the profile)'],
+      ['hms -p gyakusatsu --cache my-cache', 'force a profile and a cache'],
+      ['hms -b backup --show-trace', "home-manager's own flags pass through"],
+      ['hms --plan', 'show what would run, and why'],
+      ['hms --json > summary.json', 'machine-readable summary on stdout'],
+      ['hms --no-push', 'just switch'],
+    ],
+    footer: `Every other option (-b, -B, -c, -j, -n, -f, -A, -I, -L, --impure, --show-trace,
 --option k v, --arg n v, …) goes to home-manager unchanged and in order; so does
 everything after --.
 
-Examples:
-  hms                                   switch this host's profile and push
-  hms --flake .#mitsio@shoshin          pick the configuration (and so the profile)
-  hms -p gyakusatsu --cache my-cache    force a profile and a cache
-  hms -b backup --show-trace            home-manager's own flags pass through
-  hms --plan                            show what would run, and why
-  hms --json > summary.json             machine-readable summary on stdout
-  hms --no-push                         just switch
+Commands: switch (default), push, status, log, verify, doctor, init, completion, help
 
 Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or config error ·
-3 push failed under --strict · 127 home-manager missing · 130 interrupted`
+3 push failed under --strict · 127 home-manager missing · 130 interrupted`,
+  },
+  push: { usage: 'hms push [options] [paths…]', summary: 'push store paths (default: the current generation) or the pending queue', examples: [['hms push', 'push the current generation'], ['hms push --pending', 'push what earlier runs could not']] },
+  status: { usage: 'hms status [--json]', summary: 'profile, cache, generation, pending pushes and recent runs', examples: [['hms status', '']] },
+  log: { usage: 'hms log [-n N]', summary: 'recent runs, one line each', examples: [['hms log -n 5', '']] },
+  verify: { usage: 'hms verify [--cache C] [paths…]', summary: 'check that a closure is complete in the cache', examples: [['hms verify', 'is the current generation in the cache?']] },
+  doctor: { usage: 'hms doctor [--json]', summary: 'check everything hms needs, with the fix for each problem', examples: [['hms doctor', '']] },
+  init: { usage: 'hms init [--cache C] [--flake F] [--user U] [--profile name=host[,host][:cache]]… [--force]', summary: 'write ~/.config/hms/config.json', examples: [['hms init --cache my-cache --flake ~/ws --profile shoshin=shoshin:my-cache-skylake', '']] },
+  completion: { usage: 'hms completion bash|zsh|fish', summary: 'print a shell completion script', examples: [['hms completion bash > ~/.local/share/bash-completion/completions/hms', '']] },
+  help: { usage: 'hms help [command]', summary: 'show help for hms or one command', examples: [['hms help push', '']] },
+}
+
+export function helpText(topic: Subcommand = 'switch'): string {
+  const { usage, summary, examples, footer } = topics[topic]
+  const width = 36
+  const options = optionsOf(topic).map((spec) => {
+    const names = spec.names.length === 1 && spec.names[0]!.startsWith('--') ? `    ${spec.names[0]}` : spec.names.join(', ')
+    const left = `  ${names}${spec.value ? ` <${spec.value}>` : ''}`
+    return `${left.padEnd(width)} ${spec.description}`
+  })
+  const exampleWidth = Math.max(...examples.map(([cmd]) => cmd.length)) + 4
+  const exampleLines = examples.map(([cmd, what]) => `  ${cmd.padEnd(exampleWidth)}${what}`.trimEnd())
+  return [`hms — ${summary}`, '', 'Usage:', `  ${usage}`, '', 'Options:', ...options, '', 'Examples:', ...exampleLines, ...(footer ? ['', footer] : [])].join('\n')
 }

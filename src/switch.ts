@@ -18,7 +18,7 @@ export interface Context {
   json: boolean
 }
 
-interface Ran {
+export interface Ran {
   outcome: Outcome
   tally?: PushTally
   durationMs: number

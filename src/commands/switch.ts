@@ -1,5 +1,4 @@
-import type { ParsedArgs } from '../args.js'
-import type { Io } from '../cli.js'
+import type { Command } from './index.js'
 import { loadConfig } from '../config.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
@@ -7,7 +6,7 @@ import { printPlan } from '../render-plan.js'
 import { printSummary } from '../summary.js'
 import { runSwitch } from '../switch.js'
 
-export async function switchCommand(args: ParsedArgs, io: Io, version: string): Promise<number> {
+const switchCommand: Command = async (args, io, { version }) => {
   const { options } = args
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: args.passthrough, config, env: io.env, hostname: io.hostname })
@@ -21,3 +20,5 @@ export async function switchCommand(args: ParsedArgs, io: Io, version: string): 
   else printSummary(summary, out)
   return summary.exitCode
 }
+
+export default switchCommand

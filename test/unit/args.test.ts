@@ -79,3 +79,22 @@ describe('parseArgs', () => {
     expect(parseArgs(['--refresh', '--some-future-flag']).passthrough).toEqual(['--refresh', '--some-future-flag'])
   })
 })
+
+describe('subcommand options', () => {
+  it('reads options of the subcommand wherever they stand', () => {
+    expect(parseArgs(['--json', 'push', '--pending']).options).toMatchObject({ json: true, pending: true })
+    expect(parseArgs(['log', '-n', '3']).options.lines).toBe(3)
+    expect(parseArgs(['--mode', 'generation']).options.mode).toBe('generation')
+    expect(parseArgs(['init', '--profile', 'a=b:c', '--profile', 'd=e']).options.profileSpecs).toEqual(['a=b:c', 'd=e'])
+  })
+
+  it('keeps -n for home-manager in switch but as a count in log', () => {
+    expect(parseArgs(['-n']).passthrough).toEqual(['-n'])
+    expect(parseArgs(['log', '-n', '2']).passthrough).toEqual([])
+  })
+
+  it('rejects unknown options outside switch, with a suggestion', () => {
+    expect(() => parseArgs(['push', '--pendng'])).toThrow(/unknown option --pendng for hms push/)
+    expect(() => parseArgs(['status', '-b', 'x'])).toThrow(/unknown option -b for hms status/)
+  })
+})
