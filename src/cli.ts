@@ -11,6 +11,8 @@ export interface Io {
   stdout: Writable & { isTTY?: boolean }
   stderr: Writable & { isTTY?: boolean }
   hostname: string
+  /** How to run hms again, for background pushes: node and this script. */
+  self: string[]
 }
 
 /** The whole program, with the world passed in; returns the exit code. */
@@ -53,6 +55,6 @@ const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1
 if (isMain) {
   // `hms --json | head -1` closes stdout early; that is not hms's failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
-  const code = await run({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname() })
+  const code = await run({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })
   process.exitCode = code
 }

@@ -22,6 +22,13 @@ export interface Plan {
   sources: { profile?: Source; host: Source; cache?: Source; flake?: Source }
   notes: string[]
   push: boolean
+  /** watch-exec pushes what the switch builds; generation pushes the new generation's closure after a plain switch. */
+  mode: 'watch-exec' | 'generation'
+  /** Push in a detached process after the switch (generation mode). */
+  background: boolean
+  notify: boolean
+  retries: number
+  autoRetry: boolean
   strict: boolean
   jobs?: number
   compressionMethod?: 'xz' | 'zstd'
@@ -46,7 +53,9 @@ export function makePlan(input: PlanInput): Plan {
   const jobs = options.pushJobs ?? config.push.jobs
   const compressionMethod = options.compressionMethod ?? config.push.compressionMethod
   const homeManager = ['home-manager', 'switch', ...(flake ? ['--flake', flake.value] : []), ...input.passthrough]
-  const command = options.push ? watchExec(cache.value, { jobs, compressionMethod }, homeManager) : homeManager
+  // A background push cannot ride along inside the switch, so it pushes the generation afterwards.
+  const mode = options.background ? 'generation' : options.mode ?? config.push.mode
+  const command = options.push && mode === 'watch-exec' ? watchExec(cache.value, { jobs, compressionMethod }, homeManager) : homeManager
   return {
     profile: profile?.value,
     host,
@@ -56,6 +65,11 @@ export function makePlan(input: PlanInput): Plan {
     sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
     notes,
     push: options.push,
+    mode,
+    background: options.background,
+    notify: options.notify,
+    retries: options.retries ?? config.push.retries,
+    autoRetry: config.push.autoRetry,
     strict,
     jobs,
     compressionMethod,

@@ -15,6 +15,7 @@ export interface RunOptions {
   cwd: string
   stdio: [StdioSlot, StdioSlot, StdioSlot, ...StdioSlot[]]
   onStderr?: (chunk: Buffer) => void
+  onStdout?: (chunk: Buffer) => void
 }
 
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
@@ -31,7 +32,7 @@ export async function runGroup(file: string, args: string[], options: RunOptions
     extendEnv: false,
     cwd: options.cwd,
     // execa's types allow fd numbers only in some slots; node accepts any inherited descriptor in each.
-    stdio: options.stdio as unknown as ['inherit', 'inherit', 'pipe'],
+    stdio: options.stdio as unknown as ['pipe', 'pipe', 'pipe'],
     detached: true,
     reject: false,
     buffer: false,
@@ -44,6 +45,7 @@ export async function runGroup(file: string, args: string[], options: RunOptions
   }
   for (const signal of forwarded) process.on(signal, forward)
   if (options.onStderr) child.stderr?.on('data', options.onStderr)
+  if (options.onStdout) child.stdout?.on('data', options.onStdout)
   try {
     const result = await child
     const signal = result.signal ?? undefined

@@ -42,22 +42,30 @@ export const summarySchema = z.strictObject({
   profile: z.string().nullable(),
   host: z.string(),
   cache: z.string().nullable(),
-  mode: z.enum(['watch-exec', 'generation', 'plain']),
+  /** watch-exec / generation / plain (no push) for switch; generation, paths or pending for hms push. */
+  mode: z.enum(['watch-exec', 'generation', 'plain', 'paths', 'pending']),
+  /** null for hms push, which switches nothing. */
   switch: z.strictObject({
     ok: z.boolean(),
     exitCode: z.number().int(),
     durationMs: z.number().nonnegative(),
     generation: z.number().int().nullable(),
     signal: z.string().nullable(),
-  }),
+  }).nullable(),
   push: z.strictObject({
     attempted: z.boolean(),
     pushed: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
     failed: z.array(z.string()),
     bytes: z.number().int().nonnegative(),
     skippedReason: z.string().nullable(),
+    /** Paths cachix found already in the cache (hms push only; 0 otherwise). */
+    alreadyPresent: z.number().int().nonnegative(),
+    /** Paths that were not confirmed and now wait in the queue. */
+    queued: z.array(z.string()),
   }),
   notes: z.array(z.string()),
+  /** Background push started instead of pushing in this process. */
+  background: z.strictObject({ pid: z.number().int(), log: z.string() }).nullable(),
   exitCode: z.number().int(),
 })
 

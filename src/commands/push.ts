@@ -1,8 +1,130 @@
-import { HmsError } from '../errors.js'
+import { realpathSync } from 'node:fs'
+import { spawnBackgroundPush } from '../background.js'
+import { loadConfig } from '../config.js'
+import { ExitCode, HmsError, signalExitCode, usageError } from '../errors.js'
+import { shellJoin } from '../format.js'
+import { currentGeneration, profileCandidates } from '../generation.js'
+import { acquireLock } from '../lock.js'
+import { notify } from '../notify.js'
+import { Output } from '../output.js'
+import { makePlan, type Plan } from '../plan.js'
+import { checkCachix } from '../preflight.js'
+import { cachixPush, cachixPushCommand } from '../push.js'
+import type { Summary } from '../schema.js'
+import { applyPush, waitingLine } from '../settle.js'
+import { State } from '../state.js'
+import { printSummary } from '../summary.js'
+import type { Context } from '../switch.js'
 import type { Command } from './index.js'
 
-const push: Command = async () => {
-  throw new HmsError('"hms push" is not implemented yet')
+interface Batch {
+  cache: string
+  paths: string[]
+}
+
+const push: Command = async (args, io, { version }) => {
+  const { options } = args
+  const config = await loadConfig(io.env)
+  const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
+  const state = new State(io.env)
+  const batches = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: roots(args.positionals, io) }]
+  if (options.plan) {
+    for (const b of batches) io.stdout.write(`${shellJoin(cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
+    return ExitCode.ok
+  }
+  if (options.background) {
+    const bg = spawnBackgroundPush(ctx, state, plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
+    out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
+    return ExitCode.ok
+  }
+  state.ensureDir()
+  const lock = await acquireLock(state.file('push.lock'), 'pushing')
+  try {
+    const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
+    for (const batch of batches) await pushBatch(batch, plan, ctx, state, summary, options.pending)
+    if (options.pending) await reportLeft(state, out)
+    finish(summary, plan, state, ctx, options.json)
+    if (options.notify) await notify(summary, io.env, out)
+    return summary.exitCode
+  } finally {
+    lock.release()
+  }
 }
 
 export default push
+
+/** Explicit paths (links like ./result resolved), or the current home-manager generation. */
+function roots(positionals: string[], io: { env: Record<string, string | undefined>; cwd: string }): string[] {
+  if (positionals.length === 0) {
+    const generation = currentGeneration(io.env)
+    if (!generation) throw new HmsError('no home-manager generation found', { exitCode: ExitCode.failure, hint: `looked at ${profileCandidates(io.env).join(' and ')}; switch first, or pass store paths` })
+    return [generation.path]
+  }
+  return positionals.map((p) => {
+    let real: string
+    try {
+      real = realpathSync(p.startsWith('/') ? p : `${io.cwd}/${p}`)
+    } catch {
+      throw usageError(`${p} does not exist`, 'pass store paths such as /nix/store/…-home-manager-generation')
+    }
+    if (!/^\/nix\/store\/[0-9a-z]{32}-/.test(real)) throw usageError(`${p} is not in the Nix store (${real})`)
+    return real
+  })
+}
+
+async function pendingBatches(state: State, only: string | undefined, out: Output): Promise<Batch[]> {
+  const { entries, warning } = await state.pending()
+  if (warning) out.warn(warning)
+  const byCache = new Map<string, string[]>()
+  for (const e of entries) if (!only || e.cache === only) byCache.set(e.cache, [...(byCache.get(e.cache) ?? []), e.path])
+  if (byCache.size === 0) out.info('the queue is empty: nothing to push')
+  return [...byCache].map(([cache, paths]) => ({ cache, paths }))
+}
+
+async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary, fromQueue: boolean): Promise<void> {
+  const blocker = await checkCachix(ctx.env)
+  if (blocker) {
+    if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed`, { exitCode: ExitCode.usage, hint: blocker.fix })
+    ctx.out.warn(`${blocker.message} — ${fromQueue ? 'the queue stays as it is' : 'queued instead'} (${blocker.fix})`)
+    if (!fromQueue) summary.push.queued.push(...batch.paths)
+    if (!fromQueue) await state.enqueue(batch.paths, batch.cache, blocker.message)
+    summary.push.skippedReason = blocker.message
+    return
+  }
+  // Written ahead: a push killed halfway leaves its paths in the queue, not forgotten.
+  if (!fromQueue) await state.enqueue(batch.paths, batch.cache, 'push in progress')
+  summary.push.attempted = true
+  const result = await cachixPush({ cache: batch.cache, paths: batch.paths, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  await applyPush(summary, result, batch.paths, ctx)
+  if (result.ok) await state.dequeue(batch.paths, batch.cache)
+  else {
+    summary.push.queued.push(...batch.paths)
+    if (result.outcome.interrupted) summary.exitCode = signalExitCode(result.outcome.interrupted) ?? ExitCode.interrupted
+  }
+}
+
+async function reportLeft(state: State, out: Output): Promise<void> {
+  const left = new Map<string, number>()
+  for (const e of (await state.pending()).entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
+  for (const [cache, count] of left) out.warn(waitingLine(count, cache))
+}
+
+function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {
+  return {
+    version, command: ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
+    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [] },
+    notes: [], background: null, exitCode: 0,
+  }
+}
+
+function finish(summary: Summary, plan: Plan, state: State, ctx: Context, json: boolean): void {
+  if (summary.exitCode === 0 && summary.push.failed.length > 0 && plan.strict) summary.exitCode = ExitCode.pushFailed
+  state.appendHistory({
+    time: new Date().toISOString(), command: 'push', profile: summary.profile, cache: summary.cache, mode: summary.mode, generation: null,
+    paths: summary.push.pushed.length, bytes: summary.push.bytes, failed: summary.push.failed.length, durationMs: 0, exitCode: summary.exitCode,
+  })
+  if (json) ctx.out.json(summary)
+  else printSummary(summary, ctx.out)
+}

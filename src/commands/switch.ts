@@ -15,7 +15,7 @@ const switchCommand: Command = async (args, io, { version }) => {
     printPlan(plan, out, options.json)
     return 0
   }
-  const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json })
+  const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
   if (options.json) out.json(summary)
   else printSummary(summary, out)
   return summary.exitCode

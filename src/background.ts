@@ -1,0 +1,43 @@
+import { closeSync, openSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import type { Plan } from './plan.js'
+import type { State } from './state.js'
+
+interface Ctx {
+  env: Record<string, string | undefined>
+  cwd: string
+  self: string[]
+}
+
+/** The `hms push` arguments that reproduce this plan's push in another process. */
+export function backgroundArgs(plan: Pick<Plan, 'cache' | 'profile' | 'jobs' | 'compressionMethod' | 'retries' | 'strict'>, paths: string[], notify = false): string[] {
+  return [
+    'push', '--cache', plan.cache!,
+    ...(plan.profile ? ['--profile', plan.profile] : []),
+    ...(plan.jobs ? ['--push-jobs', String(plan.jobs)] : []),
+    ...(plan.compressionMethod ? ['--compression-method', plan.compressionMethod] : []),
+    '--retries', String(plan.retries),
+    ...(notify ? ['--notify'] : []),
+    ...paths,
+  ]
+}
+
+/** Starts `hms push …` detached, logging to the state dir; it records its own outcome in queue and history. */
+export function spawnBackgroundPush(ctx: Ctx, state: State, plan: Plan, paths: string[], notify = false): { pid: number; log: string } {
+  state.ensureDir()
+  const log = state.file('background.log')
+  const fd = openSync(log, 'a')
+  try {
+    const [node, ...script] = ctx.self
+    const child = spawn(node!, [...script, ...backgroundArgs(plan, paths, notify)], {
+      cwd: ctx.cwd,
+      env: { ...ctx.env, HMS_BACKGROUND: '1' },
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    })
+    child.unref()
+    return { pid: child.pid ?? 0, log }
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,86 @@
+import { emptyTally, tallyEvent, type PushTally } from './cachix.js'
+import type { Output } from './output.js'
+import { runGroup, type Outcome } from './proc.js'
+import { ReportParser, type ReportEvent } from './report.js'
+
+export interface PushRequest {
+  cache: string
+  /** Roots: cachix pushes each one's closure. */
+  paths: string[]
+  jobs?: number
+  compressionMethod?: string
+  retries: number
+}
+
+export interface PushResult {
+  ok: boolean
+  tally: PushTally
+  alreadyPresent: number
+  outcome: Outcome
+  attempts: number
+}
+
+interface Ctx {
+  env: Record<string, string | undefined>
+  cwd: string
+  out: Output
+}
+
+export function cachixPushCommand(request: PushRequest): string[] {
+  return [
+    'cachix', 'push',
+    ...(request.jobs ? ['--jobs', String(request.jobs)] : []),
+    ...(request.compressionMethod ? ['--compression-method', request.compressionMethod] : []),
+    request.cache, ...request.paths,
+  ]
+}
+
+/** Backoff before retry n (1-based): 1 s, 2 s, 4 s … scaled by HMS_RETRY_BASE_MS for tests. */
+export function backoffMs(attempt: number, env: Record<string, string | undefined>): number {
+  const base = Number(env.HMS_RETRY_BASE_MS ?? 1000)
+  return (Number.isFinite(base) && base >= 0 ? base : 1000) * 2 ** (attempt - 1)
+}
+
+/**
+ * `cachix push` of whole closures, retried with exponential backoff; an interrupt stops the retries.
+ * `retrying` means the first attempt already failed elsewhere (inside watch-exec), so start by waiting.
+ */
+export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = false): Promise<PushResult> {
+  let attempts = 0
+  for (;;) {
+    if (retrying || attempts > 0) {
+      const retry = attempts + (retrying ? 1 : 0)
+      const wait = backoffMs(retry, ctx.env)
+      ctx.out.warn(`push to ${request.cache} failed; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+    const result = await pushOnce(request, ctx)
+    attempts++
+    const retriesLeft = request.retries - (attempts - (retrying ? 0 : 1))
+    if (result.ok || result.outcome.interrupted || retriesLeft <= 0) return { ...result, attempts }
+  }
+}
+
+async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult, 'attempts'>> {
+  const tally = emptyTally()
+  let alreadyPresent = 0
+  const parser = new ReportParser()
+  const onEvents = (events: ReportEvent[]) => {
+    for (const event of events) {
+      if (event.kind === 'header') alreadyPresent = event.present
+      if (event.kind === 'text' && event.raw.toString().trim() === '') continue
+      if (!tallyEvent(tally, event) && event.kind === 'text') ctx.out.raw(event.raw)
+    }
+  }
+  const [file, ...args] = cachixPushCommand(request)
+  const outcome = await runGroup(file!, args, {
+    env: ctx.env,
+    cwd: ctx.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    onStdout: (chunk) => onEvents(parser.feed(chunk)),
+    onStderr: (chunk) => onEvents(parser.feed(chunk)),
+  })
+  onEvents(parser.end())
+  const ok = outcome.exitCode === 0 && !outcome.interrupted && tally.failed.size === 0
+  return { ok, tally, alreadyPresent, outcome }
+}

@@ -1,0 +1,146 @@
+import { spawnBackgroundPush } from './background.js'
+import { ExitCode } from './errors.js'
+import { plural } from './format.js'
+import type { Generation } from './generation.js'
+import type { Plan } from './plan.js'
+import { cachixPush, type PushResult } from './push.js'
+import type { Summary } from './schema.js'
+import type { State } from './state.js'
+import type { Context } from './switch.js'
+import { total, withSizes } from './tally.js'
+import { acquireLock } from './lock.js'
+
+interface After {
+  after?: Generation
+  /** The push could not happen at all (cachix missing, no credentials, refused). */
+  blocked: boolean
+}
+
+/**
+ * After the switch: retry what failed, push the generation in generation mode, queue whatever is
+ * still not in the cache, retry the queue, and record the run. Nothing built is ever dropped.
+ */
+export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked }: After): Promise<Summary> {
+  const s = structuredClone(summary)
+  const interrupted = Boolean(s.switch && s.switch.signal && !s.switch.ok)
+  if (plan.push && plan.cache && s.switch?.ok && !blocked) {
+    if (plan.mode === 'generation' && after) await pushGeneration(s, plan, ctx, state, after)
+    else if (s.push.failed.length > 0 && plan.retries > 0) await retryFailures(s, plan, ctx)
+  }
+  if (plan.push && plan.cache) {
+    const queue = blocked && after && s.switch?.ok ? [after.path] : s.push.failed
+    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : 'push failed'
+    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, reason, ctx)
+    if (!blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
+    else await announcePending(plan.cache, ctx, state)
+  }
+  if (s.switch?.ok && s.push.failed.length > 0 && plan.strict) s.exitCode = ExitCode.pushFailed
+  record(s, state, ctx)
+  return s
+}
+
+async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State, after: Generation): Promise<void> {
+  s.push.attempted = true
+  if (plan.background) {
+    s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
+    return
+  }
+  const result = await cachixPush({ cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  await applyPush(s, result, [after.path], ctx)
+}
+
+async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void> {
+  const roots = s.push.failed
+  const result = await cachixPush({ cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
+  s.push.failed = []
+  await applyPush(s, result, roots, ctx)
+}
+
+/** Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix re-uploaded. */
+export async function applyPush(s: Summary, result: PushResult, roots: string[], ctx: Context): Promise<void> {
+  s.push.alreadyPresent += result.alreadyPresent
+  if (!result.ok) {
+    s.push.failed.push(...roots)
+    return
+  }
+  const known = new Set(s.push.pushed.map((p) => p.path))
+  const fresh = [...result.tally.announced.keys()].filter((p) => !known.has(p))
+  s.push.pushed.push(...(await withSizes(fresh, result.tally.announced, ctx.env)))
+  s.push.bytes = total(s.push.pushed)
+}
+
+async function enqueue(state: State, paths: string[], cache: string, reason: string, ctx: Context): Promise<string[]> {
+  try {
+    const { warning } = await state.enqueue(paths, cache, reason)
+    if (warning) ctx.out.warn(warning)
+    return paths
+  } catch (error) {
+    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${(error as Error).message}); push by hand: cachix push ${cache} ${paths.join(' ')}`)
+    return []
+  }
+}
+
+/** `push.autoRetry`: after a good push, try what earlier runs left in the queue for this cache. */
+async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): Promise<void> {
+  const pending = (await readQueue(state, ctx)).filter((e) => e.cache === plan.cache).map((e) => e.path)
+  if (pending.length === 0) return
+  if (!plan.autoRetry) return void ctx.out.info(waitingLine(pending.length, plan.cache!))
+  let lock
+  try {
+    lock = await acquireLock(state.file('push.lock'), 'pushing')
+  } catch {
+    return void ctx.out.info(waitingLine(pending.length, plan.cache!) + ' (another hms is pushing now)')
+  }
+  try {
+    ctx.out.info(`retrying ${plural(pending.length, 'queued path')} for ${plan.cache}`)
+    const result = await cachixPush({ cache: plan.cache!, paths: pending, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }, ctx)
+    if (result.ok) {
+      await state.dequeue(pending, plan.cache!)
+      await applyPush(s, result, [], ctx)
+      s.notes.push(`pushed ${plural(pending.length, 'queued path')} left by earlier runs`)
+    } else ctx.out.warn(waitingLine(pending.length, plan.cache!))
+  } finally {
+    lock.release()
+  }
+}
+
+async function announcePending(cache: string, ctx: Context, state: State): Promise<void> {
+  const count = (await readQueue(state, ctx)).filter((e) => e.cache === cache).length
+  if (count > 0) ctx.out.info(waitingLine(count, cache))
+}
+
+async function readQueue(state: State, ctx: Context) {
+  try {
+    const { entries, warning } = await state.pending()
+    if (warning) ctx.out.warn(warning)
+    return entries
+  } catch (error) {
+    ctx.out.warn(`could not read the queue in ${state.dir}: ${(error as Error).message}`)
+    return []
+  }
+}
+
+export function waitingLine(count: number, cache: string): string {
+  return `${plural(count, 'path')} waiting for ${cache} — run hms push --pending`
+}
+
+function record(s: Summary, state: State, ctx: Context): void {
+  try {
+    state.appendHistory({
+      time: new Date().toISOString(),
+      command: s.switch ? 'switch' : 'push',
+      profile: s.profile,
+      cache: s.cache,
+      mode: s.mode,
+      generation: s.switch?.generation ?? null,
+      paths: s.push.pushed.length,
+      bytes: s.push.bytes,
+      failed: s.push.failed.length,
+      durationMs: s.switch?.durationMs ?? 0,
+      exitCode: s.exitCode,
+    })
+  } catch (error) {
+    ctx.out.warn(`could not write history in ${state.dir}: ${(error as Error).message}`)
+  }
+}
+

@@ -1,0 +1,186 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { acquireLock } from './lock.js'
+
+type Env = Record<string, string | undefined>
+
+export function stateDir(env: Env): string {
+  return join(env.XDG_STATE_HOME || join(env.HOME ?? '', '.local', 'state'), 'hms')
+}
+
+export interface PendingEntry {
+  path: string
+  cache: string
+  reason: string
+  since: string
+}
+
+export interface HistoryRecord {
+  time: string
+  command: 'switch' | 'push'
+  profile: string | null
+  cache: string | null
+  mode: string
+  generation: number | null
+  paths: number
+  bytes: number
+  failed: number
+  durationMs: number
+  exitCode: number
+}
+
+/** What reading a state file found: its entries, and a warning when a damaged file had to be set aside. */
+export interface Read<T> {
+  entries: T[]
+  warning?: string
+}
+
+export class State {
+  readonly dir: string
+
+  constructor(env: Env) {
+    this.dir = stateDir(env)
+  }
+
+  file(name: string): string {
+    return join(this.dir, name)
+  }
+
+  ensureDir(): void {
+    mkdirSync(this.dir, { recursive: true })
+  }
+
+  /** Short critical sections over the queue; two hms processes never rewrite it at once. */
+  async withQueue<T>(change: (entries: PendingEntry[]) => T): Promise<T & { warning?: string }> {
+    this.ensureDir()
+    const lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    try {
+      const read = this.readPending(true)
+      const result = change(read.entries)
+      writeAtomic(this.file('pending.jsonl'), read.entries.map((e) => JSON.stringify(e) + '\n').join(''))
+      return { ...result, ...(read.warning ? { warning: read.warning } : {}) }
+    } finally {
+      lock.release()
+    }
+  }
+
+  /** Outside the queue lock, a damaged file is reported but left for a locked reader to repair. */
+  readPending(repair = false): Read<PendingEntry> {
+    return readJsonLines(this.file('pending.jsonl'), isPendingEntry, { repair })
+  }
+
+  /** Reads the queue under its lock, setting a damaged file aside. */
+  async pending(): Promise<Read<PendingEntry>> {
+    const { entries, warning } = await this.withQueue((entries) => ({ entries: [...entries] }))
+    return { entries, ...(warning ? { warning } : {}) }
+  }
+
+  async enqueue(paths: string[], cache: string, reason: string): Promise<{ added: number; warning?: string }> {
+    const since = new Date().toISOString()
+    return this.withQueue((entries) => {
+      const known = new Set(entries.filter((e) => e.cache === cache).map((e) => e.path))
+      const fresh = [...new Set(paths)].filter((p) => !known.has(p))
+      entries.push(...fresh.map((path) => ({ path, cache, reason, since })))
+      return { added: fresh.length }
+    })
+  }
+
+  async dequeue(paths: string[], cache: string): Promise<{ removed: number; warning?: string }> {
+    const done = new Set(paths)
+    return this.withQueue((entries) => {
+      const before = entries.length
+      const kept = entries.filter((e) => !(e.cache === cache && done.has(e.path)))
+      entries.splice(0, entries.length, ...kept)
+      return { removed: before - kept.length }
+    })
+  }
+
+  /** One line per run, appended and synced: a crash can tear at most the line being written. */
+  appendHistory(record: HistoryRecord): void {
+    this.ensureDir()
+    const file = this.file('history.jsonl')
+    const fd = openSync(file, 'a')
+    try {
+      // After a torn last line, start on a fresh one rather than glue onto it.
+      writeSync(fd, (endsMidLine(file) ? '\n' : '') + JSON.stringify(record) + '\n')
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  readHistory(): Read<HistoryRecord> {
+    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true, repair: false })
+  }
+}
+
+function endsMidLine(file: string): boolean {
+  try {
+    const text = readFileSync(file)
+    return text.length > 0 && text[text.length - 1] !== 0x0a
+  } catch {
+    return false
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`
+  const fd = openSync(temp, 'w')
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(temp, file)
+}
+
+/**
+ * Reads a JSON-lines file. A line that does not parse means damage: the file is renamed aside
+ * (never deleted) and the good lines are kept, so one bad write never costs the other entries.
+ */
+function readJsonLines<T>(file: string, valid: (v: unknown) => v is T, options: { tolerateTornTail?: boolean; repair?: boolean } = {}): Read<T> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] }
+    return { entries: [], warning: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}` }
+  }
+  const lines = text.split('\n')
+  const entries: T[] = []
+  let bad = 0
+  lines.forEach((line, i) => {
+    if (!line.trim()) return
+    const value = parseLine(line)
+    if (valid(value)) entries.push(value)
+    else if (!(options.tolerateTornTail && i === lines.length - 1)) bad++
+  })
+  if (bad === 0) return { entries }
+  const damage = `${file} is damaged (${bad} unreadable line${bad === 1 ? '' : 's'})`
+  if (!options.repair) return { entries, warning: `${damage}; ${entries.length} good entries read` }
+  const aside = `${file}.corrupt-${Date.now()}`
+  try {
+    renameSync(file, aside)
+    writeAtomic(file, entries.map((e) => JSON.stringify(e) + '\n').join(''))
+  } catch {}
+  return { entries, warning: `${damage}; kept ${entries.length} good entries and moved the damaged file to ${aside}` }
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line)
+  } catch {
+    return undefined
+  }
+}
+
+function isPendingEntry(v: unknown): v is PendingEntry {
+  const e = v as PendingEntry
+  return typeof e === 'object' && e !== null && typeof e.path === 'string' && e.path.startsWith('/nix/store/') && typeof e.cache === 'string'
+}
+
+function isHistoryRecord(v: unknown): v is HistoryRecord {
+  const r = v as HistoryRecord
+  return typeof r === 'object' && r !== null && typeof r.time === 'string' && typeof r.exitCode === 'number'
+}

@@ -1,0 +1,72 @@
+import { ExitCode, signalExitCode } from './errors.js'
+import type { Generation } from './generation.js'
+import type { Plan } from './plan.js'
+import type { Outcome } from './proc.js'
+import type { Summary } from './schema.js'
+import { narSizes } from './store.js'
+import type { Context, Ran } from './switch.js'
+
+interface Generations {
+  before?: Generation
+  after?: Generation
+  skippedReason: string | null
+}
+
+/** What a switch run amounts to: the Summary, before any retry or queueing. */
+export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generations): Promise<Summary> {
+  const { tally } = ran
+  const notes = [...plan.notes]
+  const outcome = cachixCrashAfterSwitch(ran, g, notes) ?? ran.outcome
+  const switched = outcome.exitCode === 0 && !outcome.interrupted
+  // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if cachix ended on its own and never marked it ✗.
+  const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
+  const confirmed = trustworthy ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p)) : []
+  const pushed = await withSizes(confirmed, tally?.announced, ctx.env)
+  const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p)))] : []
+  if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
+  return {
+    version: ctx.version,
+    command: plan.command,
+    profile: plan.profile ?? null,
+    host: plan.host,
+    cache: plan.cache ?? null,
+    mode: !plan.push ? 'plain' : plan.mode,
+    switch: {
+      ok: switched,
+      exitCode: outcome.exitCode,
+      durationMs: Math.round(ran.durationMs),
+      generation: switched ? (g.after?.number ?? null) : null,
+      signal: outcome.signal ?? outcome.interrupted ?? null,
+    },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: 0, queued: [] },
+    notes,
+    background: null,
+    exitCode: exitCodeOf(outcome, failed.length > 0 && plan.strict),
+  }
+}
+
+export function exitCodeOf(outcome: Outcome, strictFailure: boolean): number {
+  if (outcome.interrupted) return signalExitCode(outcome.interrupted) ?? ExitCode.interrupted
+  if (outcome.exitCode !== 0) return outcome.exitCode
+  return strictFailure ? ExitCode.pushFailed : ExitCode.ok
+}
+
+/** Exact NAR sizes from the store when it answers, else what cachix printed (rounded). */
+export async function withSizes(paths: string[], printed: Map<string, number | undefined> | undefined, env: Env): Promise<{ path: string; bytes: number }[]> {
+  const exact = await narSizes(paths, env)
+  return paths.map((path) => ({ path, bytes: exact.get(path) ?? printed?.get(path) ?? 0 }))
+}
+
+type Env = Record<string, string | undefined>
+
+export function total(pushed: { bytes: number }[]): number {
+  return pushed.reduce((sum, p) => sum + p.bytes, 0)
+}
+
+/** cachix died by a signal hms did not send, yet a new generation is linked: the switch itself went through. */
+function cachixCrashAfterSwitch(ran: Ran, g: Generations, notes: string[]): Outcome | undefined {
+  const { outcome, tally } = ran
+  if (!tally || !outcome.signal || outcome.interrupted || !g.after || g.after.path === g.before?.path) return undefined
+  notes.push(`cachix was killed by ${outcome.signal} after the switch; pushes it had not finished are not counted`)
+  return { exitCode: 0 }
+}
