@@ -1,8 +1,26 @@
-import { HmsError } from '../errors.js'
+import { formatBytes, formatDuration } from '../format.js'
+import { Output } from '../output.js'
+import { State, type HistoryRecord } from '../state.js'
 import type { Command } from './index.js'
 
-const log: Command = async () => {
-  throw new HmsError('"hms log" is not implemented yet')
+export function logLine(r: HistoryRecord): string {
+  const when = r.time.replace('T', ' ').slice(0, 19)
+  const what = r.command === 'switch' ? `switch${r.generation === null ? '' : ` gen ${r.generation}`}` : 'push'
+  const failed = r.failed ? `, ${r.failed} failed` : ''
+  const took = r.durationMs ? ` in ${formatDuration(r.durationMs)}` : ''
+  return `${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${r.mode.padEnd(10)} ${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? '-'}${took}  exit ${r.exitCode}`
+}
+
+const log: Command = async (args, io) => {
+  const { options } = args
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const { entries, warning } = new State(io.env).readHistory()
+  if (warning) out.warn(warning)
+  const recent = entries.slice(-(options.lines ?? 10))
+  if (options.json) out.json(recent)
+  else if (recent.length === 0) out.info('no runs recorded yet')
+  else io.stdout.write(recent.map(logLine).join('\n') + '\n')
+  return 0
 }
 
 export default log

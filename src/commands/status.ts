@@ -1,8 +1,63 @@
-import { HmsError } from '../errors.js'
+import { loadConfig } from '../config.js'
+import { formatBytes } from '../format.js'
+import { currentGeneration } from '../generation.js'
+import { lockHolder } from '../lock.js'
+import { Output } from '../output.js'
+import { makePlan } from '../plan.js'
+import { State, type HistoryRecord } from '../state.js'
+import { logLine } from './log.js'
 import type { Command } from './index.js'
 
-const status: Command = async () => {
-  throw new HmsError('"hms status" is not implemented yet')
+const day = 24 * 3600 * 1000
+
+/** Bytes pushed per cache over the last `days` days, from history. */
+export function usageByCache(history: HistoryRecord[], now: number, days = 30): Record<string, number> {
+  const usage: Record<string, number> = {}
+  for (const r of history) {
+    if (!r.cache || now - Date.parse(r.time) > days * day) continue
+    usage[r.cache] = (usage[r.cache] ?? 0) + r.bytes
+  }
+  return usage
+}
+
+const status: Command = async (args, io) => {
+  const { options } = args
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const config = await loadConfig(io.env)
+  const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
+  const state = new State(io.env)
+  const pendingRead = state.readPending()
+  const historyRead = state.readHistory()
+  for (const warning of [pendingRead.warning, historyRead.warning]) if (warning) out.warn(warning)
+  const pending: Record<string, number> = {}
+  for (const e of pendingRead.entries) pending[e.cache] = (pending[e.cache] ?? 0) + 1
+  const usage = usageByCache(historyRead.entries, Date.now())
+  const pushing = lockHolder(state.file('push.lock'))
+  const switching = lockHolder(state.file('switch.lock'))
+  const report = {
+    profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null,
+    generation: currentGeneration(io.env) ?? null,
+    pending, running: { push: pushing ?? null, switch: switching ?? null },
+    recent: historyRead.entries.slice(-5),
+    usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes }])),
+  }
+  if (options.json) return out.json(report), 0
+  const lines = [
+    `profile     ${report.profile ?? '(none)'} (host ${report.host})`,
+    `cache       ${report.cache}`,
+    `generation  ${report.generation ? `${report.generation.number}  ${report.generation.path}` : '(none found)'}`,
+    `pending     ${Object.keys(pending).length ? Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ') + ' — run hms push --pending' : 'nothing waiting'}`,
+    ...(pushing ? [`pushing     in progress (pid ${pushing})`] : []),
+    ...(switching ? [`switching   in progress (pid ${switching})`] : []),
+    ...Object.entries(report.usage).map(([cache, u]) => `usage       ${cache}: ${formatBytes(u.bytes)} of ${formatBytes(u.quotaBytes)} in 30 days (${Math.round(u.fraction * 100)} %)`),
+    'recent runs:',
+    ...(report.recent.length ? report.recent.map((r) => `  ${logLine(r)}`) : ['  none yet']),
+  ]
+  io.stdout.write(lines.join('\n') + '\n')
+  for (const [cache, u] of Object.entries(report.usage)) {
+    if (u.fraction >= 0.8) out.warn(`${cache} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
+  }
+  return 0
 }
 
 export default status
