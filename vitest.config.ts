@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests share one Nix store; two workers match the machine's two cores.
     maxWorkers: 2,
-    env: { NO_COLOR: '', FORCE_COLOR: '0' },
+    reporters: ['default', './test/count-reporter.ts'],
   },
 })
