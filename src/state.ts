@@ -110,7 +110,7 @@ export class State {
   }
 
   readHistory(): Read<HistoryRecord> {
-    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true, repair: false })
+    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true, repair: true })
   }
 }
 

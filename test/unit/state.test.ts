@@ -1,0 +1,69 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { acquireLock, lockHolder } from '../../src/lock.js'
+import { State, stateDir } from '../../src/state.js'
+
+const path = (n: number) => `/nix/store/${String(n).padStart(32, 'a')}-p${n}`
+
+function fresh(): State {
+  return new State({ XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'hms-state-')) })
+}
+
+describe('state', () => {
+  it('lives in $XDG_STATE_HOME/hms, else ~/.local/state/hms', () => {
+    expect(stateDir({ XDG_STATE_HOME: '/s', HOME: '/h' })).toBe('/s/hms')
+    expect(stateDir({ HOME: '/h' })).toBe('/h/.local/state/hms')
+  })
+
+  it('queues per cache without duplicates and dequeues only the given cache', async () => {
+    const state = fresh()
+    expect((await state.enqueue([path(1), path(2)], 'a', 'push failed')).added).toBe(2)
+    expect((await state.enqueue([path(2), path(3)], 'a', 'push failed')).added).toBe(1)
+    await state.enqueue([path(1)], 'b', 'no credentials')
+    expect((await state.dequeue([path(1)], 'a')).removed).toBe(1)
+    const entries = state.readPending().entries
+    expect(entries.map((e) => `${e.cache}:${e.path.slice(-2)}`)).toEqual(['a:p2', 'a:p3', 'b:p1'])
+    expect(entries[2]!.reason).toBe('no credentials')
+  })
+
+  it('sets a damaged queue aside and keeps its good entries', async () => {
+    const state = fresh()
+    await state.enqueue([path(1), path(2)], 'a', 'x')
+    const file = state.file('pending.jsonl')
+    writeFileSync(file, readFileSync(file, 'utf8') + '{"path": "/nix/st\n\u0000garbage\n')
+    const read = await state.pending()
+    expect(read.entries.map((e) => e.path)).toEqual([path(1), path(2)])
+    expect(read.warning).toMatch(/damaged \(2 unreadable lines\).*moved the damaged file to .*pending\.jsonl\.corrupt-/)
+    expect(readdirSync(state.dir).filter((f) => f.includes('.corrupt-'))).toHaveLength(1)
+    expect(state.readPending()).toEqual({ entries: read.entries })
+  })
+
+  it('skips a torn last history line and starts the next record on a new line', () => {
+    const state = fresh()
+    const record = { time: '2026-01-01T00:00:00Z', command: 'switch' as const, profile: 'p', cache: 'c', mode: 'watch-exec', generation: 1, paths: 1, bytes: 2, failed: 0, durationMs: 3, exitCode: 0 }
+    state.appendHistory(record)
+    writeFileSync(state.file('history.jsonl'), readFileSync(state.file('history.jsonl'), 'utf8') + '{"time": "2026')
+    expect(state.readHistory()).toEqual({ entries: [record] })
+    state.appendHistory({ ...record, generation: 2 })
+    const read = state.readHistory()
+    expect(read.entries.map((r) => r.generation)).toEqual([1, 2])
+    expect(read.warning).toMatch(/damaged.*moved the damaged file/)
+    expect(state.readHistory()).toEqual({ entries: read.entries })
+  })
+
+  it('refuses a lock held by a live process and takes over a stale one', async () => {
+    const state = fresh()
+    state.ensureDir()
+    const file = state.file('switch.lock')
+    writeFileSync(file, `${process.ppid}\n`)
+    await expect(acquireLock(file, 'switching')).rejects.toThrow(`another hms is switching (pid ${process.ppid})`)
+    writeFileSync(file, '999999999\n')
+    expect(lockHolder(file)).toBeUndefined()
+    const lock = await acquireLock(file, 'switching')
+    expect(lockHolder(file)).toBe(process.pid)
+    lock.release()
+    expect(lockHolder(file)).toBeUndefined()
+  })
+})
