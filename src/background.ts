@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import type { Plan } from './plan.js'
 import type { State } from './state.js'
@@ -36,7 +36,10 @@ export function spawnBackgroundPush(ctx: Ctx, state: State, plan: Plan, paths: s
       stdio: ['ignore', fd, fd],
     })
     child.unref()
-    return { pid: child.pid ?? 0, log }
+    const pid = child.pid ?? 0
+    // The child takes push.lock only once node has started; until then, status finds it here.
+    writeFileSync(state.file('background.pid'), `${pid}\n`)
+    return { pid, log }
   } finally {
     closeSync(fd)
   }

@@ -2,6 +2,10 @@ import { emptyTally, tallyEvent, type PushTally } from './cachix.js'
 import type { Output } from './output.js'
 import { runGroup, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
+import { closureSize } from './store.js'
+import type { Plan } from './plan.js'
+import { storePushRoots } from './store-push.js'
+import type { Target } from './target.js'
 
 export interface PushRequest {
   cache: string
@@ -10,6 +14,14 @@ export interface PushRequest {
   jobs?: number
   compressionMethod?: string
   retries: number
+  /** A store URL is pushed with nix copy instead of cachix (issue 4). */
+  target?: Target
+  exclude?: readonly string[]
+}
+
+/** The part of a request that says where and how a plan pushes. */
+export function pushTarget(plan: Pick<Plan, 'target' | 'exclude'>): Pick<PushRequest, 'target' | 'exclude'> {
+  return { target: plan.target, exclude: plan.exclude }
 }
 
 export interface PushResult {
@@ -62,12 +74,19 @@ export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = fals
 }
 
 async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult, 'attempts'>> {
+  const { target } = request
+  if (target?.kind === 'store') {
+    const compressionMethod = request.compressionMethod === 'xz' || request.compressionMethod === 'zstd' ? request.compressionMethod : undefined
+    return storePushRoots(request.paths, { target, label: request.cache, exclude: request.exclude ?? [], ...(compressionMethod ? { compressionMethod } : {}) }, ctx)
+  }
   const tally = emptyTally()
   let alreadyPresent = 0
+  let nothing = false
   const parser = new ReportParser()
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
       if (event.kind === 'header') alreadyPresent = event.present
+      if (event.kind === 'nothing') nothing = true
       if (event.kind === 'text' && event.raw.toString().trim() === '') continue
       if (!tallyEvent(tally, event) && event.kind === 'text') ctx.out.raw(event.raw)
     }
@@ -82,5 +101,7 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
   })
   onEvents(parser.end())
   const ok = outcome.exitCode === 0 && !outcome.interrupted && tally.failed.size === 0
+  // "Nothing to push" comes without a count: everything in the closures was already there.
+  if (ok && nothing) alreadyPresent = (await closureSize(request.paths, ctx.env)) ?? alreadyPresent
   return { ok, tally, alreadyPresent, outcome }
 }

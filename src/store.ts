@@ -12,3 +12,12 @@ export async function narSizes(paths: string[], env: Env): Promise<Map<string, n
   if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n))) return new Map()
   return new Map(paths.map((path, i) => [path, sizes[i]!]))
 }
+
+/** How many paths the closures of `roots` hold, from the local store; undefined when it cannot tell. */
+export async function closureSize(roots: string[], env: Env): Promise<number | undefined> {
+  const nixStore = which('nix-store', env)
+  if (!nixStore || roots.length === 0) return undefined
+  const { execa } = await import('execa')
+  const result = await execa(nixStore, ['--query', '--requisites', ...roots], { env, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean).length : undefined
+}

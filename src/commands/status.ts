@@ -32,7 +32,7 @@ const status: Command = async (args, io) => {
   const pending: Record<string, number> = {}
   for (const e of pendingRead.entries) pending[e.cache] = (pending[e.cache] ?? 0) + 1
   const usage = usageByCache(historyRead.entries, Date.now())
-  const pushing = lockHolder(state.file('push.lock'))
+  const pushing = lockHolder(state.file('push.lock')) ?? lockHolder(state.file('background.pid'))
   const switching = lockHolder(state.file('switch.lock'))
   const report = {
     profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null,
