@@ -106,6 +106,7 @@ export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
     { names: ['-n', '--lines'], value: 'n', set: (o, v, n) => { o.lines = positiveInt(v, n) }, description: 'how many runs to show (default 10)' },
   ],
   init: [
+    { names: ['--flake'], value: 'path', set: (o, v) => { o.flake = v }, description: 'the flake holding homeConfigurations, without #attr (hms adds #user@host)' },
     { names: ['--user'], value: 'name', set: (o, v) => { o.user = v }, description: 'user part of the flake attribute' },
     { names: ['--profile'], value: 'name=host[,host][:cache]', set: (o, v) => { o.profileSpecs.push(v) }, description: 'a host profile; repeat for more' },
     { names: ['--force'], set: (o) => { o.force = true }, description: 'overwrite an existing config' },

@@ -34,9 +34,38 @@ Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or con
   status: { usage: 'hms status [--json]', summary: 'profile, cache, generation, pending pushes and recent runs', examples: [['hms status', '']] },
   log: { usage: 'hms log [-n N]', summary: 'recent runs, one line each', examples: [['hms log -n 5', '']] },
   verify: { usage: 'hms verify [--cache C] [paths…]', summary: 'check that a closure is complete in the cache', examples: [['hms verify', 'is the current generation in the cache?']] },
-  doctor: { usage: 'hms doctor [--json]', summary: 'check everything hms needs, with the fix for each problem', examples: [['hms doctor', '']] },
-  init: { usage: 'hms init [--cache C] [--flake F] [--user U] [--profile name=host[,host][:cache]]… [--force]', summary: 'write ~/.config/hms/config.json', examples: [['hms init --cache my-cache --flake ~/ws --profile shoshin=shoshin:my-cache-skylake', '']] },
-  completion: { usage: 'hms completion bash|zsh|fish', summary: 'print a shell completion script', examples: [['hms completion bash > ~/.local/share/bash-completion/completions/hms', '']] },
+  doctor: {
+    usage: 'hms doctor [--flake F] [-p P] [--cache C] [--json] [-q]',
+    summary: 'check everything hms needs, with the fix for each problem',
+    examples: [
+      ['hms doctor', 'one line per check: ✔ fine, ✖ broken (with the fix), ! worth knowing'],
+      ['hms doctor -p gyakusatsu', "check another profile's host, flake attribute and cache"],
+      ['hms doctor --cache file:///mnt/nas/nix-cache', 'is this cache reachable?'],
+      ['hms doctor --json', 'the same as JSON: { ok, checks: [{ id, status, message, fix }] }'],
+    ],
+    footer: 'Exit codes: 0 nothing failed (warnings and offline skips allowed) · 1 at least one check failed',
+  },
+  init: {
+    usage: 'hms init [--cache C] [--flake F] [--user U] [--profile name=host[,host][:cache]]… [--force]',
+    summary: 'write ~/.config/hms/config.json (from flags, or by asking on a terminal)',
+    examples: [
+      ['hms init', 'on a terminal: asks, proposing this host, $USER and ./flake.nix'],
+      ['hms init --cache my-cache --flake ~/ws', 'one profile named after this host'],
+      ['hms init --cache my-cache --profile shoshin=shoshin:skylake --profile kinoite', 'two profiles, one with its own cache'],
+      ['hms init --cache file:///mnt/nas/nix-cache --force', 'replace an existing config'],
+    ],
+    footer: 'Writes $HMS_CONFIG, else $XDG_CONFIG_HOME/hms/config.json. Refuses to overwrite without --force (exit 1).',
+  },
+  completion: {
+    usage: 'hms completion bash|zsh|fish',
+    summary: 'print a shell completion script',
+    examples: [
+      ['hms completion bash > ~/.local/share/bash-completion/completions/hms', 'bash (or: eval "$(hms completion bash)" in ~/.bashrc)'],
+      ['hms completion zsh > "${fpath[1]}/_hms"', 'zsh (or: source <(hms completion zsh) after compinit)'],
+      ['hms completion fish > ~/.config/fish/completions/hms.fish', 'fish'],
+    ],
+    footer: 'Profile names, caches and --flake .#user@host attributes come from the config when the script is\nprinted: run the command again after changing profiles.',
+  },
   help: { usage: 'hms help [command]', summary: 'show help for hms or one command', examples: [['hms help push', '']] },
 }
 

@@ -1,8 +1,34 @@
-import { HmsError } from '../errors.js'
+import { closest } from '../args.js'
+import { candidatesOf, completionModel, completionScript, shells, type Shell } from '../completion.js'
+import { defaultConfig, loadConfig, type Config } from '../config.js'
+import { ExitCode, HmsError, usageError } from '../errors.js'
 import type { Command } from './index.js'
 
-const completion: Command = async () => {
-  throw new HmsError('"hms completion" is not implemented yet')
+const completion: Command = async (args, io, { version }) => {
+  const shell = shellOf(args.positionals)
+  const config = await configOrDefaults(io.env, (warning) => io.stderr.write(`hms: ${warning}\n`))
+  io.stdout.write(completionScript(shell, completionModel(candidatesOf(config, io.env)), version))
+  return ExitCode.ok
 }
 
 export default completion
+
+function shellOf(positionals: string[]): Shell {
+  const [word, extra] = positionals
+  if (!word) throw usageError('hms completion needs a shell', `hms completion ${shells.join('|')}`)
+  if (extra !== undefined) throw usageError(`unexpected argument "${extra}"`, `hms completion ${shells.join('|')}`)
+  if ((shells as readonly string[]).includes(word)) return word as Shell
+  const guess = closest(word, shells)
+  throw usageError(`no completion for shell "${word}"`, guess ? `did you mean "hms completion ${guess}"?` : `shells: ${shells.join(', ')}`)
+}
+
+/** Usually run from a shell's start-up file: a broken config should cost the profile names, not the shell's start. */
+async function configOrDefaults(env: Record<string, string | undefined>, warn: (text: string) => void): Promise<Config> {
+  try {
+    return await loadConfig(env)
+  } catch (error) {
+    if (!(error instanceof HmsError)) throw error
+    warn(`${error.message}; completing without its profiles`)
+    return { ...defaultConfig, profiles: {} }
+  }
+}

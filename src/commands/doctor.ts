@@ -1,8 +1,69 @@
-import { HmsError } from '../errors.js'
+import { accessSync, constants, existsSync } from 'node:fs'
+import pkg from '../../package.json' with { type: 'json' }
+import type { Io } from '../cli.js'
+import { loadConfig } from '../config.js'
+import { checks, doctorContext, failed, runChecks, type CheckReport, type HttpResult, type Status, type World } from '../doctor.js'
+import { ExitCode } from '../errors.js'
+import { colorLevel } from '../output.js'
+import { which } from '../preflight.js'
+import { State } from '../state.js'
 import type { Command } from './index.js'
 
-const doctor: Command = async () => {
-  throw new HmsError('"hms doctor" is not implemented yet')
+const doctor: Command = async (args, io) => {
+  const { options } = args
+  const ctx = await doctorContext({ options, env: io.env, hostname: io.hostname }, () => loadConfig(io.env))
+  const reports = await runChecks(checks, ctx, realWorld(io))
+  const exitCode = failed(reports) ? ExitCode.failure : ExitCode.ok
+  if (options.json) io.stdout.write(`${JSON.stringify({ version: pkg.version, ok: exitCode === 0, checks: reports, exitCode }, null, 2)}\n`)
+  else await print(reports, io, options.quiet)
+  return exitCode
 }
 
 export default doctor
+
+async function print(reports: CheckReport[], io: Io, quiet: boolean): Promise<void> {
+  const { Chalk } = await import('chalk')
+  const color = new Chalk({ level: colorLevel(io.env, Boolean(io.stdout.isTTY)) })
+  const marks: Record<Status, string> = { ok: color.green('✔'), fail: color.red('✖'), warn: color.yellow('!'), skip: color.dim('!') }
+  const width = Math.max(...reports.map((r) => r.title.length)) + 1
+  const shown = quiet ? reports.filter((r) => r.status === 'fail' || r.status === 'warn') : reports
+  const lines = shown.map((r) => `${marks[r.status]} ${`${r.title}:`.padEnd(width + 1)}${r.message}${r.fix ? color.dim(` — ${r.fix}`) : ''}`)
+  const problems = reports.filter((r) => r.status === 'fail').length
+  const warnings = reports.filter((r) => r.status === 'warn').length
+  if (!quiet || problems) lines.push('', problems ? `${problems} problem${problems > 1 ? 's' : ''} found` : `all good${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`)
+  if (lines.length) io.stdout.write(`${lines.join('\n')}\n`)
+}
+
+function realWorld(io: Io): World {
+  return {
+    which: (command) => which(command, io.env),
+    async exec(file, args, timeoutMs) {
+      const { execa } = await import('execa')
+      const r = await execa(file, args, { env: io.env, extendEnv: false, cwd: io.cwd, reject: false, timeout: timeoutMs, stdin: 'ignore' })
+      return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.message ?? ''), timedOut: Boolean(r.timedOut) }
+    },
+    get: httpGet,
+    exists: (path) => existsSync(path),
+    writable: (path) => {
+      try {
+        accessSync(path, constants.W_OK)
+        return true
+      } catch {
+        return false
+      }
+    },
+    pending: () => new State(io.env).readPending(),
+  }
+}
+
+async function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' })
+    await response.body?.cancel()
+    return { status: response.status }
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } }
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { error: 'TIMEOUT', message: `no answer within ${timeoutMs / 1000}s` }
+    return { error: e.cause?.code ?? 'ERROR', message: e.cause?.message ?? e.message }
+  }
+}

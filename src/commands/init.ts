@@ -1,8 +1,74 @@
-import { HmsError } from '../errors.js'
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Readable } from 'node:stream'
+import type { Io } from '../cli.js'
+import { configPath } from '../config.js'
+import { ExitCode, HmsError, usageError } from '../errors.js'
+import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../init.js'
 import type { Command } from './index.js'
 
-const init: Command = async () => {
-  throw new HmsError('"hms init" is not implemented yet')
+/** Io carries no stdin yet; tests hand one in, the real run uses the process's. */
+type InitIo = Io & { stdin?: Readable & { isTTY?: boolean } }
+
+const init: Command = async (args, io: InitIo) => {
+  const { options } = args
+  const file = configPath(io.env)
+  if (existsSync(file) && !options.force) {
+    throw new HmsError(`${file} already exists`, { exitCode: ExitCode.failure, hint: 'pass --force to overwrite it' })
+  }
+  const machine: Machine = { hostname: io.hostname, cwd: io.cwd, env: io.env, hasFlake: existsSync(join(io.cwd, 'flake.nix')) }
+  const flags: InitValues = { cache: options.cache, flake: options.flake, user: options.user, profileSpecs: options.profileSpecs }
+  const values = hasValues(flags) ? flags : await prompt(io, machine)
+  const config = initConfig(values, machine)
+  writeAtomically(file, `${JSON.stringify(config, null, 2)}\n`)
+  if (!options.quiet) io.stderr.write(`✔ wrote ${file}\n  next: hms doctor, then hms --plan\n`)
+  return ExitCode.ok
 }
 
 export default init
+
+async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
+  const stdin = io.stdin ?? process.stdin
+  if (!stdin.isTTY) {
+    throw usageError('hms init needs flags when not run on a terminal', `e.g. hms init --cache my-cache --flake ~/ws --profile ${specExample}`)
+  }
+  const { createInterface } = await import('node:readline')
+  const rl = createInterface({ input: stdin, output: io.stderr, terminal: Boolean(io.stderr.isTTY) })
+  let interrupted = false
+  rl.on('SIGINT', () => { interrupted = true; rl.close() })
+  // The line iterator buffers: answers typed (or pasted) ahead of their question are kept, not dropped.
+  const lines = rl[Symbol.asyncIterator]()
+  const ask = async (question: string, proposal?: string) => {
+    rl.setPrompt(`${question}${proposal ? ` [${proposal}]` : ''}: `)
+    rl.prompt()
+    const next = await lines.next()
+    if (next.done) throw new HmsError('hms init cancelled; nothing written', { exitCode: interrupted ? ExitCode.interrupted : ExitCode.failure })
+    return next.value.trim() || proposal || ''
+  }
+  try {
+    const p = proposals(machine)
+    io.stderr.write(`hms init writes ${configPath(io.env)}. Enter keeps the value in brackets.\n`)
+    let cache = ''
+    for (let i = 0; i < 3 && !cache; i++) cache = await ask('Cache (a Cachix name, or a store URL such as file:///mnt/nas/nix-cache)')
+    const user = await ask('User in the flake attribute user@host', p.user)
+    const flake = await ask('Flake with your homeConfigurations (- for none)', p.flake)
+    const profile = await ask("This host's profile name", p.profile)
+    const hosts = await ask(`Hosts of profile ${profile}, comma-separated`, p.hosts)
+    return { cache, user: user || undefined, flake: flake && flake !== '-' ? flake : undefined, profileSpecs: [`${profile}=${hosts}`] }
+  } finally {
+    rl.close()
+  }
+}
+
+/** Temp file and rename in the same directory: a crash never leaves half a config behind. */
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const temp = `${file}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, text, { mode: 0o644 })
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw new HmsError(`cannot write ${file}: ${(error as Error).message}`, { exitCode: ExitCode.failure })
+  }
+}

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest'
+import { defaultOptions, type HmsOptions } from '../../src/args.js'
+import { defaultConfig, type Config } from '../../src/config.js'
+import {
+  cacheTarget, checks, doctorContext, failed, judgeHttp, judgePending, parseNixConfig, runChecks, splitFlake, trustingEntry,
+  type Check, type CheckReport, type ExecResult, type HttpResult, type PendingRead, type World,
+} from '../../src/doctor.js'
+import { HmsError } from '../../src/errors.js'
+
+const verbs = ['--version', 'show-config', 'eval', '-Gn', '-un']
+const done = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, timedOut: false })
+
+/** A machine where everything hms needs is present; each test breaks one thing. */
+function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; files?: Record<string, string>; queue?: PendingRead } = {}): World {
+  const outputs: Record<string, ExecResult> = {
+    'nix --version': done('nix (Nix) 2.8.0\n'),
+    'cachix --version': done('cachix 1.11.1\n'),
+    'nix show-config': done('substituters = \ntrusted-users = root @wheel\n'),
+    'id -Gn': done('users wheel\n'),
+    'nix eval': done('["mitsio","mitsio@shoshin"]'),
+    ...over.outputs,
+  }
+  const files = over.files ?? {}
+  return {
+    which: (c) => (['nix', 'cachix', 'home-manager'].includes(c) ? c : undefined),
+    exec: async (file, args) => outputs[`${file} ${args.find((a) => verbs.includes(a))}`] ?? done('', 1, `no stand-in for ${file} ${args.join(' ')}`),
+    get: async () => ({ status: 200 }),
+    exists: (path) => path in files,
+    writable: () => false,
+    pending: () => over.queue ?? { entries: [] },
+    ...over,
+  }
+}
+
+const env = { HOME: '/home/mitsio', USER: 'mitsio', CACHIX_AUTH_TOKEN: 'secret-marker' }
+const config: Config = { ...defaultConfig, file: '/cfg.json', flake: '/ws', caches: { nas: { url: 'file:///mnt/nas/cache' } } }
+
+async function doctor(w: World, options: Partial<HmsOptions> = {}, e: Record<string, string | undefined> = env, load: () => Promise<Config> = async () => config): Promise<Record<string, CheckReport>> {
+  const ctx = await doctorContext({ options: { ...defaultOptions(), ...options }, env: e, hostname: 'shoshin' }, load)
+  const reports = await runChecks(checks, ctx, w)
+  return Object.fromEntries(reports.map((r) => [r.id, r]))
+}
+
+describe('doctor checks', () => {
+  it('passes on a machine with everything present, in a fixed order', async () => {
+    const r = await doctor(world())
+    expect(Object.keys(r)).toEqual(['nix', 'home-manager', 'cachix', 'credentials', 'trusted-user', 'config', 'profile', 'flake', 'cache', 'pending'])
+    expect(Object.values(r).filter((c) => c.status !== 'ok')).toEqual([])
+    expect(r.nix!.message).toContain('2.8.0')
+    expect(r.credentials!.message).toBe('Cachix credentials found in $CACHIX_AUTH_TOKEN')
+    expect(r['trusted-user']!.message).toContain('@wheel in trusted-users')
+    expect(r.profile!.message).toContain('shoshin (from hostname), host shoshin')
+    expect(r.flake!.message).toContain('/ws#homeConfigurations."mitsio@shoshin" exists')
+    expect(JSON.stringify(r)).not.toContain('secret-marker')
+  })
+
+  it.each([
+    ['cachix missing', world({ which: (c) => (c === 'cachix' ? undefined : c) }), 'cachix', /nix profile install nixpkgs#cachix/],
+    ['cachix too old', world({ outputs: { 'cachix --version': done('cachix 1.6.1') } }), 'cachix', /upgrade/],
+    ['home-manager missing', world({ which: (c) => (c === 'home-manager' ? undefined : c) }), 'home-manager', /home-manager\/master/],
+    ['nix missing', world({ which: (c) => (c === 'nix' ? undefined : c) }), 'nix', /install Nix/],
+    ['flake attribute missing', world({ outputs: { 'nix eval': done('["mitsio@kinoite"]') } }), 'flake', /add it to the flake/],
+    ['flake broken', world({ outputs: { 'nix eval': done('', 1, 'error: syntax error, unexpected end of file\n') } }), 'flake', /fix the flake/],
+    ['cache 404', world({ get: async () => ({ status: 404 }) }), 'cache', /check the cache name/],
+    ['http cache refused', world({ get: async () => ({ error: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }) }), 'cache', /server is up/],
+  ])('%s: fails with its fix', async (_name, w, id, fix) => {
+    const r = await doctor(w, id === 'cache' && _name.startsWith('http') ? { cache: 'http://127.0.0.1:1' } : {})
+    expect(r[id]!.status).toBe('fail')
+    expect(r[id]!.fix).toMatch(fix)
+    expect(failed(Object.values(r))).toBe(true)
+  })
+
+  it('names missing credentials and the fix, never a value', async () => {
+    const r = await doctor(world(), {}, { HOME: '/nonexistent', USER: 'mitsio' })
+    expect(r.credentials).toMatchObject({ status: 'fail', message: 'no Cachix credentials found' })
+    expect(r.credentials!.fix).toContain('cachix authtoken')
+  })
+
+  it('reports a broken config and skips what depends on it', async () => {
+    const r = await doctor(world(), {}, env, async () => { throw new HmsError('invalid JSON in /cfg.json: Unexpected end', { hint: 'check the file with: jq . /cfg.json' }) })
+    expect(r.config).toMatchObject({ status: 'fail', message: 'invalid JSON in /cfg.json: Unexpected end', fix: 'check the file with: jq . /cfg.json' })
+    expect([r.profile!.status, r.flake!.status, r.cache!.status]).toEqual(['skip', 'skip', 'skip'])
+    expect(r.cachix!.status).toBe('ok')
+  })
+
+  it('fails an unknown --profile with the known ones', async () => {
+    const r = await doctor(world(), { profile: 'nope' })
+    expect(r.profile).toMatchObject({ status: 'fail', fix: 'known profiles: shoshin, gyakusatsu, kinoite' })
+  })
+
+  it('needs neither cachix nor credentials for a store-URL cache', async () => {
+    const r = await doctor(world({ which: (c) => (c === 'cachix' ? undefined : c), files: { '/mnt/nas/cache/nix-cache-info': '' } }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' })
+    expect([r.cachix!.status, r.credentials!.status, r.cache!.status]).toEqual(['skip', 'skip', 'ok'])
+    expect(failed(Object.values(r))).toBe(false)
+  })
+
+  it('is not a failure when offline', async () => {
+    const r = await doctor(world({
+      get: async () => ({ error: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x.cachix.org' }),
+      outputs: { 'nix eval': done('', 1, "error: unable to download 'https://api.github.com/repos/a/b/commits/HEAD': Couldn't resolve host name (6)\n") },
+    }))
+    expect(r.cache!.status).toBe('skip')
+    expect(r.cache!.message).toMatch(/offline/)
+    expect(r.flake!.status).toBe('skip')
+    expect(r.flake!.message).toMatch(/offline/)
+    expect(failed(Object.values(r))).toBe(false)
+  })
+
+  it('warns, without failing, when the user is not trusted', async () => {
+    const r = await doctor(world({ outputs: { 'nix show-config': done('trusted-users = root\n') } }))
+    expect(r['trusted-user']).toMatchObject({ status: 'warn' })
+    expect(r['trusted-user']!.message).toContain('falls back to watching the whole store')
+    expect(r['trusted-user']!.fix).toContain('trusted-users = root mitsio')
+  })
+
+  it('counts a writable store as trusted', async () => {
+    const r = await doctor(world({ writable: (p) => p === '/nix/store', outputs: { 'nix show-config': done('trusted-users = root\n') } }))
+    expect(r['trusted-user']!.status).toBe('ok')
+  })
+
+  it('reports the pending queue per cache', async () => {
+    const r = await doctor(world({ queue: { entries: [{ cache: 'c1' }, { cache: 'c1' }, { cache: 'c2' }] } }))
+    expect(r.pending).toMatchObject({ status: 'warn', message: '3 paths waiting (2 for c1, 1 for c2)', fix: 'run hms push --pending' })
+  })
+})
+
+describe('runner', () => {
+  const ctx = { env: {}, config: { ok: true as const, value: config } }
+
+  it('bounds each check by its timeout and keeps the order', async () => {
+    const slow: Check = { id: 'slow', title: 'slow', timeoutMs: 30, run: () => new Promise(() => {}) }
+    const quick: Check = { id: 'quick', title: 'quick', run: async () => ({ status: 'ok', message: 'fine' }) }
+    const started = Date.now()
+    const reports = await runChecks([slow, quick], ctx, world())
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(reports.map((r) => [r.id, r.status])).toEqual([['slow', 'warn'], ['quick', 'ok']])
+    expect(reports[0]!.message).toBe('no answer within 0.03s')
+  })
+
+  it('turns a crashing check into a failure', async () => {
+    const crash: Check = { id: 'crash', title: 'crash', run: async () => { throw new Error('boom') } }
+    const [report] = await runChecks([crash], ctx, world())
+    expect(report).toMatchObject({ status: 'fail', message: 'check crashed: boom' })
+  })
+})
+
+describe('pure helpers', () => {
+  it.each([
+    ['modular-workspace', { kind: 'cachix', url: 'https://modular-workspace.cachix.org' }],
+    ['nas', { kind: 'file', dir: '/mnt/nas/cache' }],
+    ['file:///tmp/a%20b?compression=zstd', { kind: 'file', dir: '/tmp/a b' }],
+    ['https://cache.example/nix/', { kind: 'http', url: 'https://cache.example/nix' }],
+    ['s3://bucket?endpoint=x', { kind: 'other', scheme: 's3' }],
+    ['ssh-ng://builder', { kind: 'other', scheme: 'ssh-ng' }],
+  ])('cache %s → %j', (cache, expected) => {
+    expect(cacheTarget(cache, config)).toMatchObject(expected)
+  })
+
+  it.each([
+    ['root', 'root', [], 'root'],
+    ['root @wheel', 'mitsio', ['users', 'wheel'], '@wheel'],
+    ['*', 'anyone', [], '*'],
+    ['root mitsio2', 'mitsio', ['mitsio'], undefined],
+    ['', 'root', [], undefined],
+  ])('trusted-users %j for %s %j → %s', (list, user, groups, entry) => {
+    expect(trustingEntry(list, user, groups)).toBe(entry)
+  })
+
+  it('parses nix show-config', () => {
+    expect(parseNixConfig('a = b c\ntrusted-users = root @wheel\nempty = \n')).toEqual({ a: 'b c', 'trusted-users': 'root @wheel', empty: '' })
+  })
+
+  it.each([
+    [{ status: 200 }, 'ok'], [{ status: 401 }, 'ok'], [{ status: 404 }, 'fail'], [{ status: 502 }, 'warn'],
+    [{ error: 'ENOTFOUND', message: '' }, 'skip'], [{ error: 'EAI_AGAIN', message: '' }, 'skip'],
+    [{ error: 'TIMEOUT', message: '' }, 'warn'], [{ error: 'ECONNREFUSED', message: 'refused' }, 'fail'],
+  ] as [HttpResult, string][])('HTTP %j → %s', (result, status) => {
+    expect(judgeHttp(result, 'https://x.cachix.org').status).toBe(status)
+  })
+
+  it('splits flake references', () => {
+    expect(splitFlake('.#mitsio@shoshin')).toEqual({ ref: '.', attr: 'mitsio@shoshin' })
+    expect(splitFlake('~/ws#"mitsio@shoshin"')).toEqual({ ref: '~/ws', attr: 'mitsio@shoshin' })
+    expect(splitFlake('github:a/b')).toEqual({ ref: 'github:a/b' })
+  })
+
+  it.each([
+    [{ entries: [] }, 'ok', 'no paths waiting'],
+    [{ entries: [{ cache: 'c' }] }, 'warn', '1 path waiting (1 for c)'],
+    [{ entries: [], warning: 'p is damaged (1 unreadable line)' }, 'warn', 'no paths waiting; p is damaged (1 unreadable line)'],
+  ] as [PendingRead, string, string][])('queue %j → %s', (read, status, message) => {
+    expect(judgePending(read)).toMatchObject({ status, message })
+  })
+})
