@@ -1,4 +1,4 @@
-import { hostname } from 'node:os'
+import { hostname, userInfo } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
 import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
@@ -51,10 +51,20 @@ function write(stream: Writable, text: string): number {
   return ExitCode.ok
 }
 
+/** Every path hms derives starts at HOME; when it is unset (cron, some service managers) ask the system. */
+function withHome(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  if (env.HOME) return env
+  try {
+    return { ...env, HOME: userInfo().homedir }
+  } catch {
+    return env
+  }
+}
+
 const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/hms.js')
 if (isMain) {
   // `hms --json | head -1` closes stdout early; that is not hms's failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
-  const code = await run({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })
+  const code = await run({ argv: process.argv.slice(2), env: withHome(process.env), cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })
   process.exitCode = code
 }

@@ -36,6 +36,15 @@ export function requireHomeManager(env: Env): string {
   return found
 }
 
+/** home-manager cannot build without Nix; saying so up front beats a `command not found` from deep inside it. */
+export function requireNix(env: Env): void {
+  if (which('nix-build', env) || which('nix', env)) return
+  throw new HmsError('nix not found on PATH', {
+    exitCode: ExitCode.notFound,
+    hint: 'install Nix (see "Installing Nix" in the README) or add its bin directory to PATH',
+  })
+}
+
 /** Where cachix would find credentials, without ever reading their value. */
 export function credentialSource(env: Env): string | undefined {
   if (env.CACHIX_AUTH_TOKEN) return '$CACHIX_AUTH_TOKEN'

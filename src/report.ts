@@ -93,7 +93,7 @@ export class ReportParser {
   private failedPath(rest: string): string | undefined {
     let best: string | undefined
     for (const path of this.announced) {
-      if (rest.startsWith(path) && (!best || path.length > best.length) && !/[A-Za-z0-9+._?=-]/.test(rest[path.length] ?? ' ')) best = path
+      if (rest.startsWith(path) && (!best || path.length > best.length)) best = path
     }
     if (best) return best
     const match = storePath.exec(rest)?.[0]

@@ -1,0 +1,96 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { HMS_BIN } from '../helpers/sandbox.js'
+import { runInProcess, stackTrace } from './io.js'
+
+const valid = {
+  cache: 'modular-workspace',
+  user: 'mitsio',
+  flake: '~/ws',
+  profiles: { shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: { hosts: ['kinoite'] } },
+  push: { jobs: 8, compressionMethod: 'zstd', strict: false, autoRetry: true, retries: 2 },
+} as Record<string, unknown>
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+/** Every path to a value in the document, e.g. ['profiles', 'shoshin', 'cache']. */
+function paths(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix]
+  return [prefix, ...Object.entries(value).flatMap(([k, v]) => paths(v, [...prefix, k]))]
+}
+
+function setAt(doc: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
+  const copy = structuredClone(doc)
+  let node = copy as Record<string, unknown>
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>
+  node[path.at(-1)!] = value
+  return copy
+}
+
+const wrongValue = fc.oneof(fc.integer({ min: -5, max: 0 }), fc.constant(true), fc.constant(null), fc.constant([1]), fc.constant('')) as fc.Arbitrary<Json>
+const mutation = fc.oneof(
+  fc.tuple(fc.constantFrom(...paths(valid).filter((p) => p.length > 0)), wrongValue).map(([path, value]) => ({ kind: 'wrong type', text: JSON.stringify(setAt(valid, path, value)), field: path.join('.') })),
+  fc.tuple(fc.constantFrom(...paths(valid).filter((p) => p.length < 3)), fc.stringMatching(/^[a-z]{3,8}$/)).map(([path, key]) => {
+    const target = path.length === 0 ? valid : path.reduce<any>((n, k) => n[k], valid)
+    if (typeof target !== 'object' || Array.isArray(target) || path[0] === 'profiles' && path.length === 1) return { kind: 'skip', text: '', field: '' }
+    return { kind: 'unknown key', text: JSON.stringify(path.length ? setAt(valid, [...path, `x${key}`], 1) : { ...valid, [`x${key}`]: 1 }), field: [...path, `x${key}`].join('.') }
+  }),
+  fc.integer({ min: 0, max: JSON.stringify(valid).length - 1 }).map((n) => ({ kind: 'truncated', text: JSON.stringify(valid).slice(0, n), field: '' })),
+)
+
+export const configCases = { mutations: 200, special: 4 }
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hms-cfgfault-'))
+  writeFileSync(join(dir, 'config.json'), text)
+  return join(dir, 'config.json')
+}
+
+describe('config faults', () => {
+  it('random mutations of a valid config: exit 2, one line naming the file and the field, nothing run', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutation, async (m) => {
+        if (m.kind === 'skip') return
+        const file = configFile(m.text)
+        const result = await runInProcess(['--flake', '.#mitsio@shoshin'], { HMS_CONFIG: file })
+        // Some wrong values are still valid (e.g. push.strict: true); those must run on, and fail only for lack of home-manager.
+        if (result.exitCode === 127) return
+        expect(result.exitCode, `${m.kind} ${m.text}: ${result.stderr}`).toBe(2)
+        const lines = result.stderr.trim().split('\n')
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toContain(file)
+        if (m.kind === 'unknown key') expect(lines[0]).toContain(`unknown key "${m.field}"`)
+        if (m.kind === 'wrong type') expect(lines[0]).toContain(`: ${m.field}`)
+        if (m.kind === 'truncated') expect(lines[0]).toMatch(/invalid (JSON|config)/)
+        expect(result.stderr).not.toMatch(stackTrace)
+      }),
+      { numRuns: configCases.mutations },
+    )
+  })
+
+  it('an empty file, a directory, a missing HMS_CONFIG: exit 2 with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hms-cfgfault-'))
+    mkdirSync(join(dir, 'as-dir'))
+    for (const [file, reason] of [[configFile(''), /invalid JSON/], [join(dir, 'as-dir'), /it is a directory/], [join(dir, 'missing.json'), /no such file/]] as const) {
+      const result = await runInProcess([], { HMS_CONFIG: file })
+      expect(result.exitCode).toBe(2)
+      expect(result.stderr).toMatch(reason)
+      expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    }
+  })
+
+  it('an unreadable file (hms running as an ordinary user): exit 2, permission denied', async () => {
+    const file = configFile(JSON.stringify(valid))
+    chmodSync(file, 0o000)
+    chmodSync(join(file, '..'), 0o755)
+    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, HMS_BIN, '--plan'], {
+      env: { HMS_CONFIG: file, HOME: '/tmp', PATH: '/usr/bin:/bin', NO_COLOR: '1' }, extendEnv: false, reject: false,
+    })
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/^hms: cannot read config .*config\.json: permission denied/)
+  })
+})
