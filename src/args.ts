@@ -26,6 +26,9 @@ export interface HmsOptions {
   verify: boolean
   pending: boolean
   lines?: number
+  /** hms verify: requests in flight, and seconds each may take. */
+  verifyJobs?: number
+  timeout?: number
   force: boolean
   user?: string
   /** `hms init --profile name=host[,host][:cache]`, repeatable. */
@@ -101,6 +104,10 @@ export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
   push: [
     { names: ['--pending'], set: (o) => { o.pending = true }, description: 'push everything waiting in the queue' },
     retries, background, notify,
+  ],
+  verify: [
+    { names: ['--jobs'], value: 'n', set: (o, v, n) => { o.verifyJobs = positiveInt(v, n) }, description: 'narinfo requests in flight at once (default 16)' },
+    { names: ['--timeout'], value: 'seconds', set: (o, v, n) => { o.timeout = positiveInt(v, n) }, description: 'how long one request may take (default 15)' },
   ],
   log: [
     { names: ['-n', '--lines'], value: 'n', set: (o, v, n) => { o.lines = positiveInt(v, n) }, description: 'how many runs to show (default 10)' },

@@ -23,12 +23,14 @@ export function isRefusal(text: string): boolean {
 export interface PushTally {
   announced: Map<string, number | undefined>
   failed: Set<string>
+  /** Left out by `push.exclude` (store URLs only): never pushed, always reported. */
+  excluded: Set<string>
   refusal?: string
   untrusted: boolean
 }
 
 export function emptyTally(): PushTally {
-  return { announced: new Map(), failed: new Set(), untrusted: false }
+  return { announced: new Map(), failed: new Set(), excluded: new Set(), untrusted: false }
 }
 
 /** Folds one report event into the tally; returns true when the event was understood. */

@@ -33,7 +33,21 @@ Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or con
   push: { usage: 'hms push [options] [paths…]', summary: 'push store paths (default: the current generation) or the pending queue', examples: [['hms push', 'push the current generation'], ['hms push --pending', 'push what earlier runs could not']] },
   status: { usage: 'hms status [--json]', summary: 'profile, cache, generation, pending pushes and recent runs', examples: [['hms status', '']] },
   log: { usage: 'hms log [-n N]', summary: 'recent runs, one line each', examples: [['hms log -n 5', '']] },
-  verify: { usage: 'hms verify [--cache C] [paths…]', summary: 'check that a closure is complete in the cache', examples: [['hms verify', 'is the current generation in the cache?']] },
+  verify: {
+    usage: 'hms verify [--cache C] [--jobs N] [--timeout S] [--json] [paths…]',
+    summary: 'check that every path of a closure (default: the current generation) is in the cache',
+    examples: [
+      ['hms verify', 'is the current generation whole in the cache?'],
+      ['hms verify --cache file:///mnt/nas/nix-cache', 'check a store URL instead of the configured cache'],
+      ['hms verify ./result --json', 'any closure; the full missing list as JSON'],
+      ['hms switch --verify', 'switch, push, then verify; the result lands in the summary'],
+    ],
+    footer: `Looks for <hash>.narinfo: in the directory for file://, with HTTP HEAD for http(s):// and
+Cachix (https://NAME.cachix.org), with nix path-info --store for s3://, ssh://, ssh-ng://.
+
+Exit codes: 0 all present · 1 something is missing · 2 the cache could not be asked (the
+reason is printed; nothing is counted as missing) or a usage error`,
+  },
   doctor: {
     usage: 'hms doctor [--flake F] [-p P] [--cache C] [--json] [-q]',
     summary: 'check everything hms needs, with the fix for each problem',

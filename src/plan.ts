@@ -1,6 +1,7 @@
 import type { HmsOptions } from './args.js'
 import type { Config, Profile } from './config.js'
 import { usageError } from './errors.js'
+import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target } from './target.js'
 
 export type Source = '--profile' | '--cache' | '--flake' | 'HMS_PROFILE' | 'HMS_CACHE' | 'flake attribute' | 'hostname' | 'profile' | 'config' | 'default' | 'home-manager'
 
@@ -18,6 +19,8 @@ export interface Plan {
   user: string
   /** Where to push; undefined when pushing is off. */
   cache?: string
+  /** What `cache` refers to: a Cachix cache or a Nix store URL (issue 4). */
+  target?: Target
   flake?: string
   sources: { profile?: Source; host: Source; cache?: Source; flake?: Source }
   notes: string[]
@@ -36,6 +39,12 @@ export interface Plan {
   homeManager: string[]
   /** What hms runs: cachix wrapping home-manager, or home-manager alone. */
   command: string[]
+  /** For a store URL: the nix copy hms runs on the paths the switch builds. */
+  pushCommand?: string[]
+  /** `push.exclude`: regexes on store path names never pushed to a store URL. */
+  exclude: string[]
+  /** `hms switch --verify`: check the whole generation is in the cache after the push. */
+  verify: boolean
 }
 
 /** Flags + config + environment → what to run. Pure: no I/O, so every rule here is a table test. */
@@ -55,12 +64,18 @@ export function makePlan(input: PlanInput): Plan {
   const homeManager = ['home-manager', 'switch', ...(flake ? ['--flake', flake.value] : []), ...input.passthrough]
   // A background push cannot ride along inside the switch, so it pushes the generation afterwards.
   const mode = options.background ? 'generation' : options.mode ?? config.push.mode
-  const command = options.push && mode === 'watch-exec' ? watchExec(cache.value, { jobs, compressionMethod }, homeManager) : homeManager
+  const target = options.push ? resolveTarget(cache.value, config.caches, env.HOME, cache.source) : undefined
+  const exclude = options.push ? config.push.exclude : []
+  compileExclude(exclude)
+  if (target?.kind === 'cachix' && exclude.length > 0) notes.push('push.exclude applies to store-URL caches only: cachix pushes whole closures')
+  const command = target?.kind === 'cachix' && mode === 'watch-exec' ? watchExec(target.name, { jobs, compressionMethod }, homeManager) : homeManager
   return {
     profile: profile?.value,
     host,
     user,
-    cache: options.push ? cache.value : undefined,
+    // A cachix.org URL names its Cachix cache: one spelling for the queue and history.
+    cache: target?.kind === 'cachix' ? target.name : target ? cache.value : undefined,
+    target,
     flake: flake?.value,
     sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
     notes,
@@ -75,6 +90,9 @@ export function makePlan(input: PlanInput): Plan {
     compressionMethod,
     homeManager,
     command,
+    ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod)) } : {}),
+    exclude,
+    verify: options.verify,
   }
 }
 

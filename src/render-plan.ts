@@ -15,8 +15,9 @@ export function printPlan(plan: Plan, out: Output, json: boolean): void {
     ['cache', plan.push ? plan.cache + from(plan.sources.cache) : '(not pushing: --no-push)'],
     ['flake', plan.flake ? plan.flake + from(plan.sources.flake) : color.dim('(home-manager decides)')],
     ['command', shellJoin(plan.command)],
+    ...(plan.pushCommand ? [['push', `${shellJoin(plan.pushCommand)} ${color.dim('<what the switch builds, minus what the cache has>')}`] as [string, string]] : []),
   ]
-  if (out.options.verbose && plan.push) rows.push(['runs', shellJoin(withBypass(plan.command))])
+  if (out.options.verbose && plan.push && plan.target?.kind === 'cachix') rows.push(['runs', shellJoin(withBypass(plan.command))])
   const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)
   for (const note of plan.notes) lines.push(color.dim(`note: ${note}`))
   out.options.stdout.write(`${lines.join('\n')}\n`)

@@ -35,6 +35,24 @@ export const configSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof configSchema>
 
+/** `hms verify --json`, and `verify` in the summary of `hms switch --verify`. */
+export const verifyResultSchema = z.strictObject({
+  cache: z.string(),
+  /** Where the narinfo files were looked for. */
+  url: z.string(),
+  generation: z.number().int().nullable(),
+  roots: z.array(z.string()),
+  total: z.number().int().nonnegative(),
+  present: z.number().int().nonnegative(),
+  missing: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),
+  missingBytes: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  /** Why the cache could not be checked (network, permissions); then nothing is counted as missing. */
+  error: z.string().nullable(),
+})
+
+export type VerifyResult = z.infer<typeof verifyResultSchema>
+
 /** The `--json` summary: one document on stdout at the end of every run. */
 export const summarySchema = z.strictObject({
   version: z.string(),
@@ -62,10 +80,14 @@ export const summarySchema = z.strictObject({
     alreadyPresent: z.number().int().nonnegative(),
     /** Paths that were not confirmed and now wait in the queue. */
     queued: z.array(z.string()),
+    /** Paths left out by `push.exclude` (store URLs), and paths that need them. */
+    excluded: z.array(z.string()),
   }),
   notes: z.array(z.string()),
   /** Background push started instead of pushing in this process. */
   background: z.strictObject({ pid: z.number().int(), log: z.string() }).nullable(),
+  /** `hms switch --verify`: is the whole generation in the cache? */
+  verify: verifyResultSchema.optional(),
   exitCode: z.number().int(),
 })
 

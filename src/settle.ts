@@ -3,7 +3,7 @@ import { ExitCode } from './errors.js'
 import { plural } from './format.js'
 import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
-import { cachixPush, type PushResult } from './push.js'
+import { cachixPush, pushTarget, type PushResult } from './push.js'
 import type { Summary } from './schema.js'
 import type { State } from './state.js'
 import type { Context } from './switch.js'
@@ -14,21 +14,24 @@ interface After {
   after?: Generation
   /** The push could not happen at all (cachix missing, no credentials, refused). */
   blocked: boolean
+  /** The signal that interrupted the run, if one did. */
+  interrupted?: string
 }
 
 /**
  * After the switch: retry what failed, push the generation in generation mode, queue whatever is
  * still not in the cache, retry the queue, and record the run. Nothing built is ever dropped.
  */
-export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked }: After): Promise<Summary> {
+export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted }: After): Promise<Summary> {
   const s = structuredClone(summary)
-  const interrupted = Boolean(s.switch && s.switch.signal && !s.switch.ok)
-  if (plan.push && plan.cache && s.switch?.ok && !blocked) {
+  if (plan.push && plan.cache && s.switch?.ok && !blocked && !interrupted) {
     if (plan.mode === 'generation' && after) await pushGeneration(s, plan, ctx, state, after)
     else if (s.push.failed.length > 0 && plan.retries > 0) await retryFailures(s, plan, ctx)
   }
   if (plan.push && plan.cache) {
-    const queue = blocked && after && s.switch?.ok ? [after.path] : s.push.failed
+    // Blocked or interrupted after the link: the generation's closure covers whatever cachix never reported.
+    const wholeGeneration = (blocked || interrupted) && after && s.switch?.ok
+    const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
     const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : 'push failed'
     if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, reason, ctx)
     if (!blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
@@ -45,13 +48,13 @@ async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State
     s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
     return
   }
-  const result = await cachixPush({ cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
   await applyPush(s, result, [after.path], ctx)
 }
 
 async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void> {
   const roots = s.push.failed
-  const result = await cachixPush({ cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
+  const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
   s.push.failed = []
   await applyPush(s, result, roots, ctx)
 }
@@ -59,6 +62,7 @@ async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void
 /** Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix re-uploaded. */
 export async function applyPush(s: Summary, result: PushResult, roots: string[], ctx: Context): Promise<void> {
   s.push.alreadyPresent += result.alreadyPresent
+  for (const p of result.tally.excluded) if (!s.push.excluded.includes(p)) s.push.excluded.push(p)
   if (!result.ok) {
     s.push.failed.push(...roots)
     return
@@ -93,7 +97,7 @@ async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): P
   }
   try {
     ctx.out.info(`retrying ${plural(pending.length, 'queued path')} for ${plan.cache}`)
-    const result = await cachixPush({ cache: plan.cache!, paths: pending, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }, ctx)
+    const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: pending, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }, ctx)
     if (result.ok) {
       await state.dequeue(pending, plan.cache!)
       await applyPush(s, result, [], ctx)

@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js'
 import type { Output } from './output.js'
-import type { Summary } from './schema.js'
+import type { Summary, VerifyResult } from './schema.js'
 
 const shown = 5
 
@@ -21,7 +21,28 @@ export function printSummary(summary: Summary, out: Output): void {
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`.replace(`${mark} · `, `${mark} `))
   }
   for (const p of summary.push.pushed) out.detail(`  pushed ${p.path} (${formatBytes(p.bytes)})`)
+  printExcluded(summary, out)
   printFailures(summary, out)
+  if (summary.verify) printVerify(summary.verify, out)
+}
+
+function printExcluded(summary: Summary, out: Output): void {
+  const { excluded } = summary.push
+  if (excluded.length === 0) return
+  const list = excluded.slice(0, shown).join(', ') + (excluded.length > shown ? `, … (${excluded.length - shown} more)` : '')
+  out.info(`${plural(excluded.length, 'path')} not pushed because of push.exclude (or needing such a path): ${list}`)
+}
+
+/** `hms verify`, and the verify line of `hms switch --verify`. */
+export function printVerify(result: VerifyResult, out: Output): void {
+  const { color } = out
+  const of = result.generation !== null ? `generation ${result.generation}` : result.roots.length === 1 ? result.roots[0]! : plural(result.roots.length, 'root')
+  if (result.error) return out.error(`could not verify ${of} in ${result.cache}: ${result.error}`)
+  if (result.ok) return out.info(`${color.green('✔')} ${result.present}/${result.total} paths of ${of} are in ${result.cache}`)
+  const { missing } = result
+  out.error(`${missing.length} of ${result.total} paths of ${of} are missing from ${result.cache} (${formatBytes(result.missingBytes)}):`)
+  for (const m of missing.slice(0, shown)) out.line(`  ${m.path} (${formatBytes(m.bytes)})`)
+  if (missing.length > shown) out.line(`  … and ${missing.length - shown} more (hms verify --json lists them all)`)
 }
 
 function pushPart(summary: Summary): string {

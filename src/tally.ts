@@ -17,7 +17,10 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   const { tally } = ran
   const notes = [...plan.notes]
   const outcome = cachixCrashAfterSwitch(ran, g, notes) ?? ran.outcome
-  const switched = outcome.exitCode === 0 && !outcome.interrupted
+  // Interrupted after home-manager linked the new generation: the switch happened, the push did not finish.
+  const linked = Boolean(g.after && g.after.path !== g.before?.path)
+  const switched = outcome.interrupted ? linked : outcome.exitCode === 0
+  if (outcome.interrupted && linked) notes.push(`interrupted by ${outcome.interrupted} after generation ${g.after!.number} was linked; what was not pushed is queued`)
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if cachix ended on its own and never marked it ✗.
   const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
   const confirmed = trustworthy ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p)) : []
@@ -38,7 +41,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       generation: switched ? (g.after?.number ?? null) : null,
       signal: outcome.signal ?? outcome.interrupted ?? null,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: 0, queued: [] },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome, failed.length > 0 && plan.strict),

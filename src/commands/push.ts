@@ -15,11 +15,13 @@ import { applyPush, waitingLine } from '../settle.js'
 import { State } from '../state.js'
 import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
+import { copyUrl, nixCopyArgs, resolveTarget, type Target } from '../target.js'
 import type { Command } from './index.js'
 
 interface Batch {
   cache: string
   paths: string[]
+  target?: Target
 }
 
 const push: Command = async (args, io, { version }) => {
@@ -29,9 +31,10 @@ const push: Command = async (args, io, { version }) => {
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
   const state = new State(io.env)
-  const batches = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: roots(args.positionals, io) }]
+  const listed = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: roots(args.positionals, io) }]
+  const batches = listed.map((b) => ({ ...b, target: b.cache === plan.cache ? plan.target : resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue') }))
   if (options.plan) {
-    for (const b of batches) io.stdout.write(`${shellJoin(cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
+    for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
     return ExitCode.ok
   }
   if (options.background) {
@@ -84,7 +87,7 @@ async function pendingBatches(state: State, only: string | undefined, out: Outpu
 }
 
 async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary, fromQueue: boolean): Promise<void> {
-  const blocker = await checkCachix(ctx.env)
+  const blocker = batch.target?.kind === 'store' ? undefined : await checkCachix(ctx.env)
   if (blocker) {
     if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed`, { exitCode: ExitCode.usage, hint: blocker.fix })
     ctx.out.warn(`${blocker.message} — ${fromQueue ? 'the queue stays as it is' : 'queued instead'} (${blocker.fix})`)
@@ -96,7 +99,7 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
   // Written ahead: a push killed halfway leaves its paths in the queue, not forgotten.
   if (!fromQueue) await state.enqueue(batch.paths, batch.cache, 'push in progress')
   summary.push.attempted = true
-  const result = await cachixPush({ cache: batch.cache, paths: batch.paths, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  const result = await cachixPush({ target: batch.target, exclude: plan.exclude, cache: batch.cache, paths: batch.paths, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
   await applyPush(summary, result, batch.paths, ctx)
   if (result.ok) await state.dequeue(batch.paths, batch.cache)
   else {
@@ -113,8 +116,8 @@ async function reportLeft(state: State, out: Output): Promise<void> {
 
 function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {
   return {
-    version, command: ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
-    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [] },
+    version, command: plan.pushCommand ?? ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
+    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [] },
     notes: [], background: null, exitCode: 0,
   }
 }

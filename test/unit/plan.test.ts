@@ -108,3 +108,18 @@ describe('flake and command', () => {
     expect(hostOfFlake(flake)).toBe(host)
   })
 })
+
+describe('cache precedence holds for store URLs (issue 4)', () => {
+  const withCaches: Config = { ...config, caches: { nas: { url: 'file:///mnt/nas/nix-cache' } }, profiles: { ...config.profiles, kinoite: { hosts: ['kinoite'], cache: 'nas' } } }
+  it.each([
+    [{ cache: 'file:///flag' }, { HMS_CACHE: 's3://env' }, 'file:///flag', { kind: 'store', url: 'file:///flag' }],
+    [{}, { HMS_CACHE: 's3://env' }, 's3://env', { kind: 'store', url: 's3://env' }],
+    [{ profile: 'kinoite' }, {}, 'nas', { kind: 'store', url: 'file:///mnt/nas/nix-cache', name: 'nas' }],
+    [{ profile: 'shoshin' }, {}, 'skylake', { kind: 'cachix', name: 'skylake' }],
+  ])('%j with %j → %s', (options, env, cache, target) => {
+    const p = plan(options, env, 'shoshin', withCaches)
+    expect(p.cache).toBe(cache)
+    expect(p.target).toEqual(target)
+    expect(p.command[0]).toBe(target.kind === 'store' ? 'home-manager' : 'cachix')
+  })
+})

@@ -1,0 +1,315 @@
+import { accessSync, constants, existsSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import { emptyTally, type PushTally } from './cachix.js'
+import { HmsError } from './errors.js'
+import { formatBytes, plural } from './format.js'
+import { Hook, parseHookLines } from './hook.js'
+import type { Output } from './output.js'
+import type { Plan } from './plan.js'
+import { which } from './preflight.js'
+import { runGroup, type Outcome } from './proc.js'
+import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
+import { closureInfo, defaultLimits, lastLine, presentIn, type Limits, type PathInfo } from './verify.js'
+
+type Env = Record<string, string | undefined>
+type StoreTarget = Extract<Target, { kind: 'store' }>
+
+export interface StoreCtx {
+  env: Env
+  cwd: string
+  out: Output
+}
+
+export interface StorePushOptions {
+  target: StoreTarget
+  /** The cache as the user named it, for messages. */
+  label: string
+  exclude: readonly string[]
+  compressionMethod?: 'xz' | 'zstd'
+  limits?: Limits
+}
+
+/**
+ * Pushes to a Nix store URL what it is handed (hook lines or roots), one `nix copy` at a time, in
+ * the order it arrives, while the caller goes on. For each batch: the closure, minus what the cache
+ * has, minus `push.exclude`; pushed with `--no-recursive`, so exactly those paths are sent.
+ */
+export class StorePusher {
+  readonly tally: PushTally = emptyTally()
+  alreadyPresent = 0
+  private readonly seen = new Set<string>()
+  private readonly reasons = new Set<string>()
+  private readonly exclude: RegExp[]
+  private lines: string[] = []
+  private roots: string[] = []
+  private running?: Promise<void>
+  private stopped = false
+
+  constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
+    this.exclude = compileExclude(options.exclude)
+  }
+
+  /** Lines from the post-build hook: `DRV_PATH OUT_PATHS`. */
+  addHookLines(lines: string[]): void {
+    this.lines.push(...lines)
+    this.kick()
+  }
+
+  addRoots(roots: string[]): void {
+    this.roots.push(...roots)
+    this.kick()
+  }
+
+  /** Start nothing new (hms was interrupted); what is still waiting counts as failed, so it gets queued. */
+  stop(): void {
+    this.stopped = true
+  }
+
+  async finish(): Promise<void> {
+    while (this.running) await this.running
+    if (this.stopped) void (await this.take()).forEach((p) => this.tally.failed.add(p))
+  }
+
+  get ok(): boolean {
+    return this.tally.failed.size === 0
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return
+    this.running = this.loop().finally(() => {
+      this.running = undefined
+      if (this.lines.length + this.roots.length > 0) this.kick()
+    })
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped && this.lines.length + this.roots.length > 0) {
+      const roots = await this.take()
+      try {
+        await this.batch(roots)
+      } catch (error) {
+        this.fail(roots, reasonOf(error))
+      }
+    }
+  }
+
+  /** Everything waiting, as output paths: derivations are resolved in one nix-store call. */
+  private async take(): Promise<string[]> {
+    const { drvs, outputs } = parseHookLines(this.lines.splice(0))
+    const roots = [...outputs, ...this.roots.splice(0), ...(await outputsOf(drvs, this.ctx.env))]
+    return [...new Set(roots)].filter((p) => existsSync(p))
+  }
+
+  private async batch(roots: string[]): Promise<void> {
+    if (roots.length === 0) return
+    const { target, label, limits = defaultLimits } = this.options
+    const infos = await closureInfo(roots, this.ctx.env)
+    const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
+    if (candidates.length === 0) return
+    for (const p of candidates) this.seen.add(p)
+    let present: Set<string>
+    try {
+      present = await presentIn(target, candidates, this.ctx.env, limits, true)
+    } catch (error) {
+      // Asked again by the next batch or by the retry: this batch learnt nothing about them.
+      for (const p of candidates) this.seen.delete(p)
+      return this.fail(roots, reasonOf(error))
+    }
+    this.alreadyPresent += present.size
+    const missing = candidates.filter((p) => !present.has(p))
+    const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
+    for (const p of excluded) this.tally.excluded.add(p)
+    const send = missing.filter((p) => !excluded.has(p))
+    if (send.length === 0) return
+    for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
+    void this.ctx.out.progress(`pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
+    const copied = await this.copy(send)
+    if (copied.ok) return void send.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
+    let still = send
+    try {
+      const landed = await presentIn(target, send, this.ctx.env, limits, true)
+      still = send.filter((p) => !landed.has(p))
+    } catch {}
+    this.fail(still, copied.reason)
+  }
+
+  private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const { target, compressionMethod } = this.options
+    const { execa } = await import('execa')
+    const env = this.ctx.env
+    if (target.secretKeyFile && !signsOnCopy(target)) {
+      // ssh stores keep the signatures they are sent: sign in the local store first.
+      const signed = await execa('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, extendEnv: false, reject: false, stdin: 'ignore' })
+      if (signed.exitCode !== 0) return { ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}` }
+    }
+    const [file, ...args] = nixCopyArgs(copyUrl(target, compressionMethod))
+    const result = await execa(file!, [...args, ...paths], { env, extendEnv: false, reject: false, stdin: 'ignore', all: true })
+    for (const line of String(result.all ?? '').split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
+    if (result.exitCode === 0) return { ok: true }
+    return { ok: false, reason: lastLine(String(result.stderr ?? '')) }
+  }
+
+  private fail(paths: string[], reason: string): void {
+    for (const p of paths) this.tally.failed.add(p)
+    if (this.reasons.has(reason)) return
+    this.reasons.add(reason)
+    const fix = fixFor(reason, this.options)
+    this.ctx.out.stopProgress()
+    this.ctx.out.warn(`push to ${this.options.label} failed: ${reason}${fix ? ` — ${fix}` : ''}`)
+  }
+}
+
+/** An unsigned push to a store that insists on signatures, explained with its fix. */
+export function fixFor(reason: string, options: Pick<StorePushOptions, 'target' | 'label'>): string | undefined {
+  if (/lacks a valid signature|not signed by a trusted key/.test(reason)) {
+    const entry = options.target.name ?? 'NAME'
+    return options.target.secretKeyFile
+      ? `the destination does not trust the key in ${options.target.secretKeyFile}: add its public key to trusted-public-keys there`
+      : `the destination only accepts signed paths: create a key (nix-store --generate-binary-cache-key NAME key.sec key.pub), set "caches": { "${entry}": { "url": "${options.target.url}", "secretKeyFile": "…/key.sec" } } in the hms config, and trust key.pub there`
+  }
+  return undefined
+}
+
+/**
+ * Missing paths that must not be pushed: those `push.exclude` matches, and those that refer to one
+ * (a binary cache refuses a path whose references it does not hold). `before` are exclusions of
+ * earlier batches of the same run.
+ */
+export function excludedPaths(missing: readonly string[], infos: ReadonlyMap<string, Pick<PathInfo, 'references'>>, patterns: readonly RegExp[], before: ReadonlySet<string> = new Set()): Set<string> {
+  const excluded = new Set(missing.filter((p) => patterns.some((re) => re.test(storeName(p)))))
+  if (excluded.size === 0 && before.size === 0) return excluded
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const p of missing) {
+      if (excluded.has(p)) continue
+      const refs = infos.get(p)?.references ?? []
+      if (refs.some((r) => r !== p && (excluded.has(r) || before.has(r)))) {
+        excluded.add(p)
+        grew = true
+      }
+    }
+  }
+  return excluded
+}
+
+async function outputsOf(drvs: string[], env: Env): Promise<string[]> {
+  if (drvs.length === 0) return []
+  const nixStore = which('nix-store', env) ?? 'nix-store'
+  const { execa } = await import('execa')
+  const result = await execa(nixStore, ['--query', '--outputs', ...drvs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 })
+  return result.stdout.split('\n').filter((p) => p.startsWith('/'))
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof HmsError) return error.message
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error)
+}
+
+function sumSizes(values: Iterable<number | undefined>): number {
+  let total = 0
+  for (const v of values) total += v ?? 0
+  return total
+}
+
+export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | 'compressionMethod'>): StorePushOptions {
+  if (plan.target?.kind !== 'store') throw new HmsError(`${plan.cache ?? 'the cache'} is not a store URL`)
+  return { target: plan.target, label: plan.cache ?? plan.target.url, exclude: plan.exclude, ...(plan.compressionMethod ? { compressionMethod: plan.compressionMethod } : {}) }
+}
+
+export interface Watched {
+  outcome: Outcome
+  tally: PushTally
+  durationMs: number
+}
+
+/** home-manager with hms's post-build hook; what it builds is pushed as it comes, the rest right after. */
+export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }): Promise<Watched> {
+  const started = performance.now()
+  const pusher = new StorePusher(storeOptions(plan), ctx)
+  const hook = Hook.install(ctx.env)
+  const timer = setInterval(() => pusher.addHookLines(hook.drain()), 250)
+  try {
+    const [file, ...args] = plan.homeManager
+    const outcome = await runGroup(file!, args, { env: hook.env, cwd: ctx.cwd, stdio: ['inherit', ctx.json ? 2 : 'inherit', 'inherit'] })
+    clearInterval(timer)
+    pusher.addHookLines(hook.drain())
+    if (outcome.interrupted) pusher.stop()
+    await pusher.finish()
+    ctx.out.stopProgress()
+    return { outcome, tally: pusher.tally, durationMs: performance.now() - started }
+  } finally {
+    clearInterval(timer)
+    hook.remove()
+  }
+}
+
+/** One push of `roots`' closures, shaped like a `cachix push` so retries, queue and history treat both alike. */
+export async function storePushRoots(roots: string[], options: StorePushOptions, ctx: StoreCtx): Promise<{ ok: boolean; tally: PushTally; alreadyPresent: number; outcome: Outcome }> {
+  const pusher = new StorePusher(options, ctx)
+  pusher.addRoots(roots)
+  const missing = roots.filter((p) => !existsSync(p))
+  for (const p of missing) pusher.tally.failed.add(p)
+  await pusher.finish()
+  ctx.out.stopProgress()
+  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.alreadyPresent, outcome: { exitCode: pusher.ok ? 0 : 1 } }
+}
+
+export interface Trust {
+  trusted: boolean
+  user: string
+  /** Why, for the message when not trusted. */
+  detail: string
+}
+
+/** Can nix run a post-build hook hms registers? Yes with a writable store (no daemon), or as a trusted user. */
+export async function hookTrust(env: Env): Promise<Trust> {
+  const user = env.USER || env.LOGNAME || safeUser()
+  const storeDir = env.NIX_STORE_DIR || '/nix/store'
+  try {
+    accessSync(storeDir, constants.W_OK)
+    return { trusted: true, user, detail: `${storeDir} is writable` }
+  } catch {}
+  const { execa } = await import('execa')
+  const [config, groups] = await Promise.all([
+    execa('nix', ['--extra-experimental-features', 'nix-command', 'show-config', '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 20_000 }),
+    execa('id', ['-Gn'], { env, extendEnv: false, reject: false, stdin: 'ignore' }),
+  ])
+  let trustedUsers: string[] = []
+  try {
+    trustedUsers = (JSON.parse(config.stdout) as Record<string, { value?: unknown }>)['trusted-users']?.value as string[] ?? []
+  } catch {
+    return { trusted: false, user, detail: 'nix show-config did not say who is trusted' }
+  }
+  const trusted = isTrustedUser(user, groups.stdout.trim().split(/\s+/).filter(Boolean), trustedUsers)
+  return { trusted, user, detail: `trusted-users = ${trustedUsers.join(' ') || '(none)'}` }
+}
+
+export function isTrustedUser(user: string, groups: readonly string[], trustedUsers: readonly string[]): boolean {
+  return trustedUsers.some((t) => t === '*' || t === user || (t.startsWith('@') && groups.includes(t.slice(1))))
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** What hms says, once, when it cannot register the hook; the plan then pushes the new generation instead. */
+export function untrustedMessage(trust: Trust): string {
+  return `cannot register a post-build hook: ${trust.user} is not a trusted Nix user (${trust.detail}), so nix-daemon would ignore it. ` +
+    `Pushing the new generation's closure after the switch instead — correct, only less precise. ` +
+    `To push exactly what is built, become trusted: add "trusted-users = root ${trust.user}" to /etc/nix/nix.conf ` +
+    `(NixOS: nix.settings.trusted-users = [ "${trust.user}" ];) and restart nix-daemon`
+}
+
+/** A store-URL plan in watch-exec mode, made to fall back to generation mode when the hook cannot run. */
+export async function withHookOrFallback(plan: Plan, ctx: StoreCtx, probe: (env: Env) => Promise<Trust> = hookTrust): Promise<Plan> {
+  if (!plan.push || plan.target?.kind !== 'store' || plan.mode !== 'watch-exec') return plan
+  const trust = await probe(ctx.env)
+  if (trust.trusted) return plan
+  ctx.out.warn(untrustedMessage(trust))
+  return { ...plan, mode: 'generation', notes: [...plan.notes, `no post-build hook (${trust.user} is not a trusted Nix user): pushed the new generation's closure instead`] }
+}

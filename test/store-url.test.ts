@@ -1,0 +1,214 @@
+// Issue 4: a cache given as a Nix store URL, pushed to by hms itself (post-build hook + nix copy),
+// with real Nix and no cachix at all on PATH.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import { defaultOptions } from '../src/args.js'
+import { defaultConfig } from '../src/config.js'
+import { Output } from '../src/output.js'
+import { makePlan } from '../src/plan.js'
+import { summarySchema } from '../src/schema.js'
+import { withHookOrFallback } from '../src/store-push.js'
+import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+
+const sandboxes: Sandbox[] = []
+afterEach(() => {
+  for (const s of sandboxes.splice(0)) s.cleanup()
+})
+
+/** A sandbox whose PATH has home-manager's stand-in but no cachix at all. */
+function sandbox(): Sandbox {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  const bin = join(s.root, 'bin')
+  mkdirSync(bin)
+  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+  return s
+}
+
+function writeConfig(s: Sandbox, config: unknown): void {
+  const dir = join(s.env.XDG_CONFIG_HOME!, 'hms')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config))
+}
+
+function summaryOf(stdout: string) {
+  return summarySchema.parse(JSON.parse(stdout))
+}
+
+const sorted = (items: Iterable<string>) => [...items].sort()
+const nix = (s: Sandbox, args: string[]) => execFileSync('nix', ['--extra-experimental-features', 'nix-command', ...args], { env: s.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const switchArgs = ['--flake', '.#mitsio@shoshin', '--json']
+
+describe('hms switch with a file:// cache', () => {
+  it('pushes exactly what the run builds, signed, while the build goes on; another store substitutes it all with require-sigs', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    execFileSync('nix-store', ['--generate-binary-cache-key', 'hms-test-1', join(s.home, 'cache.sec'), join(s.root, 'cache.pub')])
+    writeConfig(s, { caches: { nas: { url: `file://${cache}`, secretKeyFile: '~/cache.sec' } } })
+    // ripgrep (built last) sleeps: the first paths should reach the cache before the switch is over.
+    s.setFixture({ sleep: 2 })
+    let firstNarinfo: number | undefined
+    let linked: number | undefined
+    const watch = setInterval(() => {
+      const now = Date.now()
+      if (firstNarinfo === undefined && existsSync(cache) && readdirSync(cache).some((f) => f.endsWith('.narinfo'))) firstNarinfo = now
+      if (linked === undefined && s.generation()) linked = now
+    }, 25)
+    // A build by someone else during the run: cachix's store watcher would push it, a post-build hook never sees it.
+    const stranger = s.run('sh', ['-c', `sleep 0.5; nix-build --no-out-link -E 'derivation { name = "stranger"; system = builtins.currentSystem; builder = "/bin/sh"; args = ["-c" "echo ${s.root} > $out"]; }'`])
+    const run = await s.hms(['--cache', `file://${cache}`, 'switch', ...switchArgs])
+    clearInterval(watch)
+    const strangerPath = (await stranger).stdout.trim()
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    const generation = s.generation()!
+    expect(summary).toMatchObject({ cache: `file://${cache}`, mode: 'watch-exec', command: ['home-manager', 'switch', '--flake', '.#mitsio@shoshin'], exitCode: 0 })
+    expect(summary.switch).toMatchObject({ ok: true, generation: generation.number })
+    // Fresh salt: everything in the generation was built by this run (or is referenced by what was).
+    const closure = s.closure(generation.path)
+    expect(sorted(s.cachePaths(cache))).toEqual(sorted(closure))
+    expect(sorted(summary.push.pushed.map((p) => p.path))).toEqual(sorted(closure))
+    expect(strangerPath).toMatch(/^\/nix\/store\/.*-stranger$/)
+    expect(s.cachePaths(cache).has(strangerPath)).toBe(false)
+    expect(summary.push).toMatchObject({ failed: [], queued: [], excluded: [] })
+    const sizes = s.cacheNarSizes(cache)
+    for (const p of summary.push.pushed) expect(p.bytes).toBe(sizes.get(p.path))
+    expect(firstNarinfo, 'a path reached the cache while home-manager was still building').toBeLessThan(linked!)
+    expect(run.stderr).toMatch(/running post-build-hook '.*hms-hook-[^/]+\/post-build-hook'/)
+    expect(run.stderr).not.toMatch(/cachix/i)
+
+    const sigs = nix(s, ['path-info', '--store', `file://${cache}`, '--sigs', '-r', generation.path]).trim().split('\n')
+    expect(sigs).toHaveLength(closure.length)
+    for (const line of sigs) expect(line).toMatch(/\shms-test-1:[A-Za-z0-9+/=]{88}/)
+
+    const publicKey = readFileSync(join(s.root, 'cache.pub'), 'utf8').trim()
+    const pull = (key: string, store: string) => s.run('nix-store', ['--store', join(s.root, store), '--option', 'substituters', `file://${cache}`, '--option', 'require-sigs', 'true', '--option', 'trusted-public-keys', key, '-r', generation.path])
+    const trusted = await pull(publicKey, 'host-b')
+    expect(trusted.exitCode, trusted.stderr).toBe(0)
+    expect(trusted.stderr).not.toMatch(/^building /m)
+    expect((trusted.stderr.match(/^copying path .* from 'file:/gm) ?? []).length).toBe(closure.length)
+    // The control: the same pull trusting another key gets nothing, so the signatures above are what made it work.
+    const untrusted = await pull('other-key-1:' + publicKey.split(':')[1], 'host-c')
+    expect(untrusted.exitCode).not.toBe(0)
+  })
+
+  it('pushes nothing on a rerun, and only the changed package and what depends on it after an edit', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'cache')
+    const env = { HMS_CACHE: `file://${cache}` }
+    const first = await s.hms(switchArgs, { env })
+    expect(first.exitCode, first.stderr).toBe(0)
+    const gen1 = s.generation()!
+    const before = s.cachePaths(cache)
+    expect(sorted(before)).toEqual(sorted(s.closure(gen1.path)))
+
+    const again = await s.hms(switchArgs, { env })
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(summaryOf(again.stdout).push).toMatchObject({ attempted: true, pushed: [], failed: [] })
+    expect(s.cachePaths(cache)).toEqual(before)
+
+    s.setPackage('hello', '2.13')
+    const edited = await s.hms(switchArgs, { env })
+    expect(edited.exitCode, edited.stderr).toBe(0)
+    const gen2 = s.generation()!
+    const fresh = s.closure(gen2.path).filter((p) => !before.has(p))
+    expect(fresh.map((p) => p.slice(44)).sort()).toEqual(['hm-pkg-hello-2.13', 'home-manager-generation', 'home-manager-path'])
+    expect(sorted(summaryOf(edited.stdout).push.pushed.map((p) => p.path))).toEqual(sorted(fresh))
+    expect(sorted(s.cachePaths(cache))).toEqual(sorted([...before, ...fresh]))
+
+    const human = await s.hms(['--flake', '.#mitsio@shoshin'], { env })
+    expect(human.stderr).toMatch(new RegExp(`✔ shoshin switched in \\d+\\.\\ds \\(generation ${gen2.number}\\) · nothing new to push → file://${cache}`))
+  })
+
+  it('keeps push.exclude matches, and what needs them, out of the cache and reports them', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'cache')
+    writeConfig(s, { cache: `file://${cache}`, push: { exclude: ['^hm-pkg-git-'] } })
+    const run = await s.hms(switchArgs)
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    const closure = s.closure(s.generation()!.path)
+    const byName = (name: string) => closure.find((p) => p.slice(44) === name)!
+    const left = ['hm-pkg-git-2.44', 'home-manager-path', 'home-manager-generation'].map(byName)
+    expect(sorted(summary.push.excluded)).toEqual(sorted(left))
+    expect(sorted(s.cachePaths(cache))).toEqual(sorted(closure.filter((p) => !left.includes(p))))
+    expect(summary.push.failed).toEqual([])
+    expect(summary.exitCode).toBe(0)
+
+    const human = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', `file://${cache}`, '--mode', 'generation'])
+    expect(human.exitCode, human.stderr).toBe(0)
+    expect(human.stderr).toContain('3 paths not pushed because of push.exclude (or needing such a path)')
+    expect(human.stderr).toContain(byName('hm-pkg-git-2.44'))
+  })
+
+  it('switches anyway when an http:// cache is unreachable, queues the paths, and verify says why with exit 2', async () => {
+    const s = sandbox()
+    const port = await closedPort()
+    const url = `http://127.0.0.1:${port}`
+    const run = await s.hms(['--cache', url, '--verify', ...switchArgs], { env: { HMS_RETRY_BASE_MS: '1' } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    const generation = s.generation()!
+    expect(summary.switch).toMatchObject({ ok: true, generation: generation.number })
+    expect(summary.push.pushed).toEqual([])
+    // The paths the run built; each push of one also carries its closure.
+    expect(summary.push.failed).toContain(generation.path)
+    expect(summary.push.failed.length).toBeGreaterThanOrEqual(7)
+    expect(sorted(summary.push.queued)).toEqual(sorted(summary.push.failed))
+    expect(run.stderr).toContain(`push to ${url} failed: cannot reach ${url}: connection refused`)
+    expect(summary.verify).toMatchObject({ ok: false, error: `cannot reach ${url}: connection refused`, missing: [] })
+
+    const status = await s.hms(['status', '--json', '--cache', url])
+    expect(JSON.parse(status.stdout).pending).toEqual({ [url]: summary.push.queued.length })
+
+    const verify = await s.hms(['verify', '--cache', url])
+    expect(verify.exitCode).toBe(2)
+    expect(verify.stderr).toBe(`hms: cannot reach ${url}: connection refused — check the URL and the network; nothing was counted as missing\n`)
+  })
+
+  it('pushes the generation closure in generation mode, which is the fallback for an untrusted user', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'cache')
+    const run = await s.hms(['--cache', `file://${cache}`, '--mode', 'generation', ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    expect(summary.mode).toBe('generation')
+    expect(run.stderr).not.toContain('post-build-hook')
+    const closure = s.closure(s.generation()!.path)
+    expect(sorted(s.cachePaths(cache))).toEqual(sorted(closure))
+    expect(sorted(summary.push.pushed.map((p) => p.path))).toEqual(sorted(closure))
+  })
+})
+
+describe('untrusted users', () => {
+  it('say so once, with how to become trusted, and plan the generation push instead', async () => {
+    let text = ''
+    const stderr = new Writable({ write(chunk, _e, done) { text += chunk; done() } })
+    const out = await Output.create({ stdout: stderr, stderr, env: { NO_COLOR: '1' }, quiet: false, verbose: false, json: false })
+    const plan = makePlan({ options: { ...defaultOptions(), cache: 'file:///tmp/c' }, passthrough: [], config: defaultConfig, env: { USER: 'mitsio', HOME: '/h' }, hostname: 'shoshin' })
+    const untrusted = async () => ({ trusted: false, user: 'mitsio', detail: 'trusted-users = root' })
+    const fallback = await withHookOrFallback(plan, { env: {}, cwd: '/', out }, untrusted)
+    expect(fallback.mode).toBe('generation')
+    expect(fallback.notes).toContain("no post-build hook (mitsio is not a trusted Nix user): pushed the new generation's closure instead")
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(text).toMatch(/cannot register a post-build hook: mitsio is not a trusted Nix user \(trusted-users = root\)/)
+    expect(text).toContain('add "trusted-users = root mitsio" to /etc/nix/nix.conf')
+    expect(text).toContain('restart nix-daemon')
+    const trusted = await withHookOrFallback(plan, { env: {}, cwd: '/', out }, async () => ({ trusted: true, user: 'root', detail: '' }))
+    expect(trusted).toBe(plan)
+  })
+})
+
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
