@@ -68,7 +68,7 @@ function readConfigText(file: string, explicit: boolean): string | undefined {
     return readFileSync(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' && !explicit) return undefined
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !explicit) return undefined
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error)
     throw new HmsError(`cannot read config ${file}: ${reason}`, { hint: 'fix the file or point HMS_CONFIG elsewhere' })
   }

@@ -5,13 +5,15 @@ import { currentGeneration, type Generation } from './generation.js'
 import { acquireLock } from './lock.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
-import { checkCachix, requireHomeManager } from './preflight.js'
+import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
 import { runGroup, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import type { Summary } from './schema.js'
 import { settle } from './settle.js'
 import { State } from './state.js'
 import { summarize } from './tally.js'
+import { storeWatch, withHookOrFallback } from './store-push.js'
+import { verifyAfterSwitch } from './verify.js'
 
 export interface Context {
   env: Record<string, string | undefined>
@@ -30,18 +32,19 @@ export interface Ran {
 }
 
 /** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
-export async function runSwitch(plan: Plan, ctx: Context): Promise<Summary> {
+export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
   requireHomeManager(ctx.env)
+  requireNix(ctx.env)
   const state = new State(ctx.env)
-  state.ensureDir()
-  const lock = await acquireLock(state.file('switch.lock'), 'switching')
+  const lock = await switchLock(state, ctx)
   try {
+    const plan = await withHookOrFallback(given, ctx)
     let skippedReason: string | null = plan.push ? null : 'disabled (--no-push)'
-    const blocker = plan.push ? await checkCachix(ctx.env) : undefined
+    const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
     const before = currentGeneration(ctx.env)
     const watching = plan.push && !blocker && plan.mode === 'watch-exec'
-    let ran = await (watching ? watchExec(plan, ctx) : plainSwitch(plan, ctx))
+    let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
     if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
       // cachix refused before starting home-manager: the switch must still happen.
       skippedReason = skipPush(`cachix refused to run: ${ran.tally.refusal}`, 'check the cache name and your access (cachix authtoken)', plan, ctx)
@@ -49,9 +52,25 @@ export async function runSwitch(plan: Plan, ctx: Context): Promise<Summary> {
     }
     const after = currentGeneration(ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
-    return await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push })
+    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) })
+    return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
     lock.release()
+  }
+}
+
+/**
+ * One switch at a time. A state dir that cannot be written (read-only HOME, a full disk) must not
+ * cost the user their switch: say so and go on without the lock.
+ */
+async function switchLock(state: State, ctx: Context): Promise<{ release(): void }> {
+  try {
+    state.ensureDir()
+    return await acquireLock(state.file('switch.lock'), 'switching')
+  } catch (error) {
+    if (error instanceof HmsError) throw error
+    ctx.out.warn(`cannot write hms's state in ${state.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): switching without the lock, queue and history`)
+    return { release() {} }
   }
 }
 

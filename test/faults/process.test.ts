@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { afterEach, describe, expect, it } from 'vitest'
+import { summarySchema } from '../../src/schema.js'
+import { FIXTURES_BIN, HMS_BIN, makeSandbox, type Sandbox } from '../helpers/sandbox.js'
+import { stackTrace } from './io.js'
+
+const sandboxes: Sandbox[] = []
+function sandbox(): Sandbox {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  s.cacheDir('modular-workspace')
+  return s
+}
+afterEach(() => {
+  for (const s of sandboxes.splice(0)) s.cleanup()
+})
+
+const summaryOf = (stdout: string) => summarySchema.parse(JSON.parse(stdout))
+const processes = () => execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n')
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const pending = (s: Sandbox) => {
+  const file = join(s.env.XDG_STATE_HOME!, 'hms', 'pending.jsonl')
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+}
+
+async function until(check: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await sleep(25)
+  }
+}
+
+/** The stand-ins, with `name` replaced by a script of our own. */
+function binWith(s: Sandbox, name: string, script: string): string {
+  const bin = join(s.root, `bin-${name}`)
+  mkdirSync(bin, { recursive: true })
+  for (const entry of readdirSync(FIXTURES_BIN)) if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
+  writeFileSync(join(bin, name), script)
+  chmodSync(join(bin, name), 0o755)
+  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+}
+
+export const processCases = 7
+
+describe('process faults', () => {
+  it('home-manager killed by a signal: reported as such, exit 128+N, nothing linked', async () => {
+    const s = sandbox()
+    const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: binWith(s, 'home-manager', '#!/bin/sh\necho "Starting Home Manager activation"\nkill -KILL $$\n') } })
+    expect(run.exitCode).toBe(137)
+    expect(run.stderr).toMatch(/switch failed after [\d.]+s \(stopped by SIGKILL\)/)
+    expect(run.stderr).not.toMatch(stackTrace)
+    expect(s.generation()).toBeUndefined()
+  })
+
+  it('cachix crashing mid-push: the switch is reported as done, unconfirmed paths are not counted and are queued', async () => {
+    const s = sandbox()
+    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json', '--retries', '0'], { env: { CACHIX_STANDIN_CRASH_AFTER: '3' } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    const generation = s.generation()!
+    expect(summary.switch).toMatchObject({ ok: true, exitCode: 0, generation: generation.number })
+    expect(summary.push.pushed).toEqual([])
+    expect(summary.push.failed.length).toBeGreaterThanOrEqual(3)
+    expect(summary.notes.join('\n')).toMatch(/cachix was killed by SIGKILL after the switch/)
+    expect(pending(s).map((e) => e.path).sort()).toEqual([...new Set([...summary.push.failed, generation.path])].sort())
+    const again = await s.hms(['push', '--pending'])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(generation.path)))
+  })
+
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s while cachix pushes: exit %i, switch kept, generation queued, no process left', async (signal, code) => {
+    const s = sandbox()
+    const cache = `push-${signal.toLowerCase()}-${process.pid}`
+    s.cacheDir(cache)
+    let pid = 0
+    const running = s.hms(['--flake', '.#mitsio@shoshin', '--cache', cache, '--json'], { env: { CACHIX_STANDIN_PUSH_DELAY: '3' }, onSpawn: (p) => { pid = p } })
+    await until(() => s.generation() !== undefined)
+    await sleep(300)
+    process.kill(pid, signal)
+    const run = await running
+    expect(run.exitCode).toBe(code)
+    const summary = summaryOf(run.stdout)
+    expect(summary.switch).toMatchObject({ ok: true, signal })
+    expect(pending(s).map((e) => e.path)).toContain(s.generation()!.path)
+    expect(pending(s).every((e) => e.reason === 'interrupted')).toBe(true)
+    await sleep(200)
+    expect(processes().filter((args) => args.includes(cache))).toEqual([])
+  })
+
+  it('stdout closed early (hms --json | head -c 1, hms --plan | head -1): no EPIPE crash', async () => {
+    const s = sandbox()
+    for (const args of ['--json --flake .#mitsio@shoshin', '--plan']) {
+      const run = await execa('sh', ['-c', `node ${HMS_BIN} ${args} | head -c 1 >/dev/null; echo "status=\${PIPESTATUS:-$?}"`], { env: s.env, extendEnv: false, cwd: s.flakeDir, reject: false, shell: false })
+      expect(run.stderr).not.toMatch(/EPIPE|Unhandled|stackTrace/)
+      expect(run.stderr).not.toMatch(stackTrace)
+    }
+    const bash = await execa('bash', ['-c', `node ${HMS_BIN} --plan | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { env: s.env, extendEnv: false, cwd: s.flakeDir, reject: false })
+    expect(bash.stdout.trim()).toBe('0')
+  })
+})
+
+describe('environment faults', () => {
+  it('a state dir that cannot be written: warning, and the switch still happens', async () => {
+    const s = sandbox()
+    // Root writes anywhere, so a file where hms's directory should be stands in for a read-only one.
+    writeFileSync(join(s.env.XDG_STATE_HOME!, 'hms'), '')
+    const run = await s.hms(['--flake', '.#mitsio@shoshin'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/^! cannot write hms's state in .*\/state\/hms \(E[A-Z]+\): switching without the lock, queue and history$/m)
+    expect(run.stderr).not.toMatch(stackTrace)
+    expect(s.generation()?.number).toBe(1)
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(s.generation()!.path)))
+  })
+
+  it('HOME unset: hms finds the home directory itself', async () => {
+    const s = sandbox()
+    const run = await s.hms(['--plan', '-p', 'kinoite'], { env: { HOME: undefined, XDG_CONFIG_HOME: undefined, XDG_STATE_HOME: undefined } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stdout).toContain('profile  kinoite')
+  })
+
+  it('PATH without nix: one clear line, exit 127, nothing run', async () => {
+    const s = sandbox()
+    const bin = join(s.root, 'only-stand-ins')
+    mkdirSync(bin)
+    for (const name of ['home-manager', 'cachix']) symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+    symlinkSync(process.execPath, join(bin, 'node'))
+    const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: bin } })
+    expect(run.exitCode).toBe(127)
+    expect(run.stderr).toMatch(/^hms: nix not found on PATH — install Nix/)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})

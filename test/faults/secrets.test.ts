@@ -1,0 +1,41 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { makeSandbox, SECRET_MARKER } from '../helpers/sandbox.js'
+
+const s = makeSandbox()
+s.cacheDir('modular-workspace')
+afterAll(() => s.cleanup())
+
+/** Every kind of output hms has: success, verbose, JSON, plan, errors, each subcommand. */
+export const secretCommands: string[][] = [
+  ['--flake', '.#mitsio@shoshin', '-v'],
+  ['--flake', '.#mitsio@shoshin', '--json', '-v'],
+  ['--plan', '-v'],
+  ['--plan', '--json'],
+  ['push', '-v', '--json'],
+  ['push', '--pending', '-v'],
+  ['status', '--json'],
+  ['status'],
+  ['log'],
+  ['doctor', '-v'],
+  ['doctor', '--json'],
+  ['verify', '--json'],
+  ['--cache'],
+  ['--bogus-flag-xyz', '--strict'],
+  ['completion', 'bash'],
+]
+
+describe('secrets', () => {
+  it('no output of any command contains the token, from the environment or from cachix.dhall', async () => {
+    const dhall = join(s.env.XDG_CONFIG_HOME!, 'cachix')
+    mkdirSync(dhall, { recursive: true })
+    writeFileSync(join(dhall, 'cachix.dhall'), `{ authToken = "${SECRET_MARKER}-dhall", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }`)
+    for (const env of [{}, { CACHIX_AUTH_TOKEN: undefined }, { CACHIX_AUTH_TOKEN: undefined, CACHIX_SIGNING_KEY: SECRET_MARKER }]) {
+      for (const args of secretCommands) {
+        const run = await s.hms(args, { env })
+        expect(run.stdout + run.stderr, `hms ${args.join(' ')}`).not.toContain(SECRET_MARKER)
+      }
+    }
+  }, 180_000)
+})
