@@ -1,6 +1,7 @@
 import { formatBytes, plural } from './format.js'
 import type { Output } from './output.js'
 import { which } from './preflight.js'
+import { capture } from './proc.js'
 import type { Summary } from './schema.js'
 
 /** `--notify`: a desktop notification when a push ends; silently skipped without notify-send. */
@@ -13,6 +14,5 @@ export async function notify(summary: Summary, env: Record<string, string | unde
   const body = failed
     ? `${plural(push.failed.length, 'path')} queued; run hms push --pending`
     : `${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}`
-  const { execa } = await import('execa')
-  await execa(sender, ['--app-name=hms', ...(failed ? ['--urgency=critical'] : []), title, body], { env, extendEnv: false, reject: false, timeout: 5000 })
+  await capture(sender, ['--app-name=hms', ...(failed ? ['--urgency=critical'] : []), title, body], { env, timeoutMs: 5000 })
 }

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { ExitCode, HmsError } from './errors.js'
+import { capture } from './proc.js'
 
 type Env = Record<string, string | undefined>
 
@@ -69,8 +70,7 @@ export async function checkCachix(env: Env): Promise<PushBlocker | undefined> {
   if (!cachix) {
     return { reason: 'cachix-missing', message: 'cachix not found on PATH', fix: 'install it (nix profile install nixpkgs#cachix) or use --no-push' }
   }
-  const { execa } = await import('execa')
-  const result = await execa(cachix, ['--version'], { env, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore' })
+  const result = await capture(cachix, ['--version'], { env, timeoutMs: 10_000 })
   const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
   if (!version) {
     return { reason: 'cachix-unreadable', message: `could not read the version of ${cachix}`, fix: 'check that `cachix --version` works' }

@@ -1,4 +1,4 @@
-import { signalExitCode } from './errors.js'
+import { HmsError, signalExitCode } from './errors.js'
 
 export interface Outcome {
   exitCode: number
@@ -9,9 +9,10 @@ export interface Outcome {
 }
 
 type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number
+type Env = Record<string, string | undefined>
 
 export interface RunOptions {
-  env: Record<string, string | undefined>
+  env: Env
   cwd: string
   stdio: [StdioSlot, StdioSlot, StdioSlot, ...StdioSlot[]]
   onStderr?: (chunk: Buffer) => void
@@ -19,42 +20,78 @@ export interface RunOptions {
 }
 
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+/** Process groups of the children now running; a signal to hms goes to all of them. */
+const groups = new Set<number>()
+let received: NodeJS.Signals | undefined
+
+function forward(signal: NodeJS.Signals): void {
+  received ??= signal
+  for (const pid of groups) killGroup(pid, signal)
+}
 
 /**
- * Runs a child in its own process group and passes SIGINT/SIGTERM/SIGHUP to the whole group:
- * cachix ignores SIGINT while its command runs, so signalling cachix alone would not stop the build.
- * Whatever is left in the group once the child exits is ended too, so nothing outlives hms.
+ * Every child runs in its own process group, and while any runs hms passes SIGINT/SIGTERM/SIGHUP
+ * to each whole group: cachix ignores SIGINT while its command runs, so signalling cachix alone
+ * would not stop the build, and a shell script's children would outlive it. With no child
+ * running, a signal ends hms the default way.
  */
-export async function runGroup(file: string, args: string[], options: RunOptions): Promise<Outcome> {
-  const { execa } = await import('execa')
-  const child = execa(file, args, {
-    env: options.env,
-    extendEnv: false,
-    cwd: options.cwd,
-    // execa's types allow fd numbers only in some slots; node accepts any inherited descriptor in each.
-    stdio: options.stdio as unknown as ['pipe', 'pipe', 'pipe'],
-    detached: true,
-    reject: false,
-    buffer: false,
-    stripFinalNewline: false,
-  })
-  let interrupted: NodeJS.Signals | undefined
-  const forward = (signal: NodeJS.Signals) => {
-    interrupted ??= signal
-    killGroup(child.pid, signal)
-  }
-  for (const signal of forwarded) process.on(signal, forward)
-  if (options.onStderr) child.stderr?.on('data', options.onStderr)
-  if (options.onStdout) child.stdout?.on('data', options.onStdout)
+async function inGroup<T>(start: () => { pid?: number } & PromiseLike<T>): Promise<{ result: T; interrupted?: NodeJS.Signals }> {
+  const before = received
+  if (groups.size === 0) for (const signal of forwarded) process.on(signal, forward)
+  const child = start()
+  if (child.pid) groups.add(child.pid)
   try {
     const result = await child
-    const signal = result.signal ?? undefined
-    const exitCode = result.exitCode ?? signalExitCode(signal) ?? 1
-    return { exitCode, ...(signal ? { signal } : {}), ...(interrupted ? { interrupted } : {}) }
+    return { result, ...(received && received !== before ? { interrupted: received } : {}) }
   } finally {
-    for (const signal of forwarded) process.off(signal, forward)
+    if (child.pid) groups.delete(child.pid)
+    if (groups.size === 0) for (const signal of forwarded) process.off(signal, forward)
     await endStragglers(child.pid)
   }
+}
+
+/** A long-running child (the switch, a push) whose output streams where `stdio` says. */
+export async function runGroup(file: string, args: string[], options: RunOptions): Promise<Outcome> {
+  const { execa } = await import('execa')
+  const { result, interrupted } = await inGroup(() => {
+    const child = execa(file, args, {
+      env: options.env,
+      extendEnv: false,
+      cwd: options.cwd,
+      // execa's types allow fd numbers only in some slots; node accepts any inherited descriptor in each.
+      stdio: options.stdio as unknown as ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      reject: false,
+      buffer: false,
+      stripFinalNewline: false,
+    })
+    if (options.onStderr) child.stderr?.on('data', options.onStderr)
+    if (options.onStdout) child.stdout?.on('data', options.onStdout)
+    return child
+  })
+  const signal = result.signal ?? undefined
+  const exitCode = result.exitCode ?? signalExitCode(signal) ?? 1
+  return { exitCode, ...(signal ? { signal } : {}), ...(interrupted ? { interrupted } : {}) }
+}
+
+export interface Captured {
+  exitCode: number
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+/**
+ * A short child whose output hms reads (`cachix --version`, `nix-store --query`…), bounded by a
+ * timeout. A signal to hms while it runs stops hms: the caller must not carry on as if it failed.
+ */
+export async function capture(file: string, args: string[], options: { env: Env; cwd?: string; timeoutMs?: number }): Promise<Captured> {
+  const { execa } = await import('execa')
+  const { result, interrupted } = await inGroup(() =>
+    execa(file, args, { env: options.env, extendEnv: false, cwd: options.cwd, reject: false, stdin: 'ignore', detached: true, timeout: options.timeoutMs ?? 30_000 }),
+  )
+  if (interrupted) throw new HmsError(`interrupted by ${interrupted}`, { exitCode: signalExitCode(interrupted) ?? 130 })
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr, timedOut: Boolean(result.timedOut) }
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {

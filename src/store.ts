@@ -1,4 +1,5 @@
 import { which } from './preflight.js'
+import { capture } from './proc.js'
 
 type Env = Record<string, string | undefined>
 
@@ -6,8 +7,7 @@ type Env = Record<string, string | undefined>
 export async function narSizes(paths: string[], env: Env): Promise<Map<string, number>> {
   const nixStore = which('nix-store', env)
   if (!nixStore || paths.length === 0) return new Map()
-  const { execa } = await import('execa')
-  const result = await execa(nixStore, ['--query', '--size', ...paths], { env, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  const result = await capture(nixStore, ['--query', '--size', ...paths], { env })
   const sizes = result.stdout.split('\n').map(Number)
   if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n))) return new Map()
   return new Map(paths.map((path, i) => [path, sizes[i]!]))
@@ -17,7 +17,6 @@ export async function narSizes(paths: string[], env: Env): Promise<Map<string, n
 export async function closureSize(roots: string[], env: Env): Promise<number | undefined> {
   const nixStore = which('nix-store', env)
   if (!nixStore || roots.length === 0) return undefined
-  const { execa } = await import('execa')
-  const result = await execa(nixStore, ['--query', '--requisites', ...roots], { env, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  const result = await capture(nixStore, ['--query', '--requisites', ...roots], { env })
   return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean).length : undefined
 }

@@ -51,6 +51,7 @@ function pushPart(summary: Summary): string {
   if (!push.attempted) return push.skippedReason ? ` · not pushed: ${push.skippedReason}` : ''
   const present = push.alreadyPresent ? `, ${push.alreadyPresent} already present` : ''
   if (push.pushed.length === 0 && push.failed.length === 0) return ` · nothing new to push${present} → ${cache}`
+  if (push.pushed.length === 0) return ` · push to ${cache} failed`
   return ` · pushed ${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}${present} → ${cache}`
 }
 

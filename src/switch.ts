@@ -101,10 +101,12 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   const tally = emptyTally()
   const parser = new ReportParser()
   const { out } = ctx
+  // --verbose shows cachix's own lines as they come; otherwise only what hms does not understand.
+  const verbose = out.options.verbose && !out.options.quiet
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
-      if (event.kind !== 'text') out.detail(`cachix: ${describe(event)}`)
-      if (!tallyEvent(tally, event) && event.kind === 'text') out.raw(event.raw)
+      const understood = tallyEvent(tally, event)
+      if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
       else if (event.kind === 'pushing') void out.progress(`pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(sum(tally.announced.values()))}`)
     }
   }
@@ -113,22 +115,16 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
     env: ctx.env,
     cwd: ctx.cwd,
     stdio: ['inherit', childStdout(ctx), 'pipe', 2],
-    onStderr: (chunk) => onEvents(parser.feed(chunk)),
+    onStderr: (chunk) => {
+      if (verbose) out.raw(chunk)
+      onEvents(parser.feed(chunk))
+    },
   })
   onEvents(parser.end())
   out.stopProgress()
   return { outcome, tally, durationMs: performance.now() - started }
 }
 
-function describe(event: Exclude<ReportEvent, { kind: 'text' }>): string {
-  switch (event.kind) {
-    case 'pushing': return `${event.retry ? `retry #${event.retry} ` : ''}pushing ${event.path}${event.bytes === undefined ? '' : ` (${formatBytes(event.bytes)})`}`
-    case 'pushed': return `pushed ${event.path}`
-    case 'failed': return `failed ${event.path}`
-    case 'header': return `${event.total} paths (${event.present} already present) → ${event.cache}`
-    default: return event.kind
-  }
-}
 
 function sum(values: Iterable<number | undefined>): number {
   let total = 0

@@ -62,6 +62,18 @@ describe('hms switch (watch-exec through cachix)', () => {
     expect(run.stderr).toMatch(/building '.*home-manager-generation\.drv'/)
   })
 
+  it("--verbose shows cachix's own lines and every pushed path", async () => {
+    const s = sandbox()
+    const run = await s.hms(['--flake', '.#mitsio@shoshin', '-v'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const pushed = [...s.cachePaths(s.cacheDir('modular-workspace'))]
+    expect(pushed.length).toBeGreaterThan(0)
+    for (const path of pushed) {
+      expect(run.stderr).toMatch(new RegExp(`^Pushing ${path} \\([\\d.]+ [KM]?i?B\\)$`, 'm'))
+      expect(run.stderr).toMatch(new RegExp(`^  pushed ${path} \\([\\d.]+ [KM]?i?B\\)$`, 'm'))
+    }
+  })
+
   it('pushes nothing on a rerun without change, and still switches', async () => {
     const s = sandbox()
     expect((await s.hms(['--flake', '.#mitsio@shoshin'])).exitCode).toBe(0)

@@ -7,6 +7,7 @@ import { ExitCode } from '../errors.js'
 import { colorLevel } from '../output.js'
 import { which } from '../preflight.js'
 import { State } from '../state.js'
+import { capture } from '../proc.js'
 import type { Command } from './index.js'
 
 const doctor: Command = async (args, io) => {
@@ -37,11 +38,7 @@ async function print(reports: CheckReport[], io: Io, quiet: boolean): Promise<vo
 function realWorld(io: Io): World {
   return {
     which: (command) => which(command, io.env),
-    async exec(file, args, timeoutMs) {
-      const { execa } = await import('execa')
-      const r = await execa(file, args, { env: io.env, extendEnv: false, cwd: io.cwd, reject: false, timeout: timeoutMs, stdin: 'ignore' })
-      return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.message ?? ''), timedOut: Boolean(r.timedOut) }
-    },
+    exec: (file, args, timeoutMs) => capture(file, args, { env: io.env, cwd: io.cwd, timeoutMs }),
     get: httpGet,
     exists: (path) => existsSync(path),
     writable: (path) => {

@@ -135,3 +135,21 @@ describe('environment faults', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
   })
 })
+
+describe('signals before anything switched', () => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during preflight (a slow cachix --version): exit %i, no process left', async (signal, code) => {
+    const s = sandbox()
+    const marker = signal === 'SIGINT' ? 41 : 43
+    const path = binWith(s, 'cachix', `#!/bin/sh\nif [ "$1" = --version ]; then sleep ${marker}; fi\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+    let pid = 0
+    const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: path }, onSpawn: (p) => { pid = p } })
+    await until(() => processes().some((args) => args === `sleep ${marker}`))
+    process.kill(pid, signal)
+    const run = await running
+    expect(run.exitCode).toBe(code)
+    expect(run.stderr).not.toMatch(stackTrace)
+    expect(s.generation()).toBeUndefined()
+    await sleep(200)
+    expect(processes().filter((args) => args === `sleep ${marker}`)).toEqual([])
+  })
+})
