@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync as write } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync as write } from 'node:fs'
 import { dirname } from 'node:path'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -205,5 +205,23 @@ describe('hms status and hms log', () => {
     const log = await s.hms(['log', '-n', '1'])
     expect(log.stdout.trim().split('\n')).toHaveLength(1)
     expect(log.stdout).toMatch(/shoshin +switch gen \d+ +watch-exec 0 paths, 0\.00 B → modular-workspace in [\d.]+s {2}exit 0/)
+  })
+})
+
+describe('--notify', () => {
+  it('sends a desktop notification when the push ends, and says so under --verbose when notify-send is absent', async () => {
+    const s = sandbox()
+    const bin = join(s.root, 'notify-bin')
+    const record = join(s.root, 'notified')
+    mkdirSync(bin)
+    writeFileSync(join(bin, 'notify-send'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${record}\n`)
+    chmodSync(join(bin, 'notify-send'), 0o755)
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    const run = await s.hms(['push', '--notify'], { env: { PATH: `${bin}:${s.env.PATH}` } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(readFileSync(record, 'utf8').split('\n')).toEqual(['--app-name=hms', 'hms: pushed to modular-workspace', expect.stringMatching(/^\d+ paths, [\d.]+ KiB$/), ''])
+    const absent = await s.hms(['push', '--notify', '-v'])
+    expect(absent.exitCode).toBe(0)
+    expect(absent.stderr).toContain('notify-send not found: no desktop notification')
   })
 })
