@@ -35,7 +35,9 @@ export class Output {
 
   get interactive(): boolean {
     const { stderr, env, quiet, json } = this.options
-    return Boolean(stderr.isTTY) && !env.CI && !quiet && !json
+    // A terminal that reports 0 columns (a bare pty, `script`) would make ora's line count infinite.
+    const columns = (stderr as { columns?: number }).columns ?? 0
+    return Boolean(stderr.isTTY) && columns > 0 && !env.CI && !quiet && !json
   }
 
   info(line: string): void {
