@@ -7,7 +7,7 @@ import { Hook, parseHookLines } from './hook.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { which } from './preflight.js'
-import { runGroup, type Outcome } from './proc.js'
+import { capture, runGroup, type Outcome } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, defaultLimits, lastLine, presentIn, type Limits, type PathInfo } from './verify.js'
 
@@ -44,6 +44,8 @@ export class StorePusher {
   private roots: string[] = []
   private running?: Promise<void>
   private stopped = false
+  /** A signal hms received while one of the pusher's children ran. */
+  interrupted?: NodeJS.Signals
 
   constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
     this.exclude = compileExclude(options.exclude)
@@ -88,6 +90,11 @@ export class StorePusher {
       try {
         await this.batch(roots)
       } catch (error) {
+        const signal = /^interrupted by (SIG[A-Z]+)/.exec(error instanceof HmsError ? error.message : '')?.[1]
+        if (signal) {
+          this.interrupted = signal as NodeJS.Signals
+          this.stopped = true
+        }
         this.fail(roots, reasonOf(error))
       }
     }
@@ -135,18 +142,18 @@ export class StorePusher {
 
   private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {
     const { target, compressionMethod } = this.options
-    const { execa } = await import('execa')
     const env = this.ctx.env
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
-      const signed = await execa('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, extendEnv: false, reject: false, stdin: 'ignore' })
+      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, timeoutMs: 0 })
       if (signed.exitCode !== 0) return { ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}` }
     }
     const [file, ...args] = nixCopyArgs(copyUrl(target, compressionMethod))
-    const result = await execa(file!, [...args, ...paths], { env, extendEnv: false, reject: false, stdin: 'ignore', all: true })
-    for (const line of String(result.all ?? '').split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
+    // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
+    const result = await capture(file!, [...args, ...paths], { env, timeoutMs: 0 })
+    for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
     if (result.exitCode === 0) return { ok: true }
-    return { ok: false, reason: lastLine(String(result.stderr ?? '')) }
+    return { ok: false, reason: lastLine(result.stderr) }
   }
 
   private fail(paths: string[], reason: string): void {
@@ -196,8 +203,7 @@ export function excludedPaths(missing: readonly string[], infos: ReadonlyMap<str
 async function outputsOf(drvs: string[], env: Env): Promise<string[]> {
   if (drvs.length === 0) return []
   const nixStore = which('nix-store', env) ?? 'nix-store'
-  const { execa } = await import('execa')
-  const result = await execa(nixStore, ['--query', '--outputs', ...drvs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 })
+  const result = await capture(nixStore, ['--query', '--outputs', ...drvs], { env, timeoutMs: 60_000 })
   return result.stdout.split('\n').filter((p) => p.startsWith('/'))
 }
 
@@ -252,7 +258,8 @@ export async function storePushRoots(roots: string[], options: StorePushOptions,
   for (const p of missing) pusher.tally.failed.add(p)
   await pusher.finish()
   ctx.out.stopProgress()
-  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.alreadyPresent, outcome: { exitCode: pusher.ok ? 0 : 1 } }
+  const outcome: Outcome = { exitCode: pusher.ok ? 0 : 1, ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}) }
+  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.alreadyPresent, outcome }
 }
 
 export interface Trust {
@@ -270,10 +277,9 @@ export async function hookTrust(env: Env): Promise<Trust> {
     accessSync(storeDir, constants.W_OK)
     return { trusted: true, user, detail: `${storeDir} is writable` }
   } catch {}
-  const { execa } = await import('execa')
   const [config, groups] = await Promise.all([
-    execa('nix', ['--extra-experimental-features', 'nix-command', 'show-config', '--json'], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 20_000 }),
-    execa('id', ['-Gn'], { env, extendEnv: false, reject: false, stdin: 'ignore' }),
+    capture('nix', ['--extra-experimental-features', 'nix-command', 'show-config', '--json'], { env, timeoutMs: 20_000 }),
+    capture('id', ['-Gn'], { env, timeoutMs: 10_000 }),
   ])
   let trustedUsers: string[] = []
   try {

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { ExitCode, HmsError } from './errors.js'
 import { plural } from './format.js'
 import { which } from './preflight.js'
+import { capture } from './proc.js'
 import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
 import type { Summary, VerifyResult } from './schema.js'
@@ -30,8 +31,7 @@ export async function closureInfo(roots: string[], env: Env): Promise<Map<string
   if (roots.length === 0) return new Map()
   const nix = which('nix', env)
   if (!nix) throw new HmsError('nix not found on PATH', { exitCode: ExitCode.notFound, hint: 'hms needs Nix to push to or check a store URL' })
-  const { execa } = await import('execa')
-  const result = await execa(nix, [...nixCommand, 'path-info', '--json', '-r', ...roots], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 120_000 })
+  const result = await capture(nix, [...nixCommand, 'path-info', '--json', '-r', ...roots], { env, timeoutMs: 120_000 })
   if (result.exitCode !== 0) throw new HmsError(`cannot read the closure of ${roots.length === 1 ? roots[0] : plural(roots.length, 'path')}: ${lastLine(result.stderr)}`, { exitCode: ExitCode.usage })
   const infos = JSON.parse(result.stdout) as { path: string; narSize?: number; references?: string[]; valid?: boolean }[]
   return new Map(infos.filter((i) => i.valid !== false).map((i) => [i.path, { path: i.path, narSize: i.narSize ?? 0, references: i.references ?? [] }]))
@@ -123,11 +123,10 @@ export function networkReason(error: unknown, timeoutMs: number): string {
 async function presentViaNix(url: string, paths: string[], env: Env, limits: Limits): Promise<Set<string>> {
   const nix = which('nix', env)
   if (!nix) throw new HmsError('nix not found on PATH', { exitCode: ExitCode.notFound })
-  const { execa } = await import('execa')
   const present = new Set<string>()
   const chunks = chunk(paths, 200)
   await pool(chunks, Math.max(1, Math.min(4, limits.jobs)), async (part) => {
-    const result = await execa(nix, [...nixCommand, 'path-info', '--json', '--store', url, ...part], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: limits.timeoutMs * 4 })
+    const result = await capture(nix, [...nixCommand, 'path-info', '--json', '--store', url, ...part], { env, timeoutMs: limits.timeoutMs * 4 })
     if (result.timedOut) throw new HmsError(`cannot reach ${url}: no answer within ${Math.round((limits.timeoutMs * 4) / 1000)}s`, { exitCode: ExitCode.usage })
     if (result.exitCode !== 0) throw new HmsError(`cannot ask ${url}: ${lastLine(result.stderr)}`, { exitCode: ExitCode.usage, hint: 'check the URL, credentials and the network' })
     for (const info of JSON.parse(result.stdout) as { path: string; valid?: boolean }[]) if (info.valid !== false) present.add(info.path)

@@ -186,6 +186,34 @@ describe('hms switch with a file:// cache', () => {
   })
 })
 
+describe('interrupted', () => {
+  it('Ctrl-C during the build: exit 130, the hook is gone, nothing left running, what was built is queued or pushed', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'cache')
+    s.setFixture({ sleep: 30 })
+    let pid = 0
+    const running = s.hms(['--cache', `file://${cache}`, ...switchArgs], { onSpawn: (p) => { pid = p } })
+    const deadline = Date.now() + 20_000
+    while (!(existsSync(cache) && readdirSync(cache).some((f) => f.endsWith('.narinfo'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    process.kill(-pid, 'SIGINT')
+    const run = await running
+    expect(run.exitCode, run.stderr).toBe(130)
+    expect(readdirSync(s.env.TMPDIR!).filter((f) => f.startsWith('hms-hook-'))).toEqual([])
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(s.root) && !line.startsWith('ps '))
+    expect(left).toEqual([])
+    const summary = summaryOf(run.stdout)
+    expect(summary.switch).toMatchObject({ ok: false, signal: 'SIGINT' })
+    // Paths already in the cache stay there; nothing reported pushed is missing from it.
+    for (const p of summary.push.pushed) expect(s.cachePaths(cache).has(p.path)).toBe(true)
+    expect(s.cachePaths(cache).size).toBeGreaterThan(0)
+    // An interrupted run confirms nothing: what it pushed or meant to push waits in the queue, and the next push finds it there.
+    expect(summary.push.queued.length).toBeGreaterThan(0)
+    expect(sorted(summary.push.queued)).toEqual(sorted(summary.push.failed))
+    const status = await s.hms(['status', '--json', '--cache', `file://${cache}`])
+    expect(JSON.parse(status.stdout).pending).toEqual({ [`file://${cache}`]: summary.push.queued.length })
+  })
+})
+
 describe('untrusted users', () => {
   it('say so once, with how to become trusted, and plan the generation push instead', async () => {
     let text = ''
