@@ -1,39 +1,18 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync as write } from 'node:fs'
 import { dirname } from 'node:path'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { summarySchema } from '../src/schema.js'
-import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { describe, expect, it } from 'vitest'
+import { pending, sleep, summaryOf, until as waitFor, useSandboxes } from './helpers/common.js'
+import type { Sandbox } from './helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  s.cacheDir('modular-workspace')
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
-
-const summaryOf = (stdout: string) => summarySchema.parse(JSON.parse(stdout))
+const sandbox = useSandboxes()
 const stateFile = (s: Sandbox, name: string) => join(s.env.XDG_STATE_HOME!, 'hms', name)
-const pending = (s: Sandbox) => (existsSync(stateFile(s, 'pending.jsonl')) ? readFileSync(stateFile(s, 'pending.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [])
 const history = (s: Sandbox) => readFileSync(stateFile(s, 'history.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
 function writeFileSync(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true })
   write(file, text)
 }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const fast = { HMS_RETRY_BASE_MS: '10' }
-
-async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await sleep(50)
-  }
-}
 
 const alive = (pid: number) => {
   try {

@@ -1,23 +1,10 @@
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { summarySchema } from '../src/schema.js'
-import { FIXTURES_BIN, makeSandbox, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
+import { describe, expect, it } from 'vitest'
+import { noStackTrace as stackTrace, summaryOf, useSandboxes } from './helpers/common.js'
+import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  s.cacheDir('modular-workspace')
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
-
-function summaryOf(stdout: string) {
-  return summarySchema.parse(JSON.parse(stdout))
-}
+const sandbox = useSandboxes()
 
 /** The sandbox PATH with the stand-in `missing` taken away. */
 function pathWithout(s: Sandbox, missing: string): string {
@@ -27,7 +14,7 @@ function pathWithout(s: Sandbox, missing: string): string {
   return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
 }
 
-const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
+const noStackTrace = (text: string) => expect(text).not.toMatch(stackTrace)
 
 describe('hms switch (watch-exec through cachix)', () => {
   it('pushes every built path, and nothing else, and the summary matches the cache', async () => {

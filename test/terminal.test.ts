@@ -1,10 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { HMS_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { describe, expect, it } from 'vitest'
+import { useSandboxes } from './helpers/common.js'
+import { HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
+const sandbox = useSandboxes()
 
 /** hms on a real pseudo-terminal (util-linux `script`), as a person runs it. */
 async function onTerminal(s: Sandbox, columns: number, args: string) {
@@ -16,9 +14,7 @@ async function onTerminal(s: Sandbox, columns: number, args: string) {
 
 describe('on a terminal', () => {
   it.each([100, 0])('shows a spinner while pushing and the summary in colour (%i columns)', async (columns) => {
-    const s = makeSandbox()
-    sandboxes.push(s)
-    s.cacheDir('modular-workspace')
+    const s = sandbox()
     const run = await onTerminal(s, columns, '--flake .#mitsio@shoshin')
     expect(run.exitCode, run.stdout).toBe(0)
     expect(run.stdout.length).toBeLessThan(200_000)

@@ -38,4 +38,4 @@ export async function runInProcess(argv: string[], env: Record<string, string | 
   return { exitCode, stdout: out.text(), stderr: err.text() }
 }
 
-export const stackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
+export { noStackTrace as stackTrace } from '../helpers/common.js'

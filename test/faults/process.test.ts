@@ -1,38 +1,11 @@
-import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { afterEach, describe, expect, it } from 'vitest'
-import { summarySchema } from '../../src/schema.js'
-import { FIXTURES_BIN, HMS_BIN, makeSandbox, type Sandbox } from '../helpers/sandbox.js'
-import { stackTrace } from './io.js'
+import { describe, expect, it } from 'vitest'
+import { noStackTrace as stackTrace, pending, processes, sleep, summaryOf, until, useSandboxes } from '../helpers/common.js'
+import { FIXTURES_BIN, HMS_BIN, type Sandbox } from '../helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  s.cacheDir('modular-workspace')
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
-
-const summaryOf = (stdout: string) => summarySchema.parse(JSON.parse(stdout))
-const processes = () => execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n')
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const pending = (s: Sandbox) => {
-  const file = join(s.env.XDG_STATE_HOME!, 'hms', 'pending.jsonl')
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
-}
-
-async function until(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await sleep(25)
-  }
-}
+const sandbox = useSandboxes()
 
 /** The stand-ins, with `name` replaced by a script of our own. */
 function binWith(s: Sandbox, name: string, script: string): string {

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { summarySchema } from '../../src/schema.js'
+import { makeSandbox, type Sandbox } from './sandbox.js'
+
+/** A fresh sandbox per call, with the default Cachix cache created, all cleaned up after each test. */
+export function useSandboxes(): () => Sandbox {
+  const made: Sandbox[] = []
+  afterEach(() => {
+    for (const s of made.splice(0)) s.cleanup()
+  })
+  return () => {
+    const s = makeSandbox()
+    made.push(s)
+    s.cacheDir('modular-workspace')
+    return s
+  }
+}
+
+/** The `--json` summary, validated by the schema the README documents. */
+export const summaryOf = (stdout: string) => summarySchema.parse(JSON.parse(stdout))
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export async function until(check: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await sleep(25)
+  }
+}
+
+/** Command lines of every process on the machine. */
+export const processes = () => execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n')
+
+/** Entries of hms's pending queue in a sandbox. */
+export function pending(s: Sandbox): { path: string; cache: string; reason: string; since: string }[] {
+  const file = join(s.env.XDG_STATE_HOME!, 'hms', 'pending.jsonl')
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+}
+
+export const noStackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
