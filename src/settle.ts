@@ -81,7 +81,7 @@ async function enqueue(state: State, paths: string[], cache: string, reason: str
     if (warning) ctx.out.warn(warning)
     return paths
   } catch (error) {
-    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${(error as Error).message}); push by hand: cachix push ${cache} ${paths.join(' ')}`)
+    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${(error as Error).message}); push by hand: hms push --cache ${cache} ${paths.join(' ')}`)
     return []
   }
 }

@@ -61,5 +61,5 @@ function printFailures(summary: Summary, out: Output): void {
   const list = failed.slice(0, shown).join(', ') + (failed.length > shown ? `, … (${failed.length - shown} more)` : '')
   out.error(`${plural(failed.length, 'path')} failed to push: ${list}`)
   if (queued.length > 0) out.line(`  queued for ${summary.cache}; hms pushes them on its next run, or now: hms push --pending`)
-  else out.line(`  push them by hand once the cache is reachable: cachix push ${summary.cache} ${failed.length === 1 ? failed[0] : '<paths>'}`)
+  else out.line(`  push them by hand once the cache is reachable: hms push --cache ${summary.cache} ${failed.length === 1 ? failed[0] : '<paths>'}`)
 }

@@ -187,6 +187,18 @@ describe('hms status and hms log', () => {
   })
 })
 
+describe('hms status for a store-URL cache', () => {
+  it('reports what was pushed there without a Cachix quota', async () => {
+    const s = sandbox()
+    const url = `file://${join(s.root, 'nas')}`
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--cache', url])).exitCode).toBe(0)
+    writeFileSync(join(s.env.XDG_CONFIG_HOME!, 'hms', 'config.json'), JSON.stringify({ quotaBytes: 1024 }))
+    const status = await s.hms(['status', '--cache', url])
+    expect(status.stdout).toMatch(new RegExp(`^usage {7}${url}: [\\d.]+ KiB in 30 days$`, 'm'))
+    expect(status.stderr).not.toMatch(/quota/)
+  })
+})
+
 describe('--notify', () => {
   it('sends a desktop notification when the push ends, and says so under --verbose when notify-send is absent', async () => {
     const s = sandbox()

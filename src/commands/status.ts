@@ -31,6 +31,8 @@ const status: Command = async (args, io) => {
   for (const warning of [pendingRead.warning, historyRead.warning]) if (warning) out.warn(warning)
   const pending: Record<string, number> = {}
   for (const e of pendingRead.entries) pending[e.cache] = (pending[e.cache] ?? 0) + 1
+  // The quota is Cachix's (free tier 5 GiB); a store URL or a cache from `caches` has none hms knows of.
+  const isCachix = (cache: string) => !cache.includes('://') && !(cache in config.caches)
   const usage = usageByCache(historyRead.entries, Date.now())
   const pushing = lockHolder(state.file('push.lock')) ?? lockHolder(state.file('background.pid'))
   const switching = lockHolder(state.file('switch.lock'))
@@ -39,7 +41,7 @@ const status: Command = async (args, io) => {
     generation: currentGeneration(io.env) ?? null,
     pending, running: { push: pushing ?? null, switch: switching ?? null },
     recent: historyRead.entries.slice(-5),
-    usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes }])),
+    usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, isCachix(cache) ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes } : { bytes, quotaBytes: null, fraction: null }])),
   }
   if (options.json) return out.json(report), 0
   const lines = [
@@ -49,13 +51,13 @@ const status: Command = async (args, io) => {
     `pending     ${Object.keys(pending).length ? Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ') + ' — run hms push --pending' : 'nothing waiting'}`,
     ...(pushing ? [`pushing     in progress (pid ${pushing})`] : []),
     ...(switching ? [`switching   in progress (pid ${switching})`] : []),
-    ...Object.entries(report.usage).map(([cache, u]) => `usage       ${cache}: ${formatBytes(u.bytes)} of ${formatBytes(u.quotaBytes)} in 30 days (${Math.round(u.fraction * 100)} %)`),
+    ...Object.entries(report.usage).map(([cache, u]) => `usage       ${cache}: ${formatBytes(u.bytes)}${u.quotaBytes === null ? '' : ` of ${formatBytes(u.quotaBytes)}`} in 30 days${u.fraction === null ? '' : ` (${Math.round(u.fraction * 100)} %)`}`),
     'recent runs:',
     ...(report.recent.length ? report.recent.map((r) => `  ${logLine(r)}`) : ['  none yet']),
   ]
   io.stdout.write(lines.join('\n') + '\n')
   for (const [cache, u] of Object.entries(report.usage)) {
-    if (u.fraction >= 0.8) out.warn(`${cache} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
+    if (u.fraction !== null && u.quotaBytes !== null && u.fraction >= 0.8) out.warn(`${cache} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
   }
   return 0
 }
