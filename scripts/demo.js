@@ -2,7 +2,7 @@
 // `npm run demo`: hms's main job on a throwaway home, built with real Nix and pushed to a local
 // file:// binary cache; then a second "host" pulls the generation from that cache.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +23,10 @@ const home = join(root, 'home')
 const flake = join(root, 'flake')
 const cache = join(root, 'cache')
 mkdirSync(home)
+// Only home-manager's stand-in: a file:// cache is pushed by hms itself, no cachix involved.
+const bin = join(root, 'bin')
+mkdirSync(bin)
+symlinkSync(join(repo, 'test', 'fixtures', 'bin', 'home-manager'), join(bin, 'home-manager'))
 cpSync(join(repo, 'test', 'fixtures', 'home'), flake, { recursive: true })
 const packagesFile = join(flake, 'packages.json')
 const packages = JSON.parse(readFileSync(packagesFile, 'utf8'))
@@ -30,7 +34,7 @@ packages.salt = `demo-${Date.now()}`
 writeFileSync(packagesFile, JSON.stringify(packages, null, 2))
 
 const env = {
-  PATH: [join(repo, 'test', 'fixtures', 'bin'), nixBin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+  PATH: [bin, nixBin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
   HOME: home,
   USER: 'mitsio',
   XDG_CONFIG_HOME: join(home, '.config'),
