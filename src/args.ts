@@ -61,14 +61,14 @@ const flag = (key: 'plan' | 'json' | 'quiet' | 'verbose' | 'help' | 'version' | 
   (options) => { options[key] = true }
 
 export const hmsOptions: OptionSpec[] = [
-  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the home configuration, e.g. .#mitsio@shoshin (passed to home-manager)' },
+  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile (passed to home-manager)' },
   { names: ['-p', '--profile'], value: 'name', set: (o, v) => { o.profile = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)' },
-  { names: ['--cache'], value: 'name', set: (o, v) => { o.cache = v }, only: ['switch', 'push', 'status', 'verify', 'doctor', 'init'],  description: 'cache to push to, overriding config and profile' },
+  { names: ['--cache'], value: 'name|url', set: (o, v) => { o.cache = v }, only: ['switch', 'push', 'status', 'verify', 'doctor', 'init'],  description: 'the cache: a Cachix name, a name from config caches, or a store URL (file://, s3://, ssh://…)' },
   { names: ['--no-push'], set: (o) => { o.push = false }, only: ['switch'],  description: 'just switch, push nothing' },
   { names: ['--plan'], set: flag('plan'), only: ['switch', 'push'],  description: 'print what would run, and why, then exit' },
-  { names: ['--json'], set: flag('json'), only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],  description: 'print one JSON summary on stdout; everything else goes to stderr' },
+  { names: ['--json'], set: flag('json'), only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],  description: 'one JSON document on stdout at the end; everything else goes to stderr' },
   { names: ['-q', '--quiet'], set: flag('quiet'), description: 'print only warnings and errors' },
-  { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "home-manager's verbose flag; hms also shows cachix's raw lines and every pushed path" },
+  { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "more detail: cachix's raw lines and every pushed path (for switch also home-manager's own -v)" },
   { names: ['--strict'], set: flag('strict'), only: ['switch', 'push'],  description: 'a failed or impossible push is an error (exit 3, or 2 before switching)' },
   { names: ['--push-jobs'], value: 'n', set: (o, v, n) => { o.pushJobs = positiveInt(v, n) }, only: ['switch', 'push'],  description: 'parallel uploads (cachix --jobs)' },
   { names: ['--compression-method'], value: 'xz|zstd', set: (o, v, n) => { o.compressionMethod = compression(v, n) }, only: ['switch', 'push'],  description: 'compression used by cachix' },

@@ -47,10 +47,10 @@ export function candidatesOf(config: Config, env: Record<string, string | undefi
 }
 
 function valuesOf(spec: OptionSpec, c: Candidates): string[] {
+  if (spec.names.includes('--cache')) return c.caches
   if (spec.value?.includes('|')) return spec.value.split('|')
   if (spec.value === 'name' && spec.names.includes('--profile')) return c.profiles
   if (spec.value === 'uri' && spec.names.includes('--flake')) return c.flakeAttrs
-  if (spec.value === 'name' && spec.names.includes('--cache')) return c.caches
   return []
 }
 
