@@ -1,0 +1,29 @@
+// Bundles hms's own cachix report parser (src/report.ts, src/cachix.ts) into one ESM file with
+// esbuild (already installed for tsup), so the parsing benchmark and the pipe-through comparison
+// harness run exactly the code hms runs. Nothing in src/ is changed.
+import path from 'node:path'
+import { REPO } from './sandbox.js'
+
+/** Writes `<dir>/report.mjs` exporting ReportParser, tallyEvent, emptyTally, stderrBypass and withBypass; returns its path. */
+export async function bundleParser(dir) {
+  const { build } = await import('esbuild')
+  const outfile = path.join(dir, 'report.mjs')
+  await build({
+    stdin: {
+      contents: [
+        `export { ReportParser } from ${JSON.stringify(path.join(REPO, 'src/report.ts'))}`,
+        `export { tallyEvent, emptyTally, stderrBypass, withBypass } from ${JSON.stringify(path.join(REPO, 'src/cachix.ts'))}`,
+      ].join('\n'),
+      resolveDir: REPO,
+      loader: 'ts',
+      sourcefile: 'bench-entry.ts',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'silent',
+  })
+  return outfile
+}
