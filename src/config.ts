@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import pkg from '../package.json' with { type: 'json' }
 import { HmsError } from './errors.js'
 
 export interface Profile {
@@ -60,7 +62,33 @@ export async function loadConfig(env: Env): Promise<Config> {
   const file = configPath(env)
   const text = readConfigText(file, Boolean(env.HMS_CONFIG))
   if (text === undefined) return defaultConfig
-  return parseConfig(text, file)
+  const stamp = validatedStamp(text)
+  const seen = join(env.XDG_CACHE_HOME || join(env.HOME ?? '', '.cache'), 'hms', 'config-validated')
+  // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
+  if (readQuietly(seen) === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
+  const config = await parseConfig(text, file)
+  writeQuietly(seen, stamp)
+  return config
+}
+
+function validatedStamp(text: string): string {
+  return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** A cache, nothing more: a read-only or missing cache dir only costs the next run a validation. */
+function writeQuietly(file: string, text: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, text)
+  } catch {}
 }
 
 function readConfigText(file: string, explicit: boolean): string | undefined {

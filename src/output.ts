@@ -11,6 +11,11 @@ export interface OutputOptions {
   json: boolean
 }
 
+/** The colours hms uses; chalk provides them on a colour terminal. */
+export type Colors = Pick<ChalkInstance, 'dim' | 'green' | 'red' | 'yellow'>
+const same = (text: unknown) => String(text)
+const plain = { dim: same, green: same, red: same, yellow: same } as unknown as Colors
+
 /** Colour level from NO_COLOR / FORCE_COLOR / the terminal, decided once. */
 export function colorLevel(env: Record<string, string | undefined>, isTTY: boolean): 0 | 1 {
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false' ? 0 : 1
@@ -20,17 +25,20 @@ export function colorLevel(env: Record<string, string | undefined>, isTTY: boole
 
 /** Everything hms itself says goes to stderr; stdout belongs to home-manager, or to the JSON summary. */
 export class Output {
-  readonly color: ChalkInstance
+  readonly color: Colors
   private spinner?: Ora
   private spinnerText = ''
 
-  private constructor(readonly options: OutputOptions, color: ChalkInstance) {
+  private constructor(readonly options: OutputOptions, color: Colors) {
     this.color = color
   }
 
   static async create(options: OutputOptions): Promise<Output> {
+    const level = colorLevel(options.env, Boolean(options.stderr.isTTY))
+    // Without colour (pipes, CI, NO_COLOR) chalk is not even loaded: start-up time counts.
+    if (level === 0) return new Output(options, plain)
     const { Chalk } = await import('chalk')
-    return new Output(options, new Chalk({ level: colorLevel(options.env, Boolean(options.stderr.isTTY)) }))
+    return new Output(options, new Chalk({ level }))
   }
 
   get interactive(): boolean {
@@ -63,8 +71,10 @@ export class Output {
     this.resumeSpinner()
   }
 
-  async progress(text: string): Promise<void> {
+  /** Spinner text, built only on a terminal: without one, a push of 100 000 paths must not format 100 000 lines. */
+  async progress(describe: () => string): Promise<void> {
     if (!this.interactive) return
+    const text = describe()
     this.spinnerText = text
     if (!this.spinner) {
       const { default: ora } = await import('ora')

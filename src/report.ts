@@ -29,7 +29,8 @@ const gluedStarts = ['Pushing ', 'retry #', 'All done', 'Nothing to push', 'WARN
  */
 export class ReportParser {
   private pending = ''
-  private readonly announced = new Set<string>()
+  /** Announced paths by their hash: a `✗` names one of them, and the hash alone tells which. */
+  private readonly announced = new Map<string, string>()
 
   /** A string is taken as UTF-8 text; a Buffer as cachix's raw bytes. */
   feed(chunk: Buffer | string): ReportEvent[] {
@@ -78,7 +79,7 @@ export class ReportParser {
   private parseSegment(segment: string): ReportEvent | undefined {
     let m = pushingLine.exec(segment)
     if (m) {
-      this.announced.add(m[2]!)
+      this.announced.set(hashOf(m[2]!), m[2]!)
       return { kind: 'pushing', path: m[2]!, bytes: parseBytes(m[3]!, m[4]!), ...(m[1] ? { retry: Number(m[1]) } : {}) }
     }
     if ((m = pushedLine.exec(segment))) return { kind: 'pushed', path: m[1]!, bytes: parseBytes(m[2]!, m[3]!) }
@@ -89,13 +90,10 @@ export class ReportParser {
     return undefined
   }
 
-  /** The path after `✗ `: an announced path when one fits, else the store path minus any glued word. */
+  /** The path after `✗ `: the announced path with its hash when there is one, else the store path minus any glued word. */
   private failedPath(rest: string): string | undefined {
-    let best: string | undefined
-    for (const path of this.announced) {
-      if (rest.startsWith(path) && (!best || path.length > best.length)) best = path
-    }
-    if (best) return best
+    const known = this.announced.get(hashOf(rest))
+    if (known && rest.startsWith(known)) return known
     const match = storePath.exec(rest)?.[0]
     if (!match) return undefined
     for (const word of gluedStarts) {
@@ -104,6 +102,10 @@ export class ReportParser {
     }
     return match
   }
+}
+
+function hashOf(path: string): string {
+  return path.slice('/nix/store/'.length, '/nix/store/'.length + 32)
 }
 
 /** Text without ANSI codes, and a map from its positions back to the raw string's. */

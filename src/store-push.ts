@@ -129,7 +129,7 @@ export class StorePusher {
     const send = missing.filter((p) => !excluded.has(p))
     if (send.length === 0) return
     for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
-    void this.ctx.out.progress(`pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
+    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
     const copied = await this.copy(send)
     if (copied.ok) return void send.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
     let still = send

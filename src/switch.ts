@@ -103,11 +103,16 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   const { out } = ctx
   // --verbose shows cachix's own lines as they come; otherwise only what hms does not understand.
   const verbose = out.options.verbose && !out.options.quiet
+  let bytes = 0
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
+      const known = tally.announced.size
       const understood = tallyEvent(tally, event)
       if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
-      else if (event.kind === 'pushing') void out.progress(`pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(sum(tally.announced.values()))}`)
+      else if (event.kind === 'pushing') {
+        if (tally.announced.size > known) bytes += event.bytes ?? 0
+        void out.progress(() => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
+      }
     }
   }
   const [file, ...args] = withBypass(plan.command)
@@ -126,8 +131,3 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
 }
 
 
-function sum(values: Iterable<number | undefined>): number {
-  let total = 0
-  for (const v of values) total += v ?? 0
-  return total
-}

@@ -4,7 +4,6 @@ import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
 import { printPlan } from '../render-plan.js'
 import { printSummary } from '../summary.js'
-import { runSwitch } from '../switch.js'
 
 const switchCommand: Command = async (args, io, { version }) => {
   const { options } = args
@@ -15,6 +14,8 @@ const switchCommand: Command = async (args, io, { version }) => {
     printPlan(plan, out, options.json)
     return 0
   }
+  // Loaded only now: --plan must not pay for the runtime (execa, the report parser…).
+  const { runSwitch } = await import('../switch.js')
   const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
   if (options.json) out.json(summary)
   else printSummary(summary, out)

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -65,5 +65,20 @@ describe('config', () => {
     await expect(loadConfig({ HMS_CONFIG: join(dir, 'nope.json') })).rejects.toThrow(/no such file/)
     writeFileSync(join(dir, 'ok.json'), '{}')
     expect((await loadConfig({ HMS_CONFIG: join(dir, 'ok.json') })).cache).toBe('modular-workspace')
+  })
+})
+
+describe('validated-config cache', () => {
+  it('remembers a valid config and still catches any change to it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hms-cfg-'))
+    const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache') }
+    mkdirSync(join(dir, 'config', 'hms'), { recursive: true })
+    const file = join(dir, 'config', 'hms', 'config.json')
+    writeFileSync(file, JSON.stringify({ cache: 'first', profiles: { a: {} } }))
+    expect((await loadConfig(env)).cache).toBe('first')
+    expect(readFileSync(join(dir, 'cache', 'hms', 'config-validated'), 'utf8')).toMatch(/^[0-9a-f]{64}$/)
+    expect(await loadConfig(env)).toMatchObject({ cache: 'first', profiles: { a: { hosts: ['a'] } }, file })
+    writeFileSync(file, JSON.stringify({ cache: 'first', profiles: { a: { cache: 7 } } }))
+    await expect(loadConfig(env)).rejects.toThrow(/profiles\.a\.cache/)
   })
 })
