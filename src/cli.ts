@@ -51,11 +51,12 @@ function write(stream: Writable, text: string): number {
   return ExitCode.ok
 }
 
-/** Every path hms derives starts at HOME; when it is unset (cron, some service managers) ask the system. */
+/** Paths and the flake attribute start at HOME and USER; when unset (cron, some service managers) ask the system. */
 function withHome(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  if (env.HOME) return env
+  if (env.HOME && (env.USER || env.LOGNAME)) return env
   try {
-    return { ...env, HOME: userInfo().homedir }
+    const user = userInfo()
+    return { ...env, HOME: env.HOME || user.homedir, USER: env.USER || env.LOGNAME || user.username }
   } catch {
     return env
   }
