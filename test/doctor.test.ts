@@ -1,19 +1,12 @@
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { FIXTURES_BIN, makeSandbox, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
+import { useSandboxes } from './helpers/common.js'
+import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
+const sandbox = useSandboxes({ cache: false })
 
 const reportSchema = z.strictObject({
   version: z.string(),

@@ -1,17 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { describe, expect, it } from 'vitest'
+import { useSandboxes } from './helpers/common.js'
+import type { Sandbox } from './helpers/sandbox.js'
 
-const sandboxes: Sandbox[] = []
-function sandbox(): Sandbox {
-  const s = makeSandbox()
-  sandboxes.push(s)
-  return s
-}
-afterEach(() => {
-  for (const s of sandboxes.splice(0)) s.cleanup()
-})
+const sandbox = useSandboxes({ cache: false })
 
 const configFile = (s: Sandbox) => join(s.env.XDG_CONFIG_HOME!, 'hms', 'config.json')
 

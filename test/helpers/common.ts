@@ -5,8 +5,8 @@ import { afterEach } from 'vitest'
 import { summarySchema } from '../../src/schema.js'
 import { makeSandbox, type Sandbox } from './sandbox.js'
 
-/** A fresh sandbox per call, with the default Cachix cache created, all cleaned up after each test. */
-export function useSandboxes(): () => Sandbox {
+/** A fresh sandbox per call (with the default Cachix cache created, unless told not to), all cleaned up after each test. */
+export function useSandboxes(options: { cache?: boolean } = {}): () => Sandbox {
   const made: Sandbox[] = []
   afterEach(() => {
     for (const s of made.splice(0)) s.cleanup()
@@ -14,7 +14,7 @@ export function useSandboxes(): () => Sandbox {
   return () => {
     const s = makeSandbox()
     made.push(s)
-    s.cacheDir('modular-workspace')
+    if (options.cache !== false) s.cacheDir('modular-workspace')
     return s
   }
 }
