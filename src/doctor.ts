@@ -4,6 +4,8 @@ import type { Config } from './config.js'
 import { HmsError } from './errors.js'
 import type { Plan } from './plan.js'
 import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from './preflight.js'
+import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
+import { schemeOfUrl, type Target } from './target.js'
 
 type Env = Record<string, string | undefined>
 
@@ -135,11 +137,11 @@ export type CacheTarget =
   | { kind: 'http'; url: string }
   | { kind: 'other'; url: string; scheme: string }
 
-/** A bare name is a Cachix cache, unless config's `caches` names a store URL; a value with a scheme is a Nix store URL. */
-export function cacheTarget(cache: string, config: Config): CacheTarget {
-  const url = config.caches[cache]?.url ?? cache
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
-  if (!scheme) return { kind: 'cachix', name: url, url: `https://${url}.cachix.org` }
+/** How doctor can reach the cache the plan resolved (see target.ts). */
+export function cacheTarget(target: Target): CacheTarget {
+  if (target.kind === 'cachix') return { kind: 'cachix', name: target.name, url: `https://${target.name}.cachix.org` }
+  const { url } = target
+  const scheme = schemeOfUrl(url)
   if (scheme === 'file') return { kind: 'file', dir: decodeURIComponent(url.slice('file://'.length).split('?')[0]!), url }
   if (scheme === 'http' || scheme === 'https') return { kind: 'http', url: url.split('?')[0]!.replace(/\/+$/, '') }
   return { kind: 'other', url, scheme }
@@ -147,8 +149,8 @@ export function cacheTarget(cache: string, config: Config): CacheTarget {
 
 /** The resolved cache, when there is one to talk about. */
 function targetOf(ctx: DoctorContext): CacheTarget | undefined {
-  if (!ctx.config.ok || !ctx.plan?.ok || !ctx.plan.value.cache) return undefined
-  return cacheTarget(ctx.plan.value.cache, ctx.config.value)
+  const target = ctx.config.ok && ctx.plan?.ok ? ctx.plan.value.target : undefined
+  return target ? cacheTarget(target) : undefined
 }
 
 /** Unknown (broken config) counts as needed: Cachix is the default. */
@@ -186,19 +188,6 @@ const credentialsCheck: Check = {
   },
 }
 
-/** `nix show-config` output → its settings. */
-export function parseNixConfig(text: string): Record<string, string> {
-  const pairs = text.split('\n').map((line) => /^\s*([\w-]+)\s*=\s*(.*?)\s*$/.exec(line)).filter((m) => m !== null)
-  return Object.fromEntries(pairs.map((m) => [m[1]!, m[2]!]))
-}
-
-/** The `trusted-users` entry that makes this user trusted, if any (`*`, the name, or `@group`). */
-export function trustingEntry(trustedUsers: string, user: string, groups: string[]): string | undefined {
-  return trustedUsers.split(/\s+/).filter(Boolean).find((entry) =>
-    entry === '*' || entry === user || (entry.startsWith('@') && groups.includes(entry.slice(1))))
-}
-
-const notTrustedFix = 'add `trusted-users = root USER` to /etc/nix/nix.conf and restart nix-daemon, or switch with --mode generation'
 
 const trustedCheck: Check = {
   id: 'trusted-user',
@@ -209,11 +198,12 @@ const trustedCheck: Check = {
     const user = ctx.env.USER ?? ctx.env.LOGNAME ?? (await world.exec('id', ['-un'], defaultTimeoutMs)).stdout.trim()
     const store = ctx.env.NIX_STORE_DIR ?? '/nix/store'
     if (world.writable(store)) return ok(`${user} can write ${store}: watch-exec pushes exactly what is built`)
-    const [shown, groups] = await Promise.all([world.exec(nix, [...nixArgs(), 'show-config'], defaultTimeoutMs), world.exec('id', ['-Gn'], defaultTimeoutMs)])
-    if (shown.exitCode !== 0) return warn(`could not read nix show-config: ${firstLine(shown.stderr)}`, 'check that `nix show-config` works')
-    const entry = trustingEntry(parseNixConfig(shown.stdout)['trusted-users'] ?? '', user, groups.stdout.split(/\s+/).filter(Boolean))
+    const [shown, groups] = await Promise.all([world.exec(nix, showConfigArgs, defaultTimeoutMs), world.exec('id', ['-Gn'], defaultTimeoutMs)])
+    const trustedUsers = shown.exitCode === 0 ? trustedUsersOf(shown.stdout) : undefined
+    if (!trustedUsers) return warn(`could not read nix show-config: ${firstLine(shown.stderr) || 'no trusted-users in its output'}`, 'check that `nix show-config` works')
+    const entry = trustingEntry(trustedUsers, user, groups.stdout.split(/\s+/).filter(Boolean))
     if (entry) return ok(`${user} is trusted (${entry} in trusted-users): watch-exec pushes exactly what is built`)
-    return warn(`${user} is not a trusted Nix user: watch-exec falls back to watching the whole store`, notTrustedFix.replace('USER', user))
+    return warn(`${user} is not a trusted Nix user: watch-exec falls back to watching the whole store`, `${becomeTrusted(user)}, or switch with --mode generation`)
   },
 }
 

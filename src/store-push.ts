@@ -8,6 +8,7 @@ import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
+import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, defaultLimits, lastLine, presentIn, type Limits, type PathInfo } from './verify.js'
 
@@ -278,21 +279,13 @@ export async function hookTrust(env: Env): Promise<Trust> {
     return { trusted: true, user, detail: `${storeDir} is writable` }
   } catch {}
   const [config, groups] = await Promise.all([
-    capture('nix', ['--extra-experimental-features', 'nix-command', 'show-config', '--json'], { env, timeoutMs: 20_000 }),
+    capture('nix', showConfigArgs, { env, timeoutMs: 20_000 }),
     capture('id', ['-Gn'], { env, timeoutMs: 10_000 }),
   ])
-  let trustedUsers: string[] = []
-  try {
-    trustedUsers = (JSON.parse(config.stdout) as Record<string, { value?: unknown }>)['trusted-users']?.value as string[] ?? []
-  } catch {
-    return { trusted: false, user, detail: 'nix show-config did not say who is trusted' }
-  }
-  const trusted = isTrustedUser(user, groups.stdout.trim().split(/\s+/).filter(Boolean), trustedUsers)
+  const trustedUsers = trustedUsersOf(config.stdout)
+  if (!trustedUsers) return { trusted: false, user, detail: 'nix show-config did not say who is trusted' }
+  const trusted = trustingEntry(trustedUsers, user, groups.stdout.trim().split(/\s+/).filter(Boolean)) !== undefined
   return { trusted, user, detail: `trusted-users = ${trustedUsers.join(' ') || '(none)'}` }
-}
-
-export function isTrustedUser(user: string, groups: readonly string[], trustedUsers: readonly string[]): boolean {
-  return trustedUsers.some((t) => t === '*' || t === user || (t.startsWith('@') && groups.includes(t.slice(1))))
 }
 
 function safeUser(): string {
@@ -307,8 +300,7 @@ function safeUser(): string {
 export function untrustedMessage(trust: Trust): string {
   return `cannot register a post-build hook: ${trust.user} is not a trusted Nix user (${trust.detail}), so nix-daemon would ignore it. ` +
     `Pushing the new generation's closure after the switch instead — correct, only less precise. ` +
-    `To push exactly what is built, become trusted: add "trusted-users = root ${trust.user}" to /etc/nix/nix.conf ` +
-    `(NixOS: nix.settings.trusted-users = [ "${trust.user}" ];) and restart nix-daemon`
+    `To push exactly what is built, become trusted: ${becomeTrusted(trust.user)}`
 }
 
 /** A store-URL plan in watch-exec mode, made to fall back to generation mode when the hook cannot run. */

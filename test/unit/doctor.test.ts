@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { defaultOptions, type HmsOptions } from '../../src/args.js'
 import { defaultConfig, type Config } from '../../src/config.js'
 import {
-  cacheTarget, checks, doctorContext, failed, judgeHttp, judgePending, parseNixConfig, runChecks, splitFlake, trustingEntry,
+  cacheTarget, checks, doctorContext, failed, judgeHttp, judgePending, runChecks, splitFlake,
   type Check, type CheckReport, type ExecResult, type HttpResult, type PendingRead, type World,
 } from '../../src/doctor.js'
 import { HmsError } from '../../src/errors.js'
+import { resolveTarget } from '../../src/target.js'
 
 const verbs = ['--version', 'show-config', 'eval', '-Gn', '-un']
+const showConfig = (...trusted: string[]) => JSON.stringify({ substituters: { value: [] }, 'trusted-users': { value: trusted } })
 const done = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, timedOut: false })
 
 /** A machine where everything hms needs is present; each test breaks one thing. */
@@ -15,7 +17,7 @@ function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; fi
   const outputs: Record<string, ExecResult> = {
     'nix --version': done('nix (Nix) 2.8.0\n'),
     'cachix --version': done('cachix 1.11.1\n'),
-    'nix show-config': done('substituters = \ntrusted-users = root @wheel\n'),
+    'nix show-config': done(showConfig('root', '@wheel')),
     'id -Gn': done('users wheel\n'),
     'nix eval': done('["mitsio","mitsio@shoshin"]'),
     ...over.outputs,
@@ -107,14 +109,14 @@ describe('doctor checks', () => {
   })
 
   it('warns, without failing, when the user is not trusted', async () => {
-    const r = await doctor(world({ outputs: { 'nix show-config': done('trusted-users = root\n') } }))
+    const r = await doctor(world({ outputs: { 'nix show-config': done(showConfig('root')) } }))
     expect(r['trusted-user']).toMatchObject({ status: 'warn' })
     expect(r['trusted-user']!.message).toContain('falls back to watching the whole store')
     expect(r['trusted-user']!.fix).toContain('trusted-users = root mitsio')
   })
 
   it('counts a writable store as trusted', async () => {
-    const r = await doctor(world({ writable: (p) => p === '/nix/store', outputs: { 'nix show-config': done('trusted-users = root\n') } }))
+    const r = await doctor(world({ writable: (p) => p === '/nix/store', outputs: { 'nix show-config': done(showConfig('root')) } }))
     expect(r['trusted-user']!.status).toBe('ok')
   })
 
@@ -153,22 +155,9 @@ describe('pure helpers', () => {
     ['s3://bucket?endpoint=x', { kind: 'other', scheme: 's3' }],
     ['ssh-ng://builder', { kind: 'other', scheme: 'ssh-ng' }],
   ])('cache %s → %j', (cache, expected) => {
-    expect(cacheTarget(cache, config)).toMatchObject(expected)
+    expect(cacheTarget(resolveTarget(cache, config.caches, '/home/mitsio'))).toMatchObject(expected)
   })
 
-  it.each([
-    ['root', 'root', [], 'root'],
-    ['root @wheel', 'mitsio', ['users', 'wheel'], '@wheel'],
-    ['*', 'anyone', [], '*'],
-    ['root mitsio2', 'mitsio', ['mitsio'], undefined],
-    ['', 'root', [], undefined],
-  ])('trusted-users %j for %s %j → %s', (list, user, groups, entry) => {
-    expect(trustingEntry(list, user, groups)).toBe(entry)
-  })
-
-  it('parses nix show-config', () => {
-    expect(parseNixConfig('a = b c\ntrusted-users = root @wheel\nempty = \n')).toEqual({ a: 'b c', 'trusted-users': 'root @wheel', empty: '' })
-  })
 
   it.each([
     [{ status: 200 }, 'ok'], [{ status: 401 }, 'ok'], [{ status: 404 }, 'fail'], [{ status: 502 }, 'warn'],

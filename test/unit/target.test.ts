@@ -3,7 +3,8 @@ import { defaultOptions } from '../../src/args.js'
 import { defaultConfig, type Config } from '../../src/config.js'
 import { HmsError } from '../../src/errors.js'
 import { makePlan } from '../../src/plan.js'
-import { excludedPaths, fixFor, isTrustedUser } from '../../src/store-push.js'
+import { excludedPaths, fixFor } from '../../src/store-push.js'
+import { trustedUsersOf, trustingEntry } from '../../src/trust.js'
 import { compileExclude, copyUrl, resolveTarget, storeHash, storeName } from '../../src/target.js'
 
 const caches = {
@@ -169,13 +170,20 @@ describe('plan for a store URL', () => {
 
 describe('trust and signatures', () => {
   it.each([
-    ['mitsio', [], ['root'], false],
-    ['mitsio', [], ['root', 'mitsio'], true],
-    ['mitsio', ['users', 'wheel'], ['root', '@wheel'], true],
-    ['mitsio', ['users'], ['root', '@wheel'], false],
-    ['mitsio', [], ['*'], true],
+    ['mitsio', [], ['root'], undefined],
+    ['mitsio', [], ['root', 'mitsio'], 'mitsio'],
+    ['mitsio', ['users', 'wheel'], ['root', '@wheel'], '@wheel'],
+    ['mitsio', ['users'], ['root', '@wheel'], undefined],
+    ['mitsio', [], ['*'], '*'],
+    ['root', [], [], undefined],
   ])('%s in %j with trusted-users %j → %s', (user, groups, trusted, expected) => {
-    expect(isTrustedUser(user, groups, trusted)).toBe(expected)
+    expect(trustingEntry(trusted, user, groups)).toBe(expected)
+  })
+
+  it('reads trusted-users from nix show-config --json', () => {
+    expect(trustedUsersOf(JSON.stringify({ 'trusted-users': { value: ['root', '@wheel'] } }))).toEqual(['root', '@wheel'])
+    expect(trustedUsersOf('trusted-users = root')).toBeUndefined()
+    expect(trustedUsersOf('{}')).toBeUndefined()
   })
 
   it('explains an unsigned push to a store that wants signatures', () => {
