@@ -63,11 +63,12 @@ export async function loadConfig(env: Env): Promise<Config> {
   const text = readConfigText(file, Boolean(env.HMS_CONFIG))
   if (text === undefined) return defaultConfig
   const stamp = validatedStamp(text)
-  const seen = join(env.XDG_CACHE_HOME || join(env.HOME ?? '', '.cache'), 'hms', 'config-validated')
+  const cacheDir = env.XDG_CACHE_HOME || (env.HOME && join(env.HOME, '.cache'))
+  const seen = cacheDir ? join(cacheDir, 'hms', 'config-validated') : undefined
   // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
-  if (readQuietly(seen) === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
+  if (seen && readQuietly(seen) === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
   const config = await parseConfig(text, file)
-  writeQuietly(seen, stamp)
+  if (seen) writeQuietly(seen, stamp)
   return config
 }
 
