@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -124,5 +125,34 @@ describe('signals before anything switched', () => {
     expect(s.generation()).toBeUndefined()
     await sleep(200)
     expect(processes().filter((args) => args === `sleep ${marker}`)).toEqual([])
+  })
+})
+
+describe('odd output from cachix, end to end', () => {
+  it('closed stdout, invalid UTF-8, \\r, a glued ✗: parsed where known, passed through byte for byte otherwise', async () => {
+    const s = sandbox()
+    const gen = '/nix/store/0c2pjzqhcdv7fw6l9qa5vnj2p86bwm0v-hm-pkg-hello-2.12'
+    const odd = Buffer.concat([
+      Buffer.from('cachix: odd line one\r\n'),
+      Buffer.from([0xff, 0xfe, 0x41, 0x0a]),
+      Buffer.from(`Pushing ${gen} (1.00 KiB)\n\u001b[91m✗ \u001b[0m${gen}`),
+      Buffer.from('glued tail text\n'),
+      Buffer.from('progress 1\rprogress 2\rdone\n'),
+    ])
+    const script = join(s.root, 'odd-report')
+    writeFileSync(script, odd)
+    // A cachix that closes its stdout, runs the command, then reports oddly on stderr.
+    const path = binWith(s, 'cachix', `#!/bin/sh\n[ "$1" = --version ] && { echo "cachix 1.11.1"; exit 0; }\nexec 1>/dev/null\nwhile [ "$1" != -- ]; do shift; done; shift\n"$@" 1>&2\nstatus=$?\ncat ${script} >&2\nexit $status\n`)
+    const run = await s.run(process.execPath, [HMS_BIN, '--flake', '.#mitsio@shoshin', '--json', '--retries', '0'], { env: { PATH: path } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(summaryOf(run.stdout).push.failed).toEqual([gen])
+    // Again, reading hms's stderr as bytes: the sandbox runner decodes it as text.
+    const raw = spawnSync(process.execPath, [HMS_BIN, '--flake', '.#mitsio@shoshin', '--retries', '0'], { env: { ...s.env, PATH: path }, cwd: s.flakeDir })
+    expect(raw.status).toBe(0)
+    const passed = raw.stderr
+    for (const piece of [Buffer.from('cachix: odd line one\r\n'), Buffer.from([0xff, 0xfe, 0x41, 0x0a]), Buffer.from('glued tail text\n'), Buffer.from('progress 1\rprogress 2\rdone\n')]) {
+      expect(passed.includes(piece), JSON.stringify(piece.toString('latin1'))).toBe(true)
+    }
+    expect(passed.includes(Buffer.from(`Pushing ${gen}`))).toBe(false)
   })
 })
