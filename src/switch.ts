@@ -2,6 +2,7 @@ import { emptyTally, tallyEvent, withBypass, type PushTally } from './cachix.js'
 import { ExitCode, HmsError } from './errors.js'
 import { formatBytes, plural } from './format.js'
 import { currentGeneration, type Generation } from './generation.js'
+import { clearInflight, markInflight, recoverInflight } from './inflight.js'
 import { acquireLock } from './lock.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
@@ -38,7 +39,9 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
   const state = new State(ctx.env)
   const lock = await switchLock(state, ctx)
   try {
+    await recoverInflight(state, ctx.env, ctx.out).catch(() => {})
     const plan = await withHookOrFallback(given, ctx)
+    if (plan.push && plan.cache) markInflight(state, plan.cache)
     let skippedReason: string | null = plan.push ? null : 'disabled (--no-push)'
     const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
@@ -55,6 +58,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) })
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
+    clearInflight(state)
     lock.release()
   }
 }

@@ -216,3 +216,22 @@ describe('--notify', () => {
     expect(absent.stderr).toContain('notify-send not found: no desktop notification')
   })
 })
+
+describe('hms killed outright during a switch', () => {
+  it('kill -9 while cachix pushes: the next hms run queues the generation and pushes it', async () => {
+    const s = sandbox()
+    let pid = 0
+    const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { CACHIX_STANDIN_PUSH_DELAY: '2' }, onSpawn: (p) => { pid = p } })
+    await waitFor(() => s.generation() !== undefined)
+    await sleep(300)
+    process.kill(pid, 'SIGKILL')
+    await running
+    const generation = s.generation()!
+    expect(s.cachePaths(s.cacheDir('modular-workspace')).size).toBeLessThan(s.closure(generation.path).length)
+    const next = await s.hms(['--flake', '.#mitsio@shoshin'])
+    expect(next.exitCode, next.stderr).toBe(0)
+    expect(next.stderr).toMatch(/the last switch was stopped before it finished pushing; generation 1 is queued for modular-workspace/)
+    expect(pending(s)).toEqual([])
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(generation.path)))
+  })
+})
