@@ -123,8 +123,12 @@ export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
 const indexOf = (specs: OptionSpec[]) => new Map(specs.flatMap((spec) => spec.names.map((name) => [name, spec] as const)))
 const globalFor = (c: Subcommand) => hmsOptions.filter((spec) => !spec.only || spec.only.includes(c))
 const byCommand = new Map(subcommands.map((c) => [c, indexOf([...globalFor(c), ...(commandOptions[c] ?? [])])]))
-/** Every option any subcommand knows, to find the subcommand before knowing which table applies. */
-const anyOption = new Map([...subcommands.flatMap((c) => [...byCommand.get(c)!])])
+/**
+ * Before the subcommand word, options are read as switch reads them (switch is the default):
+ * `hms -n -b backup` is home-manager's dry run, never `hms log`'s `-n <count>`.
+ */
+const beforeCommand = byCommand.get('switch')!
+const anyLongOption = new Map([...subcommands.flatMap((c) => [...byCommand.get(c)!])])
 
 export function defaultOptions(): HmsOptions {
   return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false, background: false, notify: false, verify: false, pending: false, force: false, profileSpecs: [] }
@@ -183,11 +187,11 @@ function findSubcommand(argv: readonly string[]): number | undefined {
     const arg = argv[i]!
     if (arg === '--') return undefined
     const [name, inline] = splitInline(arg)
-    const spec = anyOption.get(name)
+    const spec = beforeCommand.get(name)
     if (spec) {
       if (spec.value && inline === undefined) i++
     } else if (arg.startsWith('-') && arg !== '-') {
-      if (name.startsWith('--') && !(name in homeManagerArity)) rejectTypo(name, anyOption, 'switch')
+      if (name.startsWith('--') && !(name in homeManagerArity) && !anyLongOption.has(name)) rejectTypo(name, anyLongOption, 'switch')
       if (inline === undefined) i += homeManagerArity[arg] ?? 0
     } else {
       return i

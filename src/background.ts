@@ -10,9 +10,10 @@ interface Ctx {
 }
 
 /** The `hms push` arguments that reproduce this plan's push in another process. */
-export function backgroundArgs(plan: Pick<Plan, 'cache' | 'profile' | 'jobs' | 'compressionMethod' | 'retries' | 'strict'>, paths: string[], notify = false): string[] {
+export function backgroundArgs(plan: Pick<Plan, 'cache' | 'profile' | 'jobs' | 'compressionMethod' | 'retries'>, paths: string[], notify = false): string[] {
   return [
-    'push', '--cache', plan.cache!,
+    // No cache with `--pending` means every cache in the queue.
+    'push', ...(plan.cache ? ['--cache', plan.cache] : []),
     ...(plan.profile ? ['--profile', plan.profile] : []),
     ...(plan.jobs ? ['--push-jobs', String(plan.jobs)] : []),
     ...(plan.compressionMethod ? ['--compression-method', plan.compressionMethod] : []),

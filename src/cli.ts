@@ -62,8 +62,8 @@ function withHome(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   }
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/hms.js')
-if (isMain) {
+/** The real world: bin/hms.js calls this, whatever name or link it was started through. */
+export async function main(): Promise<void> {
   // `hms --json | head -1` closes stdout early; that is not hms's failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
   const code = await run({ argv: process.argv.slice(2), env: withHome(process.env), cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })

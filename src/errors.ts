@@ -1,3 +1,5 @@
+import { constants } from 'node:os'
+
 export const ExitCode = {
   ok: 0,
   failure: 1,
@@ -11,12 +13,15 @@ export const ExitCode = {
 export class HmsError extends Error {
   readonly exitCode: number
   readonly hint?: string
+  /** Set when hms stops because it received this signal. */
+  readonly signal?: NodeJS.Signals
 
-  constructor(message: string, options: { exitCode?: number; hint?: string } = {}) {
+  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals } = {}) {
     super(message)
     this.name = 'HmsError'
     this.exitCode = options.exitCode ?? ExitCode.usage
     this.hint = options.hint
+    this.signal = options.signal
   }
 }
 
@@ -26,7 +31,6 @@ export function usageError(message: string, hint?: string): HmsError {
 
 /** Exit code of a process ended by `signal`, as shells report it. */
 export function signalExitCode(signal: string | undefined): number | undefined {
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 }
-  const n = signal ? numbers[signal] : undefined
+  const n = signal ? constants.signals[signal as NodeJS.Signals] : undefined
   return n === undefined ? undefined : 128 + n
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { HmsError } from './errors.js'
 
 export interface Lock {
@@ -22,31 +22,66 @@ export function lockHolder(file: string): number | undefined {
   }
 }
 
+/**
+ * The lock file appears whole or not at all (hard link of a file that already holds our pid), so a
+ * reader never sees it empty. A stale one is moved aside before it is removed, and only if what was
+ * moved is still the stale content, so two takers never both win.
+ */
 function tryLock(file: string): Lock | number {
-  for (;;) {
-    try {
-      const fd = openSync(file, 'wx')
-      writeSync(fd, `${process.pid}\n`)
-      closeSync(fd)
-      let held = true
-      const release = () => {
-        if (!held) return
-        held = false
-        process.off('exit', release)
-        try {
-          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file)
-        } catch {}
+  const mine = `${file}.${process.pid}.new`
+  writeFileSync(mine, `${process.pid}\n`)
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, file)
+        return holdLock(file)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
-      process.on('exit', release)
-      return { release }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const seen = readQuietly(file)
+      if (seen === undefined) continue
       const holder = lockHolder(file)
       if (holder !== undefined && holder !== process.pid) return holder
-      try {
-        unlinkSync(file)
-      } catch {}
+      removeIfStill(file, seen)
     }
+  } finally {
+    rmSync(mine, { force: true })
+  }
+}
+
+function holdLock(file: string): Lock {
+  let held = true
+  const release = () => {
+    if (!held) return
+    held = false
+    process.off('exit', release)
+    if (readQuietly(file)?.trim() === String(process.pid)) rmSync(file, { force: true })
+  }
+  process.on('exit', release)
+  return { release }
+}
+
+function removeIfStill(file: string, stale: string): void {
+  const aside = `${file}.${process.pid}.stale`
+  try {
+    renameSync(file, aside)
+  } catch {
+    return
+  }
+  // Someone took the lock between our read and the rename: give it back.
+  if (readQuietly(aside) !== stale) {
+    try {
+      linkSync(aside, file)
+    } catch {}
+  }
+  rmSync(aside, { force: true })
+}
+
+function readQuietly(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
   }
 }
 

@@ -1,7 +1,7 @@
 import type { HmsOptions } from './args.js'
 import type { Config, Profile } from './config.js'
 import { usageError } from './errors.js'
-import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target } from './target.js'
+import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target, expandHome } from './target.js'
 
 export type Source = '--profile' | '--cache' | '--flake' | 'HMS_PROFILE' | 'HMS_CACHE' | 'flake attribute' | 'hostname' | 'profile' | 'config' | 'default' | 'home-manager'
 
@@ -56,7 +56,8 @@ export function makePlan(input: PlanInput): Plan {
   const host = flakeHost ?? hostFor(profile?.value, config, input.hostname)
   if (!profile) notes.push(`host ${host} is in no profile; using the top-level cache`)
   const user = config.user ?? env.USER ?? env.LOGNAME ?? 'user'
-  const flake = resolveFlake(options.flake, expandHome(config.flake, env.HOME), user, host)
+  // home-manager hands the flake to nix, which does not expand `~`; the shell would have, for a typed flag.
+  const flake = resolveFlake(options.flake, config.flake && expandHome(config.flake, env.HOME), user, host)
   const cache = resolveCache(options, env, profile ? config.profiles[profile.value] : undefined, config)
   const strict = options.strict ?? config.push.strict
   const jobs = options.pushJobs ?? config.push.jobs
@@ -122,7 +123,7 @@ function resolveProfile(input: PlanInput, flakeHost: string | undefined): Resolv
     ? { value: options.profile, source: '--profile' as const }
     : env.HMS_PROFILE ? { value: env.HMS_PROFILE, source: 'HMS_PROFILE' as const } : undefined
   if (named) {
-    if (!(named.value in config.profiles)) throw unknownProfile(named.value, named.source, config)
+    if (!Object.hasOwn(config.profiles, named.value)) throw unknownProfile(named.value, named.source, config)
     return named
   }
   if (flakeHost) {
@@ -150,12 +151,6 @@ function resolveFlake(flag: string | undefined, configured: string | undefined, 
   if (flag !== undefined) return { value: flag, source: '--flake' }
   if (configured) return { value: `${configured}#${user}@${host}`, source: 'config' }
   return undefined
-}
-
-/** home-manager hands the flake to nix, which does not expand `~`; the shell would have, for a typed flag. */
-function expandHome(path: string | undefined, home: string | undefined): string | undefined {
-  if (!path || !home) return path
-  return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path
 }
 
 function resolveCache(options: HmsOptions, env: Record<string, string | undefined>, profile: Profile | undefined, config: Config): Resolved<string> {

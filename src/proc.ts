@@ -22,10 +22,13 @@ export interface RunOptions {
 const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 /** Process groups of the children now running; a signal to hms goes to all of them. */
 const groups = new Set<number>()
-let received: NodeJS.Signals | undefined
+/** Children being started or awaited: the signal handlers stay installed while any is. */
+let active = 0
+/** Every signal received, in order: a run compares counts, so a second Ctrl-C counts too. */
+const received: NodeJS.Signals[] = []
 
 function forward(signal: NodeJS.Signals): void {
-  received ??= signal
+  received.push(signal)
   for (const pid of groups) killGroup(pid, signal)
 }
 
@@ -36,17 +39,20 @@ function forward(signal: NodeJS.Signals): void {
  * running, a signal ends hms the default way.
  */
 async function inGroup<T>(start: () => { pid?: number } & PromiseLike<T>): Promise<{ result: T; interrupted?: NodeJS.Signals }> {
-  const before = received
-  if (groups.size === 0) for (const signal of forwarded) process.on(signal, forward)
-  const child = start()
-  if (child.pid) groups.add(child.pid)
+  const before = received.length
+  if (active++ === 0) for (const signal of forwarded) process.on(signal, forward)
+  let pid: number | undefined
   try {
+    const child = start()
+    pid = child.pid
+    if (pid) groups.add(pid)
     const result = await child
-    return { result, ...(received && received !== before ? { interrupted: received } : {}) }
+    const interrupted = received.length > before ? received[before] : undefined
+    return { result, ...(interrupted ? { interrupted } : {}) }
   } finally {
-    if (child.pid) groups.delete(child.pid)
-    if (groups.size === 0) for (const signal of forwarded) process.off(signal, forward)
-    await endStragglers(child.pid)
+    if (pid) groups.delete(pid)
+    if (--active === 0) for (const signal of forwarded) process.off(signal, forward)
+    await endStragglers(pid)
   }
 }
 
@@ -90,7 +96,7 @@ export async function capture(file: string, args: string[], options: { env: Env;
   const { result, interrupted } = await inGroup(() =>
     execa(file, args, { env: options.env, extendEnv: false, cwd: options.cwd, reject: false, stdin: 'ignore', detached: true, timeout: options.timeoutMs ?? 30_000 }),
   )
-  if (interrupted) throw new HmsError(`interrupted by ${interrupted}`, { exitCode: signalExitCode(interrupted) ?? 130 })
+  if (interrupted) throw new HmsError(`interrupted by ${interrupted}`, { exitCode: signalExitCode(interrupted) ?? 130, signal: interrupted })
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr, timedOut: Boolean(result.timedOut) }
 }
 

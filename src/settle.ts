@@ -39,7 +39,9 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
     if (!blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
     else await announcePending(plan.cache, ctx, state)
   }
-  if (s.switch?.ok && s.push.failed.length > 0 && plan.strict) s.exitCode = ExitCode.pushFailed
+  // Decided here, after the retries: a push that failed at first but went through on retry is no failure.
+  if (s.switch?.ok && s.exitCode === ExitCode.pushFailed && s.push.failed.length === 0) s.exitCode = ExitCode.ok
+  if (s.switch?.ok && s.exitCode === ExitCode.ok && s.push.failed.length > 0 && plan.strict) s.exitCode = ExitCode.pushFailed
   record(s, state, ctx)
   return s
 }
@@ -47,8 +49,12 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
 async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State, after: Generation): Promise<void> {
   s.push.attempted = true
   if (plan.background) {
-    s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
-    return
+    try {
+      s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
+      return
+    } catch (error) {
+      ctx.out.warn(`could not start a background push (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pushing now instead`)
+    }
   }
   const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
   await applyPush(s, result, [after.path], ctx)

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { ExitCode, HmsError } from './errors.js'
 import { acquireLock } from './lock.js'
 
 type Env = Record<string, string | undefined>
@@ -33,6 +34,8 @@ export interface HistoryRecord {
 export interface Read<T> {
   entries: T[]
   warning?: string
+  /** The file exists but could not be read at all (not merely damaged lines). */
+  unreadable?: boolean
 }
 
 export class State {
@@ -56,6 +59,8 @@ export class State {
     const lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
     try {
       const read = this.readPending(true)
+      // Rewriting a queue that could not be read would erase it.
+      if (read.unreadable) throw new HmsError(read.warning!, { exitCode: ExitCode.failure, hint: 'fix the file\'s permissions; nothing was changed' })
       const result = change(read.entries)
       writeAtomic(this.file('pending.jsonl'), read.entries.map((e) => JSON.stringify(e) + '\n').join(''))
       return { ...result, ...(read.warning ? { warning: read.warning } : {}) }
@@ -145,7 +150,7 @@ function readJsonLines<T>(file: string, valid: (v: unknown) => v is T, options: 
     text = readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] }
-    return { entries: [], warning: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}` }
+    return { entries: [], warning: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, unreadable: true }
   }
   const lines = text.split('\n')
   const entries: T[] = []

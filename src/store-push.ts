@@ -87,13 +87,14 @@ export class StorePusher {
 
   private async loop(): Promise<void> {
     while (!this.stopped && this.lines.length + this.roots.length > 0) {
-      const roots = await this.take()
+      let roots: string[] = []
       try {
+        roots = await this.take()
         await this.batch(roots)
       } catch (error) {
-        const signal = /^interrupted by (SIG[A-Z]+)/.exec(error instanceof HmsError ? error.message : '')?.[1]
+        const signal = error instanceof HmsError ? error.signal : undefined
         if (signal) {
-          this.interrupted = signal as NodeJS.Signals
+          this.interrupted = signal
           this.stopped = true
         }
         this.fail(roots, reasonOf(error))

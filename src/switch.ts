@@ -41,11 +41,11 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
   try {
     await recoverInflight(state, ctx.env, ctx.out).catch(() => {})
     const plan = await withHookOrFallback(given, ctx)
-    if (plan.push && plan.cache) markInflight(state, plan.cache)
     let skippedReason: string | null = plan.push ? null : 'disabled (--no-push)'
     const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
     const before = currentGeneration(ctx.env)
+    if (plan.push && plan.cache) markInflight(state, plan.cache)
     const watching = plan.push && !blocker && plan.mode === 'watch-exec'
     let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
     if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
@@ -56,9 +56,10 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const after = currentGeneration(ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) })
+    // Only now: if anything above threw, the marker stays and the next switch queues this generation.
+    clearInflight(state)
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
-    clearInflight(state)
     lock.release()
   }
 }

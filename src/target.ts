@@ -25,7 +25,7 @@ export function resolveTarget(ref: string, caches: Caches, home: string | undefi
     const named = Object.entries(caches).find(([, entry]) => sameUrl(entry.url, ref))
     return fromUrl(ref, `"${ref}" (from ${from})`, named?.[0], named?.[1].secretKeyFile, home)
   }
-  const entry = caches[ref]
+  const entry = Object.hasOwn(caches, ref) ? caches[ref] : undefined
   if (entry) return fromUrl(entry.url, `caches.${ref}.url "${entry.url}"`, ref, entry.secretKeyFile, home)
   if (cachixName.test(ref)) return { kind: 'cachix', name: ref }
   const known = Object.keys(caches)
@@ -114,6 +114,3 @@ export function storeHash(path: string): string {
   return base.split('-')[0] ?? base
 }
 
-export function describeTarget(target: Target): string {
-  return target.kind === 'cachix' ? `Cachix cache ${target.name}` : target.name ? `${target.name} (${target.url})` : target.url
-}

@@ -33,8 +33,33 @@ export async function closureInfo(roots: string[], env: Env): Promise<Map<string
   if (!nix) throw new HmsError('nix not found on PATH', { exitCode: ExitCode.notFound, hint: 'hms needs Nix to push to or check a store URL' })
   const result = await capture(nix, [...nixCommand, 'path-info', '--json', '-r', ...roots], { env, timeoutMs: 120_000 })
   if (result.exitCode !== 0) throw new HmsError(`cannot read the closure of ${roots.length === 1 ? roots[0] : plural(roots.length, 'path')}: ${lastLine(result.stderr)}`, { exitCode: ExitCode.usage })
-  const infos = JSON.parse(result.stdout) as { path: string; narSize?: number; references?: string[]; valid?: boolean }[]
+  const infos = pathInfos(result.stdout)
   return new Map(infos.filter((i) => i.valid !== false).map((i) => [i.path, { path: i.path, narSize: i.narSize ?? 0, references: i.references ?? [] }]))
+}
+
+interface RawPathInfo {
+  path: string
+  narSize?: number
+  references?: string[]
+  valid?: boolean
+}
+
+/**
+ * `nix path-info --json`: a list of objects up to Nix 2.18, an object keyed by path (null for an
+ * invalid path) from Nix 2.19 on. Anything else is odd output: one clear error, no stack trace.
+ */
+export function pathInfos(stdout: string): RawPathInfo[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(stdout)
+  } catch {
+    throw new HmsError('nix path-info printed something that is not JSON', { exitCode: ExitCode.usage, hint: 'check your Nix installation (nix path-info --json works?)' })
+  }
+  if (Array.isArray(parsed)) return parsed as RawPathInfo[]
+  if (parsed && typeof parsed === 'object') {
+    return Object.entries(parsed as Record<string, Omit<RawPathInfo, 'path'> | null>).map(([path, info]) => (info ? { ...info, path } : { path, valid: false }))
+  }
+  throw new HmsError('nix path-info printed JSON hms does not understand', { exitCode: ExitCode.usage })
 }
 
 /**
@@ -129,7 +154,7 @@ async function presentViaNix(url: string, paths: string[], env: Env, limits: Lim
     const result = await capture(nix, [...nixCommand, 'path-info', '--json', '--store', url, ...part], { env, timeoutMs: limits.timeoutMs * 4 })
     if (result.timedOut) throw new HmsError(`cannot reach ${url}: no answer within ${Math.round((limits.timeoutMs * 4) / 1000)}s`, { exitCode: ExitCode.usage })
     if (result.exitCode !== 0) throw new HmsError(`cannot ask ${url}: ${lastLine(result.stderr)}`, { exitCode: ExitCode.usage, hint: 'check the URL, credentials and the network' })
-    for (const info of JSON.parse(result.stdout) as { path: string; valid?: boolean }[]) if (info.valid !== false) present.add(info.path)
+    for (const info of pathInfos(result.stdout)) if (info.valid !== false) present.add(info.path)
   })
   return present
 }

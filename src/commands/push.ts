@@ -38,21 +38,41 @@ const push: Command = async (args, io, { version }) => {
     return ExitCode.ok
   }
   if (options.background) {
-    const bg = spawnBackgroundPush(ctx, state, plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
+    const bg = spawnBackgroundPush(ctx, state, options.pending && !options.cache ? { ...plan, cache: undefined } : plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
     out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
     return ExitCode.ok
   }
-  state.ensureDir()
-  const lock = await acquireLock(state.file('push.lock'), 'pushing')
+  return withState(state, async () => {
+    // Written ahead, before waiting on anyone: a push that is refused, fails or is killed halfway leaves its paths queued.
+    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, 'not yet confirmed by hms push')
+    // A background push waits its turn; a person at the terminal is told at once.
+    const lock = await acquireLock(state.file('push.lock'), 'pushing', io.env.HMS_BACKGROUND ? 30 * 60_000 : 0)
+    try {
+      const started = performance.now()
+      const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
+      if (options.pending && new Set(batches.map((b) => b.cache)).size > 1) summary.cache = null
+      for (const batch of batches) {
+        await pushBatch(batch, plan, ctx, state, summary)
+        if (summary.exitCode !== 0) break
+      }
+      if (options.pending) await reportLeft(state, out)
+      finish(summary, plan, state, ctx, options.json, performance.now() - started)
+      if (options.notify) await notify(summary, io.env, out)
+      return summary.exitCode
+    } finally {
+      lock.release()
+    }
+  })
+}
+
+/** The queue is what makes a push safe to retry: without a writable state dir, say so plainly. */
+async function withState<T>(state: State, work: () => Promise<T>): Promise<T> {
   try {
-    const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
-    for (const batch of batches) await pushBatch(batch, plan, ctx, state, summary, options.pending)
-    if (options.pending) await reportLeft(state, out)
-    finish(summary, plan, state, ctx, options.json)
-    if (options.notify) await notify(summary, io.env, out)
-    return summary.exitCode
-  } finally {
-    lock.release()
+    state.ensureDir()
+    return await work()
+  } catch (error) {
+    if (error instanceof HmsError || !(error as NodeJS.ErrnoException).code) throw error
+    throw new HmsError(`cannot write hms's state in ${state.dir} (${(error as NodeJS.ErrnoException).code})`, { exitCode: ExitCode.failure, hint: 'hms push keeps its queue there; fix the directory or XDG_STATE_HOME' })
   }
 }
 
@@ -86,18 +106,16 @@ async function pendingBatches(state: State, only: string | undefined, out: Outpu
   return [...byCache].map(([cache, paths]) => ({ cache, paths }))
 }
 
-async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary, fromQueue: boolean): Promise<void> {
+/** Pushes one cache's paths, which are already in the queue; they leave it only once the cache has them. */
+async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary): Promise<void> {
   const blocker = batch.target?.kind === 'store' ? undefined : await checkCachix(ctx.env)
   if (blocker) {
-    if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed`, { exitCode: ExitCode.usage, hint: blocker.fix })
-    ctx.out.warn(`${blocker.message} — ${fromQueue ? 'the queue stays as it is' : 'queued instead'} (${blocker.fix})`)
-    if (!fromQueue) summary.push.queued.push(...batch.paths)
-    if (!fromQueue) await state.enqueue(batch.paths, batch.cache, blocker.message)
+    if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, { exitCode: ExitCode.usage, hint: blocker.fix })
+    ctx.out.warn(`${blocker.message} — the paths stay queued for ${batch.cache} (${blocker.fix})`)
+    summary.push.queued.push(...batch.paths)
     summary.push.skippedReason = blocker.message
     return
   }
-  // Written ahead: a push killed halfway leaves its paths in the queue, not forgotten.
-  if (!fromQueue) await state.enqueue(batch.paths, batch.cache, 'push in progress')
   summary.push.attempted = true
   const result = await cachixPush({ target: batch.target, exclude: plan.exclude, cache: batch.cache, paths: batch.paths, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
   await applyPush(summary, result, batch.paths, ctx)
@@ -110,7 +128,7 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
 
 async function reportLeft(state: State, out: Output): Promise<void> {
   const left = new Map<string, number>()
-  for (const e of (await state.pending()).entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
+  for (const e of state.readPending().entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
   for (const [cache, count] of left) out.warn(waitingLine(count, cache))
 }
 
@@ -122,11 +140,11 @@ function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summa
   }
 }
 
-function finish(summary: Summary, plan: Plan, state: State, ctx: Context, json: boolean): void {
+function finish(summary: Summary, plan: Plan, state: State, ctx: Context, json: boolean, durationMs: number): void {
   if (summary.exitCode === 0 && summary.push.failed.length > 0 && plan.strict) summary.exitCode = ExitCode.pushFailed
   state.appendHistory({
     time: new Date().toISOString(), command: 'push', profile: summary.profile, cache: summary.cache, mode: summary.mode, generation: null,
-    paths: summary.push.pushed.length, bytes: summary.push.bytes, failed: summary.push.failed.length, durationMs: 0, exitCode: summary.exitCode,
+    paths: summary.push.pushed.length, bytes: summary.push.bytes, failed: summary.push.failed.length, durationMs: Math.round(durationMs), exitCode: summary.exitCode,
   })
   if (json) ctx.out.json(summary)
   else printSummary(summary, ctx.out)

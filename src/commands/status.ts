@@ -5,6 +5,7 @@ import { lockHolder } from '../lock.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
 import { State, type HistoryRecord } from '../state.js'
+import { resolveTarget } from '../target.js'
 import { logLine } from './log.js'
 import type { Command } from './index.js'
 
@@ -32,7 +33,13 @@ const status: Command = async (args, io) => {
   const pending: Record<string, number> = {}
   for (const e of pendingRead.entries) pending[e.cache] = (pending[e.cache] ?? 0) + 1
   // The quota is Cachix's (free tier 5 GiB); a store URL or a cache from `caches` has none hms knows of.
-  const isCachix = (cache: string) => !cache.includes('://') && !(cache in config.caches)
+  const isCachix = (cache: string) => {
+    try {
+      return resolveTarget(cache, config.caches, io.env.HOME).kind === 'cachix'
+    } catch {
+      return false
+    }
+  }
   const usage = usageByCache(historyRead.entries, Date.now())
   const pushing = lockHolder(state.file('push.lock')) ?? lockHolder(state.file('background.pid'))
   const switching = lockHolder(state.file('switch.lock'))

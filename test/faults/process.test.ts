@@ -156,3 +156,43 @@ describe('odd output from cachix, end to end', () => {
     expect(passed.includes(Buffer.from(`Pushing ${gen}`))).toBe(false)
   })
 })
+
+describe('review regressions', () => {
+  it('runs through a symlink, as npm link and the Nix wrapper start it', async () => {
+    const s = sandbox()
+    const link = join(s.root, 'hms')
+    symlinkSync(HMS_BIN, link)
+    const run = await s.run(link, ['--version'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/^hms \d+\.\d+\.\d+\n$/)
+  })
+
+  it('--strict: a push that failed at first but went through on retry is no failure', async () => {
+    const s = sandbox()
+    const path = binWith(s, 'cachix', `#!/bin/sh\n[ "$1" = push ] && unset CACHIX_STANDIN_FAIL\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--strict', '--json'], { env: { PATH: path, CACHIX_STANDIN_FAIL: 'network', HMS_RETRY_BASE_MS: '10' } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(summaryOf(run.stdout).push.failed).toEqual([])
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(s.generation()!.path)))
+  })
+
+  it('hms push while another push holds the lock: refused at once, and the paths are queued', async () => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    mkdirSync(join(s.env.XDG_STATE_HOME!, 'hms'), { recursive: true })
+    writeFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'push.lock'), `${process.pid}\n`)
+    const run = await s.hms(['push'])
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain(`another hms is pushing (pid ${process.pid})`)
+    expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
+  })
+
+  it('profile names are looked up as names, never as object properties', async () => {
+    const s = sandbox()
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      const run = await s.hms(['-p', name, '--plan'])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(new RegExp(`^hms: unknown profile "${name}"`))
+    }
+  })
+})

@@ -98,3 +98,10 @@ describe('subcommand options', () => {
     expect(() => parseArgs(['status', '-b', 'x'])).toThrow(/unknown option -b for hms status/)
   })
 })
+
+describe('home-manager short flags before any subcommand', () => {
+  it('keeps -n as the dry run, never log -n', () => {
+    expect(parseArgs(['-n', '-b', 'backup'])).toMatchObject({ command: 'switch', passthrough: ['-n', '-b', 'backup'] })
+    expect(parseArgs(['-n', '--flake', '.#u@shoshin'])).toMatchObject({ command: 'switch', passthrough: ['-n'], options: { flake: '.#u@shoshin' } })
+  })
+})

@@ -29,3 +29,11 @@ describe('format', () => {
     expect(shellJoin(['home-manager', 'switch', '--flake', '.#mitsio@shoshin', "it's", '~/ws', ''])).toBe(`home-manager switch --flake '.#mitsio@shoshin' 'it'\\''s' '~/ws' ''`)
   })
 })
+
+describe('signal exit codes', () => {
+  it('is 128 + the signal number, for every signal', async () => {
+    const { signalExitCode } = await import('../../src/errors.js')
+    expect([signalExitCode('SIGINT'), signalExitCode('SIGTERM'), signalExitCode('SIGKILL'), signalExitCode('SIGABRT'), signalExitCode('SIGHUP')]).toEqual([130, 143, 137, 134, 129])
+    expect(signalExitCode(undefined)).toBeUndefined()
+  })
+})

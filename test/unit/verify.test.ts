@@ -170,3 +170,14 @@ describe('printVerify', () => {
     expect(await render({ ...base, generation: null, total: 0, present: 0, ok: false, error: 'cannot reach http://x: connection refused' })).toBe(`✖ could not verify ${a} in nas: cannot reach http://x: connection refused\n`)
   })
 })
+
+describe('nix path-info --json across Nix versions', () => {
+  const p = '/nix/store/0c2pjzqhcdv7fw6l9qa5vnj2p86bwm0v-a'
+  it('reads the list (Nix ≤ 2.18) and the object keyed by path (Nix ≥ 2.19)', async () => {
+    const { pathInfos } = await import('../../src/verify.js')
+    expect(pathInfos(JSON.stringify([{ path: p, narSize: 5, references: [] }]))).toEqual([{ path: p, narSize: 5, references: [] }])
+    expect(pathInfos(JSON.stringify({ [p]: { narSize: 5, references: [] }, '/nix/store/x-gone': null }))).toEqual([{ path: p, narSize: 5, references: [] }, { path: '/nix/store/x-gone', valid: false }])
+    expect(() => pathInfos('not json')).toThrow(/not JSON/)
+    expect(() => pathInfos('42')).toThrow(/does not understand/)
+  })
+})
