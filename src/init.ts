@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { shortHost } from './plan.js'
 import { usageError } from './errors.js'
 import { configSchema, type ConfigFile } from './schema.js'
 
@@ -24,7 +25,6 @@ export const specExample = 'shoshin=shoshin,shoshin-wsl:my-cache-skylake'
 
 export const hasValues = (v: InitValues): boolean => Boolean(v.cache || v.flake || v.user || v.profileSpecs.length)
 
-export const shortHost = (hostname: string): string => hostname.split('.')[0] || hostname
 
 /** `shoshin=shoshin,laptop:my-cache` → its profile; the cache may be a store URL, colons and all. */
 export function parseProfileSpec(spec: string): [string, ProfileEntry] {

@@ -130,10 +130,13 @@ function resolveProfile(input: PlanInput, flakeHost: string | undefined): Resolv
     const claimed = profileOfHost(flakeHost, config)
     return claimed ? { value: claimed, source: 'flake attribute' } : undefined
   }
-  const short = input.hostname.split('.')[0] ?? input.hostname
+  const short = shortHost(input.hostname)
   const claimed = profileOfHost(short, config)
   return claimed ? { value: claimed, source: 'hostname' } : undefined
 }
+
+/** `shoshin.lan` → `shoshin`, as `hostname -s` says it. */
+export const shortHost = (hostname: string): string => hostname.split('.')[0] || hostname
 
 export function profileOfHost(host: string, config: Config): string | undefined {
   const entries = Object.entries(config.profiles)
@@ -141,7 +144,7 @@ export function profileOfHost(host: string, config: Config): string | undefined 
 }
 
 function hostFor(profileName: string | undefined, config: Config, hostname: string): string {
-  const short = hostname.split('.')[0] || hostname
+  const short = shortHost(hostname)
   const profile: Profile | undefined = profileName ? config.profiles[profileName] : undefined
   if (!profile || profile.hosts.includes(short)) return short
   return profile.hosts[0] ?? profileName ?? short

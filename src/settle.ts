@@ -136,7 +136,8 @@ export function waitingLine(count: number, cache: string): string {
   return `${plural(count, 'path')} waiting for ${cache} — run hms push --pending`
 }
 
-function record(s: Summary, state: State, ctx: Context): void {
+/** One line of history for a run, switch or push; a history that cannot be written costs a warning only. */
+export function record(s: Summary, state: State, ctx: Pick<Context, 'out'>, durationMs = s.switch?.durationMs ?? 0): void {
   try {
     state.appendHistory({
       time: new Date().toISOString(),
@@ -148,7 +149,7 @@ function record(s: Summary, state: State, ctx: Context): void {
       paths: s.push.pushed.length,
       bytes: s.push.bytes,
       failed: s.push.failed.length,
-      durationMs: s.switch?.durationMs ?? 0,
+      durationMs: Math.round(durationMs),
       exitCode: s.exitCode,
     })
   } catch (error) {

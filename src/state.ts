@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, rmSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { ExitCode, HmsError } from './errors.js'
 import { acquireLock } from './lock.js'
@@ -128,16 +128,22 @@ function endsMidLine(file: string): boolean {
   }
 }
 
-function writeAtomic(file: string, text: string): void {
+/** Temp file, fsync, rename in the same directory: a crash leaves the old file or the new one, never half. */
+export function writeAtomic(file: string, text: string): void {
   const temp = `${file}.${process.pid}.tmp`
-  const fd = openSync(temp, 'w')
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(temp, 'w', 0o644)
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw error
   }
-  renameSync(temp, file)
 }
 
 /**

@@ -6,6 +6,7 @@ import { formatBytes, plural } from './format.js'
 import { Hook, parseHookLines } from './hook.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
+import type { Ran } from './switch.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
@@ -225,11 +226,8 @@ export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | '
   return { target: plan.target, label: plan.cache ?? plan.target.url, exclude: plan.exclude, ...(plan.compressionMethod ? { compressionMethod: plan.compressionMethod } : {}) }
 }
 
-export interface Watched {
-  outcome: Outcome
-  tally: PushTally
-  durationMs: number
-}
+/** A switch run (see switch.ts), with the tally always there. */
+export type Watched = Ran & { tally: PushTally }
 
 /** home-manager with hms's post-build hook; what it builds is pushed as it comes, the rest right after. */
 export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }): Promise<Watched> {

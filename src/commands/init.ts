@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Io } from '../cli.js'
 import { configPath } from '../config.js'
 import { ExitCode, HmsError, usageError } from '../errors.js'
 import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../init.js'
+import { writeAtomic } from '../state.js'
 import type { Command } from './index.js'
 
 /** Io carries no stdin yet; tests hand one in, the real run uses the process's. */
@@ -63,12 +64,9 @@ async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
 /** Temp file and rename in the same directory: a crash never leaves half a config behind. */
 function writeAtomically(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true })
-  const temp = `${file}.${process.pid}.tmp`
   try {
-    writeFileSync(temp, text, { mode: 0o644 })
-    renameSync(temp, file)
+    writeAtomic(file, text)
   } catch (error) {
-    rmSync(temp, { force: true })
     throw new HmsError(`cannot write ${file}: ${(error as Error).message}`, { exitCode: ExitCode.failure })
   }
 }

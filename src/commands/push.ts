@@ -1,9 +1,7 @@
-import { realpathSync } from 'node:fs'
 import { spawnBackgroundPush } from '../background.js'
 import { loadConfig } from '../config.js'
-import { ExitCode, HmsError, signalExitCode, usageError } from '../errors.js'
+import { ExitCode, HmsError, signalExitCode } from '../errors.js'
 import { shellJoin } from '../format.js'
-import { currentGeneration, profileCandidates } from '../generation.js'
 import { acquireLock } from '../lock.js'
 import { notify } from '../notify.js'
 import { Output } from '../output.js'
@@ -11,7 +9,8 @@ import { makePlan, type Plan } from '../plan.js'
 import { checkCachix } from '../preflight.js'
 import { cachixPush, cachixPushCommand } from '../push.js'
 import type { Summary } from '../schema.js'
-import { applyPush, waitingLine } from '../settle.js'
+import { resolveRoots } from '../roots.js'
+import { applyPush, record, waitingLine } from '../settle.js'
 import { State } from '../state.js'
 import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
@@ -31,7 +30,7 @@ const push: Command = async (args, io, { version }) => {
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
   const state = new State(io.env)
-  const listed = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: roots(args.positionals, io) }]
+  const listed = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots }]
   const batches = listed.map((b) => ({ ...b, target: b.cache === plan.cache ? plan.target : resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue') }))
   if (options.plan) {
     for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
@@ -78,24 +77,6 @@ async function withState<T>(state: State, work: () => Promise<T>): Promise<T> {
 
 export default push
 
-/** Explicit paths (links like ./result resolved), or the current home-manager generation. */
-function roots(positionals: string[], io: { env: Record<string, string | undefined>; cwd: string }): string[] {
-  if (positionals.length === 0) {
-    const generation = currentGeneration(io.env)
-    if (!generation) throw new HmsError('no home-manager generation found', { exitCode: ExitCode.failure, hint: `looked at ${profileCandidates(io.env).join(' and ')}; switch first, or pass store paths` })
-    return [generation.path]
-  }
-  return positionals.map((p) => {
-    let real: string
-    try {
-      real = realpathSync(p.startsWith('/') ? p : `${io.cwd}/${p}`)
-    } catch {
-      throw usageError(`${p} does not exist`, 'pass store paths such as /nix/store/…-home-manager-generation')
-    }
-    if (!/^\/nix\/store\/[0-9a-z]{32}-/.test(real)) throw usageError(`${p} is not in the Nix store (${real})`)
-    return real
-  })
-}
 
 async function pendingBatches(state: State, only: string | undefined, out: Output): Promise<Batch[]> {
   const { entries, warning } = await state.pending()
@@ -142,10 +123,7 @@ function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summa
 
 function finish(summary: Summary, plan: Plan, state: State, ctx: Context, json: boolean, durationMs: number): void {
   if (summary.exitCode === 0 && summary.push.failed.length > 0 && plan.strict) summary.exitCode = ExitCode.pushFailed
-  state.appendHistory({
-    time: new Date().toISOString(), command: 'push', profile: summary.profile, cache: summary.cache, mode: summary.mode, generation: null,
-    paths: summary.push.pushed.length, bytes: summary.push.bytes, failed: summary.push.failed.length, durationMs: Math.round(durationMs), exitCode: summary.exitCode,
-  })
+  record(summary, state, ctx, durationMs)
   if (json) ctx.out.json(summary)
   else printSummary(summary, ctx.out)
 }

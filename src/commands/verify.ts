@@ -1,10 +1,8 @@
-import { realpathSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
 import { loadConfig } from '../config.js'
-import { ExitCode, HmsError, usageError } from '../errors.js'
-import { currentGeneration, profileCandidates } from '../generation.js'
+import { ExitCode, HmsError } from '../errors.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
+import { resolveRoots } from '../roots.js'
 import { printVerify } from '../summary.js'
 import { defaultLimits, failedVerify, verifyClosure } from '../verify.js'
 import type { Command } from './index.js'
@@ -14,7 +12,7 @@ const verify: Command = async (args, io) => {
   const config = await loadConfig(io.env)
   const plan = makePlan({ options: { ...options, push: true }, passthrough: [], config, env: io.env, hostname: io.hostname })
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
-  const { roots, generation } = rootsOf(args.positionals, io)
+  const { roots, generation } = resolveRoots(args.positionals, io)
   const limits = { jobs: options.verifyJobs ?? defaultLimits.jobs, timeoutMs: (options.timeout ?? defaultLimits.timeoutMs / 1000) * 1000 }
   const input = { target: plan.target!, cache: plan.cache!, roots, generation, env: io.env, limits }
   try {
@@ -31,22 +29,3 @@ const verify: Command = async (args, io) => {
 
 export default verify
 
-/** Explicit paths (links like ./result resolved), or the current home-manager generation. */
-function rootsOf(positionals: string[], io: { env: Record<string, string | undefined>; cwd: string }): { roots: string[]; generation: number | null } {
-  if (positionals.length === 0) {
-    const current = currentGeneration(io.env)
-    if (!current) throw new HmsError('no home-manager generation found', { exitCode: ExitCode.usage, hint: `looked at ${profileCandidates(io.env).join(' and ')}; switch first, or pass store paths` })
-    return { roots: [current.path], generation: current.number }
-  }
-  const roots = positionals.map((p) => {
-    let real: string
-    try {
-      real = realpathSync(isAbsolute(p) ? p : join(io.cwd, p))
-    } catch {
-      throw usageError(`${p} does not exist`, 'pass store paths such as /nix/store/…-home-manager-generation')
-    }
-    if (!/^\/nix\/store\/[0-9a-z]{32}-[^/]+$/.test(real)) throw usageError(`${p} is not a store path (${real})`)
-    return real
-  })
-  return { roots, generation: null }
-}
