@@ -76,8 +76,13 @@ export class State {
 
   /** Reads the queue under its lock, setting a damaged file aside. */
   async pending(): Promise<Read<PendingEntry>> {
-    const { entries, warning } = await this.withQueue((entries) => ({ entries: [...entries] }))
-    return { entries, ...(warning ? { warning } : {}) }
+    this.ensureDir()
+    const lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    try {
+      return this.readPending(true)
+    } finally {
+      lock.release()
+    }
   }
 
   async enqueue(paths: string[], cache: string, reason: string): Promise<{ added: number; warning?: string }> {
