@@ -25,6 +25,7 @@ export interface HmsOptions {
   notify: boolean
   verify: boolean
   pending: boolean
+  drop: boolean
   lines?: number
   /** hms verify: requests in flight, and seconds each may take. */
   verifyJobs?: number
@@ -88,7 +89,7 @@ export const homeManagerArity: Record<string, number> = {
 }
 
 const retries: OptionSpec = { names: ['--retries'], value: 'n', set: (o, v, n) => { o.retries = wholeNumber(v, n) }, description: 'retries with backoff for network errors before a path is queued (default 2)' }
-const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in the background; hms returns at once and records the outcome' }
+const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in a detached process; the switch itself stays in the foreground, the push outcome lands in the queue and history' }
 const notify: OptionSpec = { names: ['--notify'], set: (o) => { o.notify = true }, description: 'desktop notification (notify-send) when the push ends' }
 
 /**
@@ -103,6 +104,7 @@ export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
   ],
   push: [
     { names: ['--pending'], set: (o) => { o.pending = true }, description: 'push everything waiting in the queue' },
+    { names: ['--drop'], set: (o) => { o.drop = true }, description: 'with --pending: forget what waits (for --cache, else every cache) instead of pushing it' },
     retries, background, notify,
   ],
   verify: [
@@ -131,7 +133,7 @@ const beforeCommand = byCommand.get('switch')!
 const anyLongOption = new Map([...subcommands.flatMap((c) => [...byCommand.get(c)!])])
 
 export function defaultOptions(): HmsOptions {
-  return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false, background: false, notify: false, verify: false, pending: false, force: false, profileSpecs: [] }
+  return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false, background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [] }
 }
 
 export function optionsOf(command: Subcommand): OptionSpec[] {
@@ -151,7 +153,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       passthrough.push(...argv.slice(i + 1))
       break
     }
-    const [name, inline] = splitInline(arg)
+    const [name, inline] = splitShort(arg, table) ?? splitInline(arg)
     if (i === at) continue
     const spec = table.get(name)
     if (spec) {
@@ -162,6 +164,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       } else if (!spec.value && inline !== undefined) {
         throw usageError(`option ${name} takes no value`)
       }
+      if (spec.value && value === '') throw usageError(`option ${name} needs a value (<${spec.value}>), not an empty one`, `e.g. hms ${name} ${example(spec)}`)
       spec.set(options, value ?? '', name)
       if (spec.shared) passthrough.push(arg)
       continue
@@ -177,6 +180,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (command === 'switch' && positionals.length > 0) {
     throw usageError(`unexpected argument "${positionals[0]}"`, 'home-manager options go after the flags, or after --')
+  }
+  if (noArguments.includes(command) && positionals.length > 0) {
+    throw usageError(`hms ${command} takes no arguments, got "${positionals[0]}"`, `see hms ${command} --help`)
   }
   return { command, options, passthrough, positionals }
 }
@@ -198,6 +204,15 @@ function findSubcommand(argv: readonly string[]): number | undefined {
     }
   }
   return undefined
+}
+
+const noArguments: Subcommand[] = ['status', 'log', 'doctor', 'init']
+
+/** `-pshoshin`, `-n5`: one of hms's own short options with its value attached. */
+function splitShort(arg: string, table: Map<string, OptionSpec>): [string, string] | undefined {
+  if (!/^-[A-Za-z]./.test(arg)) return undefined
+  const spec = table.get(arg.slice(0, 2))
+  return spec?.value ? [arg.slice(0, 2), arg.slice(2)] : undefined
 }
 
 function splitInline(arg: string): [string, string | undefined] {
@@ -273,5 +288,5 @@ function compression(value: string, name: string): 'xz' | 'zstd' {
 }
 
 function example(spec: OptionSpec): string {
-  return { uri: '.#mitsio@shoshin', name: 'shoshin', n: '8', 'xz|zstd': 'zstd', 'watch-exec|generation': 'generation' }[spec.value ?? ''] ?? ''
+  return { uri: '.#mitsio@shoshin', name: 'shoshin', 'name|url': 'my-cache', n: '8', seconds: '15', 'xz|zstd': 'zstd', 'watch-exec|generation': 'generation' }[spec.value ?? ''] ?? ''
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import type { Plan } from './plan.js'
 import type { State } from './state.js'
@@ -29,6 +29,7 @@ export function spawnBackgroundPush(ctx: Ctx, state: State, plan: Plan, paths: s
   const log = state.file('background.log')
   const fd = openSync(log, 'a')
   try {
+    writeSync(fd, `\n--- ${new Date().toISOString()} hms ${backgroundArgs(plan, paths, notify).join(' ')}\n`)
     const [node, ...script] = ctx.self
     const child = spawn(node!, [...script, ...backgroundArgs(plan, paths, notify)], {
       cwd: ctx.cwd,

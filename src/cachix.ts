@@ -48,8 +48,10 @@ export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
       return true
     case 'text': {
       const text = event.raw.toString('utf8').trim()
-      if (isRefusal(text)) tally.refusal ??= text
-      return false
+      // A refusal becomes hms's own one-line warning; cachix's copy (without newline) is not echoed.
+      if (!isRefusal(text)) return false
+      tally.refusal ??= text
+      return true
     }
     default:
       return true

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
 import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
+import { redacting } from './redact.js'
 
 export interface Io {
   argv: string[]
@@ -16,7 +17,8 @@ export interface Io {
 }
 
 /** The whole program, with the world passed in; returns the exit code. */
-export async function run(io: Io): Promise<number> {
+export async function run(world: Io): Promise<number> {
+  const io = { ...world, stdout: redacting(world.stdout), stderr: redacting(world.stderr) }
   try {
     const args = parseArgs(io.argv)
     if (args.options.version) return write(io.stdout, `hms ${pkg.version}\n`)

@@ -25,6 +25,8 @@ export interface Plan {
   sources: { profile?: Source; host: Source; cache?: Source; flake?: Source }
   notes: string[]
   push: boolean
+  /** home-manager's -n/--dry-run: it builds, activates nothing. */
+  dryRun: boolean
   /** watch-exec pushes what the switch builds; generation pushes the new generation's closure after a plain switch. */
   mode: 'watch-exec' | 'generation'
   /** Push in a detached process after the switch (generation mode). */
@@ -65,6 +67,7 @@ export function makePlan(input: PlanInput): Plan {
   const homeManager = ['home-manager', 'switch', ...(flake ? ['--flake', flake.value] : []), ...input.passthrough]
   // A background push cannot ride along inside the switch, so it pushes the generation afterwards.
   const mode = options.background ? 'generation' : options.mode ?? config.push.mode
+  if (options.background && options.mode === 'watch-exec') notes.push('--background pushes the new generation after the switch: --mode watch-exec does not apply')
   const target = options.push ? resolveTarget(cache.value, config.caches, env.HOME, cache.source) : undefined
   const exclude = options.push ? config.push.exclude : []
   compileExclude(exclude)
@@ -81,6 +84,7 @@ export function makePlan(input: PlanInput): Plan {
     sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
     notes,
     push: options.push,
+    dryRun: input.passthrough.some((a) => a === '-n' || a === '--dry-run'),
     mode,
     background: options.background,
     notify: options.notify,

@@ -26,6 +26,8 @@ export function pushTarget(plan: Pick<Plan, 'target' | 'exclude'>): Pick<PushReq
 
 export interface PushResult {
   ok: boolean
+  /** The last thing cachix said that hms did not understand, for the message when the push failed. */
+  reason?: string
   tally: PushTally
   alreadyPresent: number
   outcome: Outcome
@@ -59,17 +61,20 @@ export function backoffMs(attempt: number, env: Record<string, string | undefine
  */
 export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = false): Promise<PushResult> {
   let attempts = 0
+  let lastReason: string | undefined
   for (;;) {
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
       const wait = backoffMs(retry, ctx.env)
-      ctx.out.warn(`push to ${request.cache} failed; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
+      ctx.out.warn(`push to ${request.cache} failed${lastReason ? ` (${lastReason})` : ''}; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
       await new Promise((resolve) => setTimeout(resolve, wait))
     }
     const result = await pushOnce(request, ctx)
+    lastReason = result.reason
     attempts++
     const retriesLeft = request.retries - (attempts - (retrying ? 0 : 1))
-    if (result.ok || result.outcome.interrupted || retriesLeft <= 0) return { ...result, attempts }
+    // A refusal (no such cache, no access) is not a network hiccup: retrying cannot help.
+    if (result.ok || result.outcome.interrupted || result.tally.refusal || retriesLeft <= 0) return { ...result, attempts }
   }
 }
 
@@ -83,12 +88,19 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
   let alreadyPresent = 0
   let nothing = false
   const parser = new ReportParser()
+  // What cachix says beyond its report is held back: shown as it is when the push worked, or under
+  // --verbose; boiled down to one line in hms's own message when it failed (an HTTP error is a screenful).
+  const unknown: Buffer[] = []
+  const verbose = ctx.out.options.verbose && !ctx.out.options.quiet
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
       if (event.kind === 'header') alreadyPresent = event.present
       if (event.kind === 'nothing') nothing = true
       if (event.kind === 'text' && event.raw.toString().trim() === '') continue
-      if (!tallyEvent(tally, event) && event.kind === 'text') ctx.out.raw(event.raw)
+      if (!tallyEvent(tally, event) && event.kind === 'text') {
+        if (verbose) ctx.out.raw(event.raw)
+        else unknown.push(event.raw)
+      }
     }
   }
   const [file, ...args] = cachixPushCommand(request)
@@ -101,7 +113,17 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
   })
   onEvents(parser.end())
   const ok = outcome.exitCode === 0 && !outcome.interrupted && tally.failed.size === 0
+  if (ok) for (const raw of unknown) ctx.out.raw(raw)
   // "Nothing to push" comes without a count: everything in the closures was already there.
   if (ok && nothing) alreadyPresent = (await closureSize(request.paths, ctx.env)) ?? alreadyPresent
-  return { ok, tally, alreadyPresent, outcome }
+  const reason = ok ? undefined : tally.refusal ?? shorten(Buffer.concat(unknown).toString('utf8'))
+  return { ok, tally, alreadyPresent, outcome, ...(reason ? { reason } : {}) }
+}
+
+/** The last line cachix printed, without colours, cut to fit one line of hms's own. */
+function shorten(text: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const last = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').split('\n').map((l) => l.trim()).filter(Boolean).at(-1)
+  if (!last) return undefined
+  return last.length > 120 ? `${last.slice(0, 117)}…` : last
 }

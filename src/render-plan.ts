@@ -3,6 +3,17 @@ import { shellJoin } from './format.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 
+/** How the push happens: inside the switch (watch-exec, hook) or after it (generation, background). */
+function pushRow(plan: Plan, dim: (text: string) => string): string {
+  const after = plan.background ? 'after the switch, in the background' : 'after the switch'
+  if (plan.mode === 'generation') {
+    const push = plan.pushCommand ?? ['cachix', 'push', ...(plan.jobs ? ['--jobs', String(plan.jobs)] : []), plan.cache!]
+    return `${shellJoin(push)} ${dim(`<the new generation>  (${after})`)}`
+  }
+  if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim('<what the switch builds, minus what the cache has>')}`
+  return dim('what the switch builds, by cachix watch-exec as it runs')
+}
+
 /** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
 export function printPlan(plan: Plan, out: Output, json: boolean): void {
   if (json) return out.json(plan)
@@ -15,7 +26,7 @@ export function printPlan(plan: Plan, out: Output, json: boolean): void {
     ['cache', plan.push ? plan.cache + from(plan.sources.cache) : '(not pushing: --no-push)'],
     ['flake', plan.flake ? plan.flake + from(plan.sources.flake) : color.dim('(home-manager decides)')],
     ['command', shellJoin(plan.command)],
-    ...(plan.pushCommand ? [['push', `${shellJoin(plan.pushCommand)} ${color.dim('<what the switch builds, minus what the cache has>')}`] as [string, string]] : []),
+    ...(plan.push ? [['push', pushRow(plan, color.dim)] as [string, string]] : []),
   ]
   if (out.options.verbose && plan.push && plan.target?.kind === 'cachix') rows.push(['runs', shellJoin(withBypass(plan.command))])
   const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)

@@ -69,6 +69,8 @@ export const summarySchema = z.strictObject({
     durationMs: z.number().nonnegative(),
     generation: z.number().int().nullable(),
     signal: z.string().nullable(),
+    /** home-manager's -n/--dry-run: built (and pushed), nothing activated. */
+    dryRun: z.boolean(),
   }).nullable(),
   push: z.strictObject({
     attempted: z.boolean(),

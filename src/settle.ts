@@ -36,8 +36,8 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
     const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
     const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : 'push failed'
     if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, reason, ctx)
-    if (!blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
-    else await announcePending(plan.cache, ctx, state)
+    if (s.switch?.ok && !blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
+    else await announcePending(plan.cache, ctx, state, s.push.queued.length)
   }
   // Decided here, after the retries: a push that failed at first but went through on retry is no failure.
   if (s.switch?.ok && s.exitCode === ExitCode.pushFailed && s.push.failed.length === 0) s.exitCode = ExitCode.ok
@@ -73,6 +73,7 @@ export async function applyPush(s: Summary, result: PushResult, roots: string[],
   for (const p of result.tally.excluded) if (!s.push.excluded.includes(p)) s.push.excluded.push(p)
   if (!result.ok) {
     s.push.failed.push(...roots)
+    if (result.reason && !s.notes.includes(`cachix said: ${result.reason}`)) s.notes.push(`cachix said: ${result.reason}`)
     return
   }
   const known = new Set(s.push.pushed.map((p) => p.path))
@@ -116,9 +117,10 @@ async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): P
   }
 }
 
-async function announcePending(cache: string, ctx: Context, state: State): Promise<void> {
+/** Paths queued by earlier runs; this run's own are in its summary already. */
+async function announcePending(cache: string, ctx: Context, state: State, queuedNow: number): Promise<void> {
   const count = (await readQueue(state, ctx)).filter((e) => e.cache === cache).length
-  if (count > 0) ctx.out.info(waitingLine(count, cache))
+  if (count > queuedNow) ctx.out.info(waitingLine(count, cache))
 }
 
 async function readQueue(state: State, ctx: Context) {

@@ -14,10 +14,10 @@ export function printSummary(summary: Summary, out: Output): void {
     const how = sw.signal ? `stopped by ${sw.signal}` : `home-manager exited with ${sw.exitCode}`
     out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how})${pushPart(summary)}`)
   } else if (sw) {
-    const generation = sw.generation === null ? '' : ` (generation ${sw.generation})`
-    out.info(`${color.green('✔')} ${name} switched in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`)
+    const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
+    out.info(`${color.green('✔')} ${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`)
   } else {
-    const mark = summary.push.failed.length ? color.red('✖') : color.green('✔')
+    const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason ? color.yellow('!') : color.green('✔')
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`.replace(`${mark} · `, `${mark} `))
   }
   for (const p of summary.push.pushed) out.detail(`  pushed ${p.path} (${formatBytes(p.bytes)})`)
@@ -43,6 +43,7 @@ export function printVerify(result: VerifyResult, out: Output): void {
   out.error(`${missing.length} of ${result.total} paths of ${of} are missing from ${result.cache} (${formatBytes(result.missingBytes)}):`)
   for (const m of missing.slice(0, shown)) out.line(`  ${m.path} (${formatBytes(m.bytes)})`)
   if (missing.length > shown) out.line(`  … and ${missing.length - shown} more (hms verify --json lists them all)`)
+  out.line(`  push the whole closure: hms push --cache ${result.cache}${result.generation !== null ? '' : ` ${result.roots.join(' ')}`}`)
 }
 
 function pushPart(summary: Summary): string {

@@ -81,7 +81,7 @@ async function switchLock(state: State, ctx: Context): Promise<{ release(): void
 
 function skipPush(message: string, fix: string, plan: Plan, ctx: Context): string {
   if (plan.strict) throw new HmsError(`${message}; not switching because of --strict`, { exitCode: ExitCode.usage, hint: fix })
-  ctx.out.warn(`${message} — switching without pushing; the generation is queued (${fix})`)
+  ctx.out.warn(`${message} — switching without pushing; the generation is queued. Fix: ${fix}`)
   return message
 }
 
@@ -109,8 +109,11 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   // --verbose shows cachix's own lines as they come; otherwise only what hms does not understand.
   const verbose = out.options.verbose && !out.options.quiet
   let bytes = 0
+  // cachix reports pushes once home-manager has exited: the first report ends the switch's own time.
+  let switchedAt: number | undefined
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
+      if (event.kind === 'pushing' || event.kind === 'failed') switchedAt ??= performance.now()
       const known = tally.announced.size
       const understood = tallyEvent(tally, event)
       if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
@@ -132,7 +135,7 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   })
   onEvents(parser.end())
   out.stopProgress()
-  return { outcome, tally, durationMs: performance.now() - started }
+  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started }
 }
 
 

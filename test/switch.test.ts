@@ -153,7 +153,7 @@ describe('hms switch when the push cannot happen', () => {
     expect(run.stderr).toMatch(/^! no Cachix credentials found — switching without pushing.*cachix authtoken/m)
     expect(run.stderr).not.toContain('Neither auth token')
     const summary = summaryOf(run.stdout)
-    expect(summary).toMatchObject({ mode: 'watch-exec', switch: { ok: true }, push: { attempted: false, skippedReason: 'no Cachix credentials found' } })
+    expect(summary).toMatchObject({ mode: 'plain', switch: { ok: true }, push: { attempted: false, skippedReason: 'no Cachix credentials found' } })
     expect(summary.push.queued).toEqual([s.generation()!.path])
     expect(s.cachePaths(s.cacheDir('modular-workspace')).size).toBe(0)
   })

@@ -1,6 +1,6 @@
 import { spawnBackgroundPush } from '../background.js'
 import { loadConfig } from '../config.js'
-import { ExitCode, HmsError, signalExitCode } from '../errors.js'
+import { ExitCode, HmsError, signalExitCode, usageError } from '../errors.js'
 import { shellJoin } from '../format.js'
 import { acquireLock } from '../lock.js'
 import { notify } from '../notify.js'
@@ -10,7 +10,7 @@ import { checkCachix } from '../preflight.js'
 import { cachixPush, cachixPushCommand } from '../push.js'
 import type { Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
-import { applyPush, record, waitingLine } from '../settle.js'
+import { applyPush, record } from '../settle.js'
 import { State } from '../state.js'
 import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
@@ -25,17 +25,30 @@ interface Batch {
 
 const push: Command = async (args, io, { version }) => {
   const { options } = args
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const state = new State(io.env)
+  if (options.drop && !options.pending) throw usageError('--drop goes with --pending', 'hms push --pending --drop [--cache C] forgets what waits in the queue')
+  // Before planning: the cache to forget may be one hms can no longer resolve.
+  if (options.drop) return dropQueued(state, options.cache, out)
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
-  const state = new State(io.env)
+  if (options.pending && args.positionals.length > 0) throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
   const listed = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots }]
-  const batches = listed.map((b) => ({ ...b, target: b.cache === plan.cache ? plan.target : resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue') }))
+  const batches = listed.flatMap((b) => {
+    if (b.cache === plan.cache) return [{ ...b, target: plan.target }]
+    try {
+      return [{ ...b, target: resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue') }]
+    } catch (error) {
+      out.warn(`${b.paths.length} queued path${b.paths.length === 1 ? '' : 's'} for ${b.cache} cannot be pushed (${(error as Error).message}); to forget them: hms push --pending --drop --cache '${b.cache}'`)
+      return []
+    }
+  })
   if (options.plan) {
     for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
     return ExitCode.ok
   }
+  if (options.pending && listed.length === 0) return ExitCode.ok
   if (options.background) {
     const bg = spawnBackgroundPush(ctx, state, options.pending && !options.cache ? { ...plan, cache: undefined } : plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
     out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
@@ -49,7 +62,7 @@ const push: Command = async (args, io, { version }) => {
     try {
       const started = performance.now()
       const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
-      if (options.pending && new Set(batches.map((b) => b.cache)).size > 1) summary.cache = null
+      if (options.pending) summary.cache = batches.length === 1 ? batches[0]!.cache : null
       for (const batch of batches) {
         await pushBatch(batch, plan, ctx, state, summary)
         if (summary.exitCode !== 0) break
@@ -62,6 +75,18 @@ const push: Command = async (args, io, { version }) => {
       lock.release()
     }
   })
+}
+
+/** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
+async function dropQueued(state: State, cache: string | undefined, out: Output): Promise<number> {
+  const { dropped } = await withState(state, () => state.withQueue((entries) => {
+    const kept = entries.filter((e) => cache !== undefined && e.cache !== cache)
+    const dropped = entries.length - kept.length
+    entries.splice(0, entries.length, ...kept)
+    return { dropped }
+  }))
+  out.info(`dropped ${dropped} queued path${dropped === 1 ? '' : 's'}${cache ? ` for ${cache}` : ''}; they will not be pushed`)
+  return ExitCode.ok
 }
 
 /** The queue is what makes a push safe to retry: without a writable state dir, say so plainly. */
@@ -110,7 +135,7 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
 async function reportLeft(state: State, out: Output): Promise<void> {
   const left = new Map<string, number>()
   for (const e of state.readPending().entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
-  for (const [cache, count] of left) out.warn(waitingLine(count, cache))
+  for (const [cache, count] of left) out.warn(`${count} path${count === 1 ? '' : 's'} still waiting for ${cache}`)
 }
 
 function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {

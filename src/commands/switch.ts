@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
 import { printPlan } from '../render-plan.js'
+import { notify } from '../notify.js'
 import { printSummary } from '../summary.js'
 
 const switchCommand: Command = async (args, io, { version }) => {
@@ -19,6 +20,8 @@ const switchCommand: Command = async (args, io, { version }) => {
   const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
   if (options.json) out.json(summary)
   else printSummary(summary, out)
+  // A background push notifies when it ends, from its own process.
+  if (options.notify && !summary.background && summary.push.attempted) await notify(summary, io.env, out)
   return summary.exitCode
 }
 

@@ -39,3 +39,14 @@ describe('secrets', () => {
     }
   }, 180_000)
 })
+
+describe('credentials inside a cache URL', () => {
+  it('are masked in every output', async () => {
+    const url = 'https://mitsio:hunter2-in-url@127.0.0.1:9/cache'
+    for (const args of [['--plan', '--cache', url], ['--plan', '--json', '--cache', url], ['verify', '--cache', url], ['doctor', '--cache', url], ['push', '--plan', '--cache', url, '/nix/store/00000000000000000000000000000000-x']]) {
+      const run = await s.hms(args)
+      expect(run.stdout + run.stderr, `hms ${args.join(' ')}`).not.toContain('hunter2-in-url')
+    }
+    expect((await s.hms(['--plan', '--cache', url])).stdout).toContain('https://mitsio:***@127.0.0.1:9/cache')
+  })
+})

@@ -105,3 +105,26 @@ describe('home-manager short flags before any subcommand', () => {
     expect(parseArgs(['-n', '--flake', '.#u@shoshin'])).toMatchObject({ command: 'switch', passthrough: ['-n'], options: { flake: '.#u@shoshin' } })
   })
 })
+
+describe('review of the command line by a user', () => {
+  it('takes short values attached, as getopt does', () => {
+    expect(parseArgs(['-pshoshin', '--plan']).options.profile).toBe('shoshin')
+    expect(parseArgs(['log', '-n1']).options.lines).toBe(1)
+    expect(parseArgs(['-j4']).passthrough).toEqual(['-j4'])
+  })
+
+  it.each([
+    [['--cache', ''], /needs a value .*not an empty one/],
+    [['--cache'], /e\.g\. hms --cache my-cache/],
+    [['status', 'extra'], /hms status takes no arguments/],
+    [['log', 'extra'], /hms log takes no arguments/],
+    [['doctor', 'extra'], /hms doctor takes no arguments/],
+  ])('%j is a usage error', (argv, message) => {
+    try {
+      parseArgs(argv)
+      expect.unreachable()
+    } catch (error) {
+      expect(`${(error as HmsError).message} ${(error as HmsError).hint}`).toMatch(message)
+    }
+  })
+})
