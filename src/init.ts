@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { resolveTarget } from './target.js'
 import { shortHost } from './plan.js'
 import { usageError } from './errors.js'
 import { configSchema, type ConfigFile } from './schema.js'
@@ -58,6 +59,8 @@ export function initConfig(values: InitValues, machine: Pick<Machine, 'hostname'
   }
   const result = configSchema.safeParse(config)
   if (!result.success) throw usageError(`the config would be invalid: ${result.error.issues[0]!.message}`, 'check the values given')
+  // The schema checks shapes; every run also resolves each cache, so init refuses what runs would.
+  for (const cache of [config.cache, ...Object.values(profiles).map((p) => p.cache)]) if (cache) resolveTarget(cache, {}, undefined, 'hms init')
   return result.data
 }
 

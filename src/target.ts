@@ -43,6 +43,10 @@ function fromUrl(url: string, what: string, name: string | undefined, key: strin
   if (!(storeSchemes as readonly string[]).includes(scheme)) {
     throw usageError(`${what} has an unsupported scheme "${scheme}://"`, `use one of ${storeSchemes.map((s) => `${s}://`).join(', ')}, or a Cachix cache name`)
   }
+  // `file://relcache` names no directory nix can open; every push to it would fail and wait forever.
+  if (scheme === 'file' && !/^file:\/\/\//i.test(url)) {
+    throw usageError(`${what} is not an absolute file:// URL`, `a directory cache is file:// plus an absolute path, e.g. file:///${url.slice('file://'.length)}`)
+  }
   // nix copy cannot upload to Cachix (it needs Cachix's API): a cachix.org URL means the cachix client.
   const cachix = cachixUrl.exec(url)
   if (cachix) return { kind: 'cachix', name: cachix[1]! }

@@ -95,3 +95,10 @@ describe('hms init prompt', () => {
     expect(stderr).toMatch(/needs flags when not run on a terminal — e\.g\. hms init --cache/)
   })
 })
+
+describe('init refuses caches every run would refuse', () => {
+  it.each(['Bad Name!', 'file://relcache', 'ftp://x'])('%s', async (cache) => {
+    const { initConfig } = await import('../../src/init.js')
+    expect(() => initConfig({ cache, profileSpecs: [] }, { hostname: 'shoshin', cwd: '/' })).toThrow(/cache|file:\/\/|scheme/)
+  })
+})

@@ -193,3 +193,10 @@ describe('trust and signatures', () => {
     expect(fixFor('connection refused', { target: { kind: 'store', url: 'ssh-ng://box' }, label: 'box' })).toBeUndefined()
   })
 })
+
+describe('file:// needs an absolute path', () => {
+  it('refuses file://relcache with the fix', () => {
+    expect(() => resolveTarget('file://relcache', {}, '/home/m')).toThrow(/not an absolute file:\/\/ URL/)
+    expect(resolveTarget('file:///abs/cache', {}, '/home/m')).toMatchObject({ kind: 'store', url: 'file:///abs/cache' })
+  })
+})
