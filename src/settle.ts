@@ -65,6 +65,11 @@ async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void
   const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
   s.push.failed = []
   await applyPush(s, result, roots, ctx)
+  if (!result.ok) return
+  // These were missing when the switch began (cachix set out to push them) and are in the cache now.
+  const known = new Set(s.push.pushed.map((p) => p.path))
+  s.push.pushed.push(...(await withSizes(roots.filter((p) => !known.has(p)), undefined, ctx.env)))
+  s.push.bytes = total(s.push.pushed)
 }
 
 /** Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix re-uploaded. */

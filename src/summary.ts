@@ -58,6 +58,9 @@ function pushPart(summary: Summary): string {
 
 function printFailures(summary: Summary, out: Output): void {
   const { failed, queued } = summary.push
+  if (failed.length === 0 && queued.length > 0) {
+    out.warn(`${plural(queued.length, 'path')} not confirmed in ${summary.cache}, queued; hms pushes them on its next run, or now: hms push --pending`)
+  }
   if (failed.length === 0) return
   const list = failed.slice(0, shown).join(', ') + (failed.length > shown ? `, … (${failed.length - shown} more)` : '')
   out.error(`${plural(failed.length, 'path')} failed to push: ${list}`)
