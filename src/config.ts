@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
+import { closest } from './args.js'
 import { HmsError } from './errors.js'
 
 export interface Profile {
@@ -110,11 +111,12 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   } catch (error) {
     throw new HmsError(`invalid JSON in ${file}: ${(error as Error).message}`, { hint: 'check the file with: jq . ' + file })
   }
-  const { configSchema } = await import('./schema.js')
-  const result = configSchema.safeParse(raw)
+  const schema = await import('./schema.js')
+  const result = schema.configSchema.safeParse(raw)
   if (!result.success) {
     const issue = result.error.issues[0]!
-    throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, { hint: 'see "Config file" in the README' })
+    const guess = issue.code === 'unrecognized_keys' ? closest(String(issue.keys?.[0]), schema.keysAt(issue.path)) : undefined
+    throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, { hint: guess ? `did you mean "${guess}"?` : 'see "Config file" in the README' })
   }
   return mergeConfig(result.data, file)
 }

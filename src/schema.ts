@@ -12,6 +12,15 @@ export const cacheSchema = z.strictObject({
   secretKeyFile: z.string().min(1).optional(),
 })
 
+function isRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const pushSchema = z.strictObject({
   jobs: z.number().int().positive().optional(),
   compressionMethod: z.enum(['xz', 'zstd']).optional(),
@@ -19,7 +28,7 @@ export const pushSchema = z.strictObject({
   mode: z.enum(['watch-exec', 'generation']).optional(),
   autoRetry: z.boolean().optional(),
   retries: z.number().int().min(0).optional(),
-  exclude: z.array(z.string()).optional(),
+  exclude: z.array(z.string().refine(isRegex, 'not a valid regular expression')).optional(),
 })
 
 export const configSchema = z.strictObject({
@@ -34,6 +43,16 @@ export const configSchema = z.strictObject({
 })
 
 export type ConfigFile = z.infer<typeof configSchema>
+
+/** The keys the config allows at `path`, for "did you mean" on an unknown one. */
+export function keysAt(path: readonly PropertyKey[]): string[] {
+  const shape = path.length === 0 ? configSchema.shape
+    : path[0] === 'push' ? pushSchema.shape
+    : path[0] === 'profiles' && path.length === 2 ? profileSchema.shape
+    : path[0] === 'caches' && path.length === 2 ? cacheSchema.shape
+    : {}
+  return Object.keys(shape)
+}
 
 /** `hms verify --json`, and `verify` in the summary of `hms switch --verify`. */
 export const verifyResultSchema = z.strictObject({

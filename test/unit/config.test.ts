@@ -82,3 +82,19 @@ describe('validated-config cache', () => {
     await expect(loadConfig(env)).rejects.toThrow(/profiles\.a\.cache/)
   })
 })
+
+describe('push.exclude', () => {
+  it('a pattern that is no regular expression is a config error naming file and field', async () => {
+    await expect(parseConfig('{"push": {"exclude": ["-source$", "(unclosed"]}}', file)).rejects.toThrow(/invalid config \/home\/m\/.config\/hms\/config.json: push\.exclude\.1: not a valid regular expression/)
+  })
+})
+
+describe('unknown keys', () => {
+  it.each([
+    ['{"cahce": "x"}', 'cache'],
+    ['{"push": {"retires": 1}}', 'retries'],
+    ['{"profiles": {"a": {"host": ["a"]}}}', 'hosts'],
+  ])('%s suggests "%s"', async (text, guess) => {
+    await expect(parseConfig(text, file)).rejects.toMatchObject({ hint: `did you mean "${guess}"?` })
+  })
+})
