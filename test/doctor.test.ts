@@ -68,7 +68,7 @@ describe('hms doctor', () => {
     mkdirSync(join(s.env.XDG_CONFIG_HOME!, 'hms'), { recursive: true })
     writeFileSync(join(s.env.XDG_CONFIG_HOME!, 'hms', 'config.json'), '{"cahce": "x"}')
     const r = await s.hms(['doctor'])
-    expect(line(r.stdout, 'config')).toMatch(/^✖ config: +invalid config .*config\.json: unknown key "cahce" — did you mean "cache"?/)
+    expect(line(r.stdout, 'config')).toMatch(/^✖ config: +invalid config .*config\.json: unknown key "cahce" — did you mean "cache"\?/)
     expect(line(r.stdout, 'profile')).toMatch(/^! profile: +needs a valid config/)
     expect(r.exitCode).toBe(1)
   })
