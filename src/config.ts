@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
 import { closest } from './args.js'
 import { HmsError } from './errors.js'
+import { memo } from './memo.js'
 
 export interface Profile {
   hosts: string[]
@@ -64,12 +65,11 @@ export async function loadConfig(env: Env): Promise<Config> {
   const text = readConfigText(file, Boolean(env.HMS_CONFIG))
   if (text === undefined) return defaultConfig
   const stamp = validatedStamp(text)
-  const cacheDir = env.XDG_CACHE_HOME || (env.HOME && join(env.HOME, '.cache'))
-  const seen = cacheDir ? join(cacheDir, 'hms', 'config-validated') : undefined
+  const seen = memo(env, 'config-validated')
   // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
-  if (seen && readQuietly(seen) === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
+  if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
   const config = await parseConfig(text, file)
-  if (seen) writeQuietly(seen, stamp)
+  seen.set(stamp)
   return config
 }
 
@@ -77,21 +77,6 @@ function validatedStamp(text: string): string {
   return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
 }
 
-function readQuietly(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
-/** A cache, nothing more: a read-only or missing cache dir only costs the next run a validation. */
-function writeQuietly(file: string, text: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, text)
-  } catch {}
-}
 
 function readConfigText(file: string, explicit: boolean): string | undefined {
   try {

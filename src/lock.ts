@@ -7,12 +7,13 @@ export interface Lock {
 
 /** Pid in a lock file, if the process is still alive; a lock left by a killed hms is stale. */
 export function lockHolder(file: string): number | undefined {
-  let pid: number
-  try {
-    pid = Number(readFileSync(file, 'utf8').trim())
-  } catch {
-    return undefined
-  }
+  const text = readQuietly(file)
+  return text === undefined ? undefined : liveHolder(text)
+}
+
+/** The pid a lock's text names, if that process is alive. */
+function liveHolder(text: string): number | undefined {
+  const pid = Number(text.trim())
   if (!Number.isInteger(pid) || pid <= 0) return undefined
   try {
     process.kill(pid, 0)
@@ -40,7 +41,8 @@ function tryLock(file: string): Lock | number {
       }
       const seen = readQuietly(file)
       if (seen === undefined) continue
-      const holder = lockHolder(file)
+      // Judged on the text just read: a lock released and taken again meanwhile is not "stale".
+      const holder = liveHolder(seen)
       if (holder !== undefined && holder !== process.pid) return holder
       removeIfStill(file, seen)
     }

@@ -1,6 +1,7 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { ExitCode, HmsError } from './errors.js'
+import { memo } from './memo.js'
 import { capture } from './proc.js'
 
 type Env = Record<string, string | undefined>
@@ -64,14 +65,32 @@ export function isSupportedCachix(version: readonly number[]): boolean {
   return major > minimumCachix[0] || (major === minimumCachix[0] && minor >= minimumCachix[1])
 }
 
+/** `cachix --version`, asked once per cachix binary (path, size, mtime) and remembered. */
+async function cachixVersion(cachix: string, env: Env): Promise<[number, number, number] | undefined> {
+  let key: string
+  try {
+    const real = realpathSync(cachix)
+    const { size, mtimeMs } = statSync(real)
+    key = `${real}\t${size}\t${mtimeMs}\t`
+  } catch {
+    key = ''
+  }
+  const remembered = memo(env, 'cachix-version')
+  const known = key ? remembered.get() : undefined
+  if (known?.startsWith(key)) return parseCachixVersion(known.slice(key.length))
+  const result = await capture(cachix, ['--version'], { env, timeoutMs: 10_000 })
+  const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
+  if (key && version) remembered.set(`${key}cachix ${version.join('.')}`)
+  return version
+}
+
 /** Can `cachix watch-exec` push? Checked before anything runs: cachix without credentials would refuse to run the switch at all. */
 export async function checkCachix(env: Env): Promise<PushBlocker | undefined> {
   const cachix = which('cachix', env)
   if (!cachix) {
     return { reason: 'cachix-missing', message: 'cachix not found on PATH', fix: 'install it (nix profile install nixpkgs#cachix) or use --no-push' }
   }
-  const result = await capture(cachix, ['--version'], { env, timeoutMs: 10_000 })
-  const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
+  const version = await cachixVersion(cachix, env)
   if (!version) {
     return { reason: 'cachix-unreadable', message: `could not read the version of ${cachix}`, fix: 'check that `cachix --version` works' }
   }

@@ -1,0 +1,29 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
+type Env = Record<string, string | undefined>
+
+/**
+ * Small facts hms already worked out, kept in `$XDG_CACHE_HOME/hms/` to spare the next start the
+ * work. A cache, nothing more: unreadable or unwritable only costs the next run the work again.
+ */
+export function memo(env: Env, name: string): { get(): string | undefined; set(value: string): void } {
+  const dir = env.XDG_CACHE_HOME || (env.HOME && join(env.HOME, '.cache'))
+  const file = dir ? join(dir, 'hms', name) : undefined
+  return {
+    get() {
+      try {
+        return file ? readFileSync(file, 'utf8') : undefined
+      } catch {
+        return undefined
+      }
+    },
+    set(value) {
+      if (!file) return
+      try {
+        mkdirSync(dirname(file), { recursive: true })
+        writeFileSync(file, value)
+      } catch {}
+    },
+  }
+}
