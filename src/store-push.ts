@@ -1,5 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs'
-import { userInfo } from 'node:os'
+import { existsSync } from 'node:fs'
 import { emptyTally, type PushTally } from './cachix.js'
 import { HmsError } from './errors.js'
 import { formatBytes, plural } from './format.js'
@@ -9,7 +8,6 @@ import type { Plan } from './plan.js'
 import type { Ran } from './switch.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
-import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, defaultLimits, lastLine, presentIn, type Limits, type PathInfo } from './verify.js'
 
@@ -260,53 +258,4 @@ export async function storePushRoots(roots: string[], options: StorePushOptions,
   ctx.out.stopProgress()
   const outcome: Outcome = { exitCode: pusher.ok ? 0 : 1, ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}) }
   return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.alreadyPresent, outcome }
-}
-
-export interface Trust {
-  trusted: boolean
-  user: string
-  /** Why, for the message when not trusted. */
-  detail: string
-}
-
-/** Can nix run a post-build hook hms registers? Yes with a writable store (no daemon), or as a trusted user. */
-export async function hookTrust(env: Env): Promise<Trust> {
-  const user = env.USER || env.LOGNAME || safeUser()
-  const storeDir = env.NIX_STORE_DIR || '/nix/store'
-  try {
-    accessSync(storeDir, constants.W_OK)
-    return { trusted: true, user, detail: `${storeDir} is writable` }
-  } catch {}
-  const [config, groups] = await Promise.all([
-    capture('nix', showConfigArgs, { env, timeoutMs: 20_000 }),
-    capture('id', ['-Gn'], { env, timeoutMs: 10_000 }),
-  ])
-  const trustedUsers = trustedUsersOf(config.stdout)
-  if (!trustedUsers) return { trusted: false, user, detail: 'nix show-config did not say who is trusted' }
-  const trusted = trustingEntry(trustedUsers, user, groups.stdout.trim().split(/\s+/).filter(Boolean)) !== undefined
-  return { trusted, user, detail: `trusted-users = ${trustedUsers.join(' ') || '(none)'}` }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return 'unknown'
-  }
-}
-
-/** What hms says, once, when it cannot register the hook; the plan then pushes the new generation instead. */
-export function untrustedMessage(trust: Trust): string {
-  return `cannot register a post-build hook: ${trust.user} is not a trusted Nix user (${trust.detail}), so nix-daemon would ignore it. ` +
-    `Pushing the new generation's closure after the switch instead — correct, only less precise. ` +
-    `To push exactly what is built, become trusted: ${becomeTrusted(trust.user)}`
-}
-
-/** A store-URL plan in watch-exec mode, made to fall back to generation mode when the hook cannot run. */
-export async function withHookOrFallback(plan: Plan, ctx: StoreCtx, probe: (env: Env) => Promise<Trust> = hookTrust): Promise<Plan> {
-  if (!plan.push || plan.target?.kind !== 'store' || plan.mode !== 'watch-exec') return plan
-  const trust = await probe(ctx.env)
-  if (trust.trusted) return plan
-  ctx.out.warn(untrustedMessage(trust))
-  return { ...plan, mode: 'generation', notes: [...plan.notes, `no post-build hook (${trust.user} is not a trusted Nix user): pushed the new generation's closure instead`] }
 }

@@ -13,7 +13,8 @@ import type { Summary } from './schema.js'
 import { settle } from './settle.js'
 import { State } from './state.js'
 import { summarize } from './tally.js'
-import { storeWatch, withHookOrFallback } from './store-push.js'
+import { storeWatch } from './store-push.js'
+import { withHookOrFallback } from './trust.js'
 import { verifyAfterSwitch } from './verify.js'
 
 export interface Context {

@@ -11,7 +11,7 @@ import { defaultConfig } from '../src/config.js'
 import { Output } from '../src/output.js'
 import { makePlan } from '../src/plan.js'
 import { summarySchema } from '../src/schema.js'
-import { withHookOrFallback } from '../src/store-push.js'
+import { withHookOrFallback } from '../src/trust.js'
 import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
 
 const sandboxes: Sandbox[] = []
@@ -221,14 +221,14 @@ describe('untrusted users', () => {
     const out = await Output.create({ stdout: stderr, stderr, env: { NO_COLOR: '1' }, quiet: false, verbose: false, json: false })
     const plan = makePlan({ options: { ...defaultOptions(), cache: 'file:///tmp/c' }, passthrough: [], config: defaultConfig, env: { USER: 'mitsio', HOME: '/h' }, hostname: 'shoshin' })
     const untrusted = async () => ({ trusted: false, user: 'mitsio', detail: 'trusted-users = root' })
-    const fallback = await withHookOrFallback(plan, { env: {}, cwd: '/', out }, untrusted)
+    const fallback = await withHookOrFallback(plan, { env: {}, out }, untrusted)
     expect(fallback.mode).toBe('generation')
     expect(fallback.notes).toContain("no post-build hook (mitsio is not a trusted Nix user): pushed the new generation's closure instead")
     expect(text.split('\n').filter(Boolean)).toHaveLength(1)
     expect(text).toMatch(/cannot register a post-build hook: mitsio is not a trusted Nix user \(trusted-users = root\)/)
     expect(text).toContain('add "trusted-users = root mitsio" to /etc/nix/nix.conf')
     expect(text).toContain('restart nix-daemon')
-    const trusted = await withHookOrFallback(plan, { env: {}, cwd: '/', out }, async () => ({ trusted: true, user: 'root', detail: '' }))
+    const trusted = await withHookOrFallback(plan, { env: {}, out }, async () => ({ trusted: true, user: 'root', detail: '' }))
     expect(trusted).toBe(plan)
   })
 })
