@@ -196,3 +196,16 @@ describe('review regressions', () => {
     }
   })
 })
+
+describe('remembered cachix version', () => {
+  it('is asked again when the cachix binary changes', async () => {
+    const s = sandbox()
+    const path = binWith(s, 'cachix', `#!/bin/sh\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+    expect((await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: path } })).exitCode).toBe(0)
+    const cachix = join(path.split(':')[0]!, 'cachix')
+    writeFileSync(cachix, `#!/bin/sh\n# an older cachix\nCACHIX_STANDIN_VERSION=1.6.1 exec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+    const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: path } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/cachix 1\.6\.1 is too old/)
+  })
+})
