@@ -39,9 +39,7 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
     if (s.switch?.ok && !blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
     else await announcePending(plan.cache, ctx, state, s.push.queued.length)
   }
-  // Decided here, after the retries: a push that failed at first but went through on retry is no failure.
-  if (s.switch?.ok && s.exitCode === ExitCode.pushFailed && s.push.failed.length === 0) s.exitCode = ExitCode.ok
-  if (s.switch?.ok && s.exitCode === ExitCode.ok && s.push.failed.length > 0 && plan.strict) s.exitCode = ExitCode.pushFailed
+  applyStrict(s, plan.strict)
   record(s, state, ctx)
   return s
 }
@@ -70,6 +68,14 @@ async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void
   const known = new Set(s.push.pushed.map((p) => p.path))
   s.push.pushed.push(...(await withSizes(roots.filter((p) => !known.has(p)), undefined, ctx.env)))
   s.push.bytes = total(s.push.pushed)
+}
+
+/**
+ * `--strict`: a run that otherwise succeeded exits 3 when paths are still unpushed. Decided once,
+ * after the retries: a push that failed at first but went through on retry is no failure.
+ */
+export function applyStrict(s: Summary, strict: boolean): void {
+  if (strict && s.exitCode === ExitCode.ok && s.push.failed.length > 0) s.exitCode = ExitCode.pushFailed
 }
 
 /** Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix re-uploaded. */

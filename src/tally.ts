@@ -45,14 +45,15 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
     push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
     notes,
     background: null,
-    exitCode: exitCodeOf(outcome, failed.length > 0 && plan.strict),
+    exitCode: exitCodeOf(outcome),
   }
 }
 
-export function exitCodeOf(outcome: Outcome, strictFailure: boolean): number {
+/** The run's own exit code; `--strict` on push failures is decided after the retries (settle.ts). */
+export function exitCodeOf(outcome: Outcome): number {
   if (outcome.interrupted) return signalExitCode(outcome.interrupted) ?? ExitCode.interrupted
   if (outcome.exitCode !== 0) return outcome.exitCode
-  return strictFailure ? ExitCode.pushFailed : ExitCode.ok
+  return ExitCode.ok
 }
 
 /** Exact NAR sizes from the store when it answers, else what cachix printed (rounded). */

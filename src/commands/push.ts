@@ -10,7 +10,7 @@ import { checkCachix } from '../preflight.js'
 import { cachixPush, cachixPushCommand } from '../push.js'
 import type { Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
-import { applyPush, record } from '../settle.js'
+import { applyPush, applyStrict, record } from '../settle.js'
 import { State } from '../state.js'
 import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
@@ -147,7 +147,7 @@ function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summa
 }
 
 function finish(summary: Summary, plan: Plan, state: State, ctx: Context, json: boolean, durationMs: number): void {
-  if (summary.exitCode === 0 && summary.push.failed.length > 0 && plan.strict) summary.exitCode = ExitCode.pushFailed
+  applyStrict(summary, plan.strict)
   record(summary, state, ctx, durationMs)
   if (json) ctx.out.json(summary)
   else printSummary(summary, ctx.out)
