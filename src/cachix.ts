@@ -27,10 +27,12 @@ export interface PushTally {
   excluded: Set<string>
   refusal?: string
   untrusted: boolean
+  /** Paths the cache already had (cachix's "N are already present", or hms's own lookup). */
+  alreadyPresent: number
 }
 
 export function emptyTally(): PushTally {
-  return { announced: new Map(), failed: new Set(), excluded: new Set(), untrusted: false }
+  return { announced: new Map(), failed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
 }
 
 /** Folds one report event into the tally; returns true when the event was understood. */
@@ -45,6 +47,9 @@ export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
       return true
     case 'untrusted':
       tally.untrusted = true
+      return true
+    case 'header':
+      tally.alreadyPresent += event.present
       return true
     case 'text': {
       const text = event.raw.toString('utf8').trim()

@@ -5,6 +5,7 @@ import pkg from '../package.json' with { type: 'json' }
 import { closest } from './args.js'
 import { HmsError } from './errors.js'
 import { memo } from './memo.js'
+import { storeUrlProblem, withoutCredentials } from './store-url.js'
 
 export interface Profile {
   hosts: string[]
@@ -103,7 +104,22 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
     const guess = issue.code === 'unrecognized_keys' ? closest(String(issue.keys?.[0]), schema.keysAt(issue.path)) : undefined
     throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, { hint: guess ? `did you mean "${guess}"?` : 'see "Config file" in the README' })
   }
+  checkUrls(result.data, file)
   return mergeConfig(result.data, file)
+}
+
+/** Every store URL in the file, checked now rather than when a push to it fails (store-url.ts). */
+function checkUrls(data: FileConfig, file: string): void {
+  const refs: [string, string][] = [
+    ...Object.entries(data.caches ?? {}).map(([name, c]): [string, string] => [`caches.${name}.url`, c.url]),
+    ...(data.cache ? [['cache', data.cache] as [string, string]] : []),
+    ...Object.entries(data.profiles ?? {}).flatMap(([name, p]): [string, string][] => (p.cache ? [[`profiles.${name}.cache`, p.cache]] : [])),
+  ]
+  for (const [at, url] of refs) {
+    if (!url.includes('://')) continue
+    const problem = storeUrlProblem(url)
+    if (problem) throw new HmsError(`invalid config ${file}: ${at} "${withoutCredentials(url)}" ${problem.message}`, { hint: problem.hint })
+  }
 }
 
 interface Issue {

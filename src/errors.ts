@@ -15,13 +15,16 @@ export class HmsError extends Error {
   readonly hint?: string
   /** Set when hms stops because it received this signal. */
   readonly signal?: NodeJS.Signals
+  /** A refusal no retry can change (wrong credentials, missing signature, unopenable store). */
+  readonly permanent: boolean
 
-  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals } = {}) {
+  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals; permanent?: boolean } = {}) {
     super(message)
     this.name = 'HmsError'
     this.exitCode = options.exitCode ?? ExitCode.usage
     this.hint = options.hint
     this.signal = options.signal
+    this.permanent = options.permanent ?? false
   }
 }
 

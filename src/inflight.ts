@@ -14,7 +14,7 @@ const marker = (state: State) => state.file('switch.inflight')
 
 export function markInflight(state: State, cache: string): void {
   try {
-    writeFileSync(marker(state), JSON.stringify({ cache, pid: process.pid, since: new Date().toISOString() }))
+    writeFileSync(marker(state), JSON.stringify({ cache, pid: process.pid, since: new Date().toISOString() }), { mode: 0o600 })
   } catch {}
 }
 

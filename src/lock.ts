@@ -30,7 +30,7 @@ function liveHolder(text: string): number | undefined {
  */
 function tryLock(file: string): Lock | number {
   const mine = `${file}.${process.pid}.new`
-  writeFileSync(mine, `${process.pid}\n`)
+  writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 })
   try {
     for (;;) {
       try {

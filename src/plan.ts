@@ -1,6 +1,7 @@
 import type { HmsOptions } from './args.js'
 import type { Config, Profile } from './config.js'
 import { usageError } from './errors.js'
+import { hasCredentials, withoutCredentials } from './store-url.js'
 import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target, expandHome } from './target.js'
 
 export type Source = '--profile' | '--cache' | '--flake' | 'HMS_PROFILE' | 'HMS_CACHE' | 'flake attribute' | 'hostname' | 'profile' | 'config' | 'default' | 'home-manager'
@@ -47,6 +48,8 @@ export interface Plan {
   exclude: string[]
   /** `hms switch --verify`: check the whole generation is in the cache after the push. */
   verify: boolean
+  /** Credentials typed only on the command line: how a later push (queue) can get them again. */
+  credentialsNote?: string
 }
 
 /** Flags + config + environment → what to run. Pure: no I/O, so every rule here is a table test. */
@@ -68,7 +71,7 @@ export function makePlan(input: PlanInput): Plan {
   // A background push cannot ride along inside the switch, so it pushes the generation afterwards.
   const mode = options.background ? 'generation' : options.mode ?? config.push.mode
   if (options.background && options.mode === 'watch-exec') notes.push('--background pushes the new generation after the switch: --mode watch-exec does not apply')
-  const target = options.push ? resolveTarget(cache.value, config.caches, env.HOME, cache.source) : undefined
+  const target = options.push ? resolveTarget(cache.value, config.caches, env.HOME, cache.source, [env.HMS_CACHE]) : undefined
   const exclude = options.push ? config.push.exclude : []
   compileExclude(exclude)
   if (target?.kind === 'cachix' && exclude.length > 0) notes.push('push.exclude applies to store-URL caches only: cachix pushes whole closures')
@@ -77,8 +80,9 @@ export function makePlan(input: PlanInput): Plan {
     profile: profile?.value,
     host,
     user,
-    // A cachix.org URL names its Cachix cache: one spelling for the queue and history.
-    cache: target?.kind === 'cachix' ? target.name : target ? cache.value : undefined,
+    // A cachix.org URL names its Cachix cache: one spelling for the queue and history. Credentials
+    // stay in target.url only (memory); everything stored or passed on names the cache without them.
+    cache: target?.kind === 'cachix' ? target.name : target ? withoutCredentials(cache.value) : undefined,
     target,
     flake: flake?.value,
     sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
@@ -98,7 +102,17 @@ export function makePlan(input: PlanInput): Plan {
     ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod)) } : {}),
     exclude,
     verify: options.verify,
+    ...(onlyTyped(target, config, env) ? { credentialsNote } : {}),
   }
+}
+
+const credentialsNote = 'its credentials were given on the command line only and are not stored: put the URL with them in the hms config (caches.NAME.url), in the netrc file Nix reads, or in HMS_CACHE'
+
+/** The URL carries credentials that neither the config nor HMS_CACHE would give back to a later push. */
+function onlyTyped(target: Target | undefined, config: Config, env: Record<string, string | undefined>): boolean {
+  if (target?.kind !== 'store' || !hasCredentials(target.url)) return false
+  const later = resolveTarget(withoutCredentials(target.url), config.caches, env.HOME, 'config', [env.HMS_CACHE])
+  return later.kind !== 'store' || !hasCredentials(later.url)
 }
 
 export function watchExec(cache: string, push: { jobs?: number; compressionMethod?: string }, inner: string[]): string[] {

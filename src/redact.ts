@@ -1,10 +1,14 @@
 import type { Writable } from 'node:stream'
 
+/** `s3://KEYID:SECRET@bucket`: the access key id is half of the credential, so all of it goes. */
+const s3Credentials = /\bs3:\/\/[^\s/?#@'"]+@/gi
 /** `scheme://user:password@host` → `scheme://user:***@host`: a cache URL may carry its credentials. */
 const credentials = /([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]+@/gi
+/** The same without a scheme, as Nix and ssh quote it: `cannot connect to 'user:password@host'`. */
+const bareCredentials = /(^|[\s'"(=<])([^\s/:@'"()<>]+):[^\s/@'"]+@(?=[A-Za-z0-9[])/g
 
 export function redact(text: string): string {
-  return text.replace(credentials, '$1:***@')
+  return text.replace(s3Credentials, 's3://***@').replace(credentials, '$1:***@').replace(bareCredentials, '$1$2:***@')
 }
 
 /**

@@ -18,24 +18,26 @@ interface After {
   interrupted?: string
   /** cachix died before it could report every path it was to push. */
   cachixDied?: boolean
+  /** The cache refused the push for good (signature, credentials): said once, not retried. */
+  refused?: string
 }
 
 /**
  * After the switch: retry what failed, push the generation in generation mode, queue whatever is
  * still not in the cache, retry the queue, and record the run. Nothing built is ever dropped.
  */
-export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted, cachixDied }: After): Promise<Summary> {
+export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted, cachixDied, refused }: After): Promise<Summary> {
   const s = structuredClone(summary)
   if (plan.push && plan.cache && s.switch?.ok && !blocked && !interrupted) {
     if (plan.mode === 'generation' && after) await pushGeneration(s, plan, ctx, state, after)
-    else if (s.push.failed.length > 0 && plan.retries > 0) await retryFailures(s, plan, ctx)
+    else if (s.push.failed.length > 0 && plan.retries > 0 && !refused) await retryFailures(s, plan, ctx)
   }
   if (plan.push && plan.cache) {
     // Blocked, interrupted or cut short after the link: the generation's closure covers whatever cachix never reported.
     const wholeGeneration = (blocked || interrupted || cachixDied) && after && s.switch?.ok
     const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
-    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : 'push failed'
-    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, reason, ctx)
+    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : refused ?? 'push failed'
+    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason, ctx)
     if (s.switch?.ok && !blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
     else await announcePending(plan.cache, ctx, state, s.push.queued.length)
   }

@@ -1,4 +1,4 @@
-import { closeSync, rmSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, rmSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { ExitCode, HmsError } from './errors.js'
 import { acquireLock } from './lock.js'
@@ -49,8 +49,11 @@ export class State {
     return join(this.dir, name)
   }
 
+  /** 0700: the queue, history and log say which caches a user pushes to, and when. */
   ensureDir(): void {
-    mkdirSync(this.dir, { recursive: true })
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    // A directory left by an older hms (0755) is tightened too.
+    if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700)
   }
 
   /** Short critical sections over the queue; two hms processes never rewrite it at once. */
@@ -109,7 +112,7 @@ export class State {
   appendHistory(record: HistoryRecord): void {
     this.ensureDir()
     const file = this.file('history.jsonl')
-    const fd = openSync(file, 'a')
+    const fd = openSync(file, 'a', 0o600)
     try {
       // After a torn last line, start on a fresh one rather than glue onto it.
       writeSync(fd, (endsMidLine(file) ? '\n' : '') + JSON.stringify(record) + '\n')
@@ -137,7 +140,7 @@ function endsMidLine(file: string): boolean {
 export function writeAtomic(file: string, text: string): void {
   const temp = `${file}.${process.pid}.tmp`
   try {
-    const fd = openSync(temp, 'w', 0o644)
+    const fd = openSync(temp, 'w', 0o600)
     try {
       writeSync(fd, text)
       fsyncSync(fd)

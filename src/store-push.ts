@@ -9,7 +9,9 @@ import type { Ran } from './switch.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
-import { closureInfo, defaultLimits, lastLine, presentIn, type Limits, type PathInfo } from './verify.js'
+import { closureInfo, type PathInfo } from './verify.js'
+import { defaultLimits, lastLine, presentIn, type Limits } from './presence.js'
+import { nixCopyCredentials } from './auth.js'
 
 type Env = Record<string, string | undefined>
 type StoreTarget = Extract<Target, { kind: 'store' }>
@@ -36,7 +38,6 @@ export interface StorePushOptions {
  */
 export class StorePusher {
   readonly tally: PushTally = emptyTally()
-  alreadyPresent = 0
   private readonly seen = new Set<string>()
   private readonly reasons = new Set<string>()
   private readonly exclude: RegExp[]
@@ -121,9 +122,9 @@ export class StorePusher {
     } catch (error) {
       // Asked again by the next batch or by the retry: this batch learnt nothing about them.
       for (const p of candidates) this.seen.delete(p)
-      return this.fail(roots, reasonOf(error))
+      return this.fail(roots, reasonOf(error), isPermanent(error), hintOf(error))
     }
-    this.alreadyPresent += present.size
+    this.tally.alreadyPresent += present.size
     const missing = candidates.filter((p) => !present.has(p))
     const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
     for (const p of excluded) this.tally.excluded.add(p)
@@ -132,43 +133,73 @@ export class StorePusher {
     for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
     const copied = await this.copy(send)
-    if (copied.ok) return void send.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
-    let still = send
+    // Pushed means the cache says it has it: nix copy's exit code alone has lied (a stale narinfo cache).
+    let landed: Set<string>
     try {
-      const landed = await presentIn(target, send, this.ctx.env, limits, true)
-      still = send.filter((p) => !landed.has(p))
-    } catch {}
-    this.fail(still, copied.reason)
+      landed = await presentIn(target, send, this.ctx.env, limits, true)
+    } catch (error) {
+      return this.fail(send, copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : copied.reason, !copied.ok && copied.permanent)
+    }
+    const still = send.filter((p) => !landed.has(p))
+    for (const p of send) if (landed.has(p)) this.ctx.out.detail(`pushed ${p}`)
+    if (still.length === 0) return
+    this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
   }
 
-  private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string }> {
+  private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string; permanent: boolean }> {
     const { target, compressionMethod } = this.options
     const env = this.ctx.env
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
       const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, timeoutMs: 0 })
-      if (signed.exitCode !== 0) return { ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}` }
+      if (signed.exitCode !== 0) return { ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
     }
-    const [file, ...args] = nixCopyArgs(copyUrl(target, compressionMethod))
-    // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
-    const result = await capture(file!, [...args, ...paths], { env, timeoutMs: 0 })
-    for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
-    if (result.exitCode === 0) return { ok: true }
-    return { ok: false, reason: lastLine(result.stderr) }
+    // Credentials go to nix in a private netrc file, never on its command line.
+    const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
+    try {
+      const [file, ...args] = nixCopyArgs(credentials.url)
+      // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
+      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, timeoutMs: 0 })
+      for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
+      if (result.exitCode === 0) return { ok: true }
+      const reason = lastLine(result.stderr)
+      return { ok: false, reason, permanent: permanentRefusal.test(result.stderr) }
+    } finally {
+      credentials.done()
+    }
   }
 
-  private fail(paths: string[], reason: string): void {
+  /** `permanent`: no retry can help; stop this push and let the caller not retry it either. */
+  private fail(paths: string[], reason: string, permanent = false, hint?: string): void {
     for (const p of paths) this.tally.failed.add(p)
+    if (permanent) {
+      this.tally.refusal ??= reason
+      this.stopped = true
+    }
     if (this.reasons.has(reason)) return
     this.reasons.add(reason)
-    const fix = fixFor(reason, this.options)
+    const fix = fixFor(reason, this.options) ?? hint
     this.ctx.out.stopProgress()
     this.ctx.out.warn(`push to ${this.options.label} failed: ${reason}${fix ? ` — ${fix}` : ''}`)
   }
 }
 
-/** An unsigned push to a store that insists on signatures, explained with its fix. */
+/** What nix copy says when the cache will never take the paths as they are. */
+const permanentRefusal = /lacks a valid signature|not signed by a trusted key|HTTP error 40[13]|does not appear to be a binary cache|Permission denied|don't know how to open Nix store|Read-only file system/
+
+function hintOf(error: unknown): string | undefined {
+  return error instanceof HmsError ? error.hint : undefined
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof HmsError && error.permanent
+}
+
+/** A refusal explained with its fix: an unsigned push to a store that insists on signatures, an upload refused. */
 export function fixFor(reason: string, options: Pick<StorePushOptions, 'target' | 'label'>): string | undefined {
+  if (/does not appear to be a binary cache|HTTP error 40[13]/.test(reason)) {
+    return 'the cache refused the upload: check its credentials (in the URL in the hms config, or in the netrc file Nix reads) and that it accepts uploads (PUT)'
+  }
   if (/lacks a valid signature|not signed by a trusted key/.test(reason)) {
     const entry = options.target.name ?? 'NAME'
     return options.target.secretKeyFile
@@ -257,5 +288,5 @@ export async function storePushRoots(roots: string[], options: StorePushOptions,
   await pusher.finish()
   ctx.out.stopProgress()
   const outcome: Outcome = { exitCode: pusher.ok ? 0 : 1, ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}) }
-  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.alreadyPresent, outcome }
+  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.tally.alreadyPresent, outcome }
 }

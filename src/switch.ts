@@ -56,7 +56,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     }
     const after = currentGeneration(ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
-    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) })
+    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled

@@ -42,7 +42,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),

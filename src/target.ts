@@ -1,5 +1,6 @@
 import type { CacheEntry } from './config.js'
 import { usageError } from './errors.js'
+import { storeUrlProblem, withoutCredentials } from './store-url.js'
 
 /** Where a push goes: a Cachix cache (through the cachix client) or any Nix store URL (through nix copy). */
 export type Target =
@@ -18,15 +19,18 @@ type Caches = Record<string, CacheEntry>
 
 /**
  * A cache reference as the user wrote it (`--cache`, `HMS_CACHE`, config or profile `cache`) →
- * the target. Pure; `home` expands `~` in key paths.
+ * the target. Pure; `home` expands `~` in key paths. A URL given without credentials (as hms
+ * stores it: queue, history, a background push's argv) gets them back from the `caches` entry
+ * with the same URL, or from `withSecrets` (HMS_CACHE), where the user keeps them.
  */
-export function resolveTarget(ref: string, caches: Caches, home: string | undefined, from = 'config'): Target {
+export function resolveTarget(ref: string, caches: Caches, home: string | undefined, from = 'config', withSecrets: (string | undefined)[] = []): Target {
   if (schemeOf.test(ref)) {
     const named = Object.entries(caches).find(([, entry]) => sameUrl(entry.url, ref))
-    return fromUrl(ref, `"${ref}" (from ${from})`, named?.[0], named?.[1].secretKeyFile, home)
+    const full = ref === withoutCredentials(ref) ? [named?.[1].url, ...withSecrets].find((u) => u && u !== withoutCredentials(u) && sameUrl(u, ref)) : undefined
+    return fromUrl(full ?? ref, `"${withoutCredentials(ref)}" (from ${from})`, named?.[0], named?.[1].secretKeyFile, home)
   }
   const entry = Object.hasOwn(caches, ref) ? caches[ref] : undefined
-  if (entry) return fromUrl(entry.url, `caches.${ref}.url "${entry.url}"`, ref, entry.secretKeyFile, home)
+  if (entry) return fromUrl(entry.url, `caches.${ref}.url "${withoutCredentials(entry.url)}"`, ref, entry.secretKeyFile, home)
   if (cachixName.test(ref)) return { kind: 'cachix', name: ref }
   const known = Object.keys(caches)
   throw usageError(
@@ -43,18 +47,19 @@ function fromUrl(url: string, what: string, name: string | undefined, key: strin
   if (!(storeSchemes as readonly string[]).includes(scheme)) {
     throw usageError(`${what} has an unsupported scheme "${scheme}://"`, `use one of ${storeSchemes.map((s) => `${s}://`).join(', ')}, or a Cachix cache name`)
   }
-  // `file://relcache` names no directory nix can open; every push to it would fail and wait forever.
-  if (scheme === 'file' && !/^file:\/\/\//i.test(url)) {
-    throw usageError(`${what} is not an absolute file:// URL`, `a directory cache is file:// plus an absolute path, e.g. file:///${url.slice('file://'.length)}`)
-  }
+  // A URL Nix can never open would fail every push, be retried and stay queued for ever: refuse it now.
+  const problem = storeUrlProblem(url)
+  if (problem) throw usageError(`${what} ${problem.message}`, problem.hint)
   // nix copy cannot upload to Cachix (it needs Cachix's API): a cachix.org URL means the cachix client.
   const cachix = cachixUrl.exec(url)
   if (cachix) return { kind: 'cachix', name: cachix[1]! }
   return { kind: 'store', url, ...(name ? { name } : {}), ...(key ? { secretKeyFile: expandHome(key, home) } : {}) }
 }
 
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '')
+/** The same cache, whatever credentials either spelling carries. */
+export function sameUrl(a: string, b: string): boolean {
+  const bare = (u: string) => withoutCredentials(u).replace(/\/+$/, '')
+  return bare(a) === bare(b)
 }
 
 export function expandHome(path: string, home: string | undefined): string {
@@ -92,7 +97,8 @@ function hasParam(url: string, key: string): boolean {
 
 /** argv of the push, without the paths: shared by `--plan` and the runner so they never drift. */
 export function nixCopyArgs(url: string): string[] {
-  return ['nix', '--extra-experimental-features', 'nix-command', 'copy', '--no-recursive', '--to', url]
+  // Nix's own narinfo cache may still say "there" for a path the cache has lost: ask the cache itself.
+  return ['nix', '--extra-experimental-features', 'nix-command', 'copy', '--no-recursive', '--option', 'narinfo-cache-positive-ttl', '0', '--to', withoutCredentials(url)]
 }
 
 /** `push.exclude` patterns, checked before anything runs. */

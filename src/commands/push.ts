@@ -38,7 +38,7 @@ const push: Command = async (args, io, { version }) => {
   const batches = listed.flatMap((b) => {
     if (b.cache === plan.cache) return [{ ...b, target: plan.target }]
     try {
-      return [{ ...b, target: resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue') }]
+      return [{ ...b, target: resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE]) }]
     } catch (error) {
       out.warn(`${b.paths.length} queued path${b.paths.length === 1 ? '' : 's'} for ${b.cache} cannot be pushed (${(error as Error).message}); to forget them: hms push --pending --drop --cache '${b.cache}'`)
       return []
@@ -56,7 +56,7 @@ const push: Command = async (args, io, { version }) => {
   }
   return withState(state, async () => {
     // Written ahead, before waiting on anyone: a push that is refused, fails or is killed halfway leaves its paths queued.
-    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, 'not yet confirmed by hms push')
+    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`)
     // A background push waits its turn; a person at the terminal is told at once.
     const lock = await acquireLock(state.file('push.lock'), 'pushing', io.env.HMS_BACKGROUND ? 30 * 60_000 : 0)
     try {

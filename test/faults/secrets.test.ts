@@ -47,6 +47,7 @@ describe('credentials inside a cache URL', () => {
       const run = await s.hms(args)
       expect(run.stdout + run.stderr, `hms ${args.join(' ')}`).not.toContain('hunter2-in-url')
     }
-    expect((await s.hms(['--plan', '--cache', url])).stdout).toContain('https://mitsio:***@127.0.0.1:9/cache')
+    // Not even masked: what hms shows and stores is the URL without its credentials.
+    expect((await s.hms(['--plan', '--cache', url])).stdout).toContain('https://127.0.0.1:9/cache')
   })
 })

@@ -113,7 +113,7 @@ describe('narinfo lookups', () => {
     const broken = await serve([], () => 500)
     expect((await rejection(presentIn({ kind: 'store', url: broken.url }, [a], {}))).message).toMatch(/answered HTTP 500/)
     const locked = await serve([], () => 401)
-    expect((await rejection(presentIn({ kind: 'store', url: locked.url }, [a], {}))).hint).toMatch(/CACHIX_AUTH_TOKEN/)
+    expect((await rejection(presentIn({ kind: 'store', url: locked.url }, [a], {}))).hint).toMatch(/netrc/)
   })
 
   it('a request that hangs ends at the timeout, as an error', async () => {

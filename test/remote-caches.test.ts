@@ -1,0 +1,289 @@
+// Issue 11: pushes to real servers on loopback — sshd for ssh:// and ssh-ng:// into second Nix
+// stores, nginx with WebDAV for http:// (open, basic auth, netrc, a redirect) — with no cachix.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pending, processes, summaryOf } from './helpers/common.js'
+import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
+
+let servers: Servers
+let key: { sec: string; pub: string; dir: string }
+beforeAll(async () => {
+  servers = await startServers({ ssh: true, http: true })
+  const dir = join(servers.dir, 'keys')
+  mkdirSync(dir)
+  key = { sec: join(dir, 'cache.sec'), pub: join(dir, 'cache.pub'), dir }
+  execFileSync('nix-store', ['--generate-binary-cache-key', 'hms-remote-1', key.sec, key.pub])
+  // The receiving Nix (ssh sessions) insists on signatures from this key, as a shared store would.
+  if (servers.ssh) writeFileSync(servers.ssh.remoteNixConf, `substituters =\nrequire-sigs = true\ntrusted-public-keys = ${readFileSync(key.pub, 'utf8').trim()}\n`)
+}, 60_000)
+afterAll(async () => {
+  for (const s of sandboxes.splice(0)) s.cleanup()
+  await servers?.stop()
+})
+
+const sandboxes: Sandbox[] = []
+/** A sandbox without cachix on PATH, reaching the test sshd through NIX_SSHOPTS. */
+function sandbox(): Sandbox {
+  const s = makeSandbox()
+  sandboxes.push(s)
+  const bin = join(s.root, 'bin')
+  mkdirSync(bin)
+  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+  if (servers.ssh) s.env.NIX_SSHOPTS = servers.ssh.sshOpts
+  return s
+}
+
+function writeConfig(s: Sandbox, config: unknown): void {
+  const dir = join(s.env.XDG_CONFIG_HOME!, 'hms')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config))
+}
+
+const sorted = (items: Iterable<string>) => [...items].sort()
+const switchArgs = ['--flake', '.#mitsio@shoshin', '--json']
+const fast = { HMS_RETRY_BASE_MS: '1' }
+
+/** What a remote store dir holds, of `paths`. */
+function inStore(dir: string, paths: string[]): Set<string> {
+  const out = execFileSync('nix-store', ['--store', dir, '--check-validity', '--print-invalid', ...paths], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =' } })
+  const invalid = new Set(out.split('\n').filter(Boolean))
+  return new Set(paths.filter((p) => !invalid.has(p)))
+}
+
+/** Store paths whose narinfo an http cache directory holds. */
+function narinfos(dir: string): Set<string> {
+  if (!existsSync(dir)) return new Set()
+  return new Set(readdirSync(dir).filter((f) => f.endsWith('.narinfo')).map((f) => /^StorePath: (.+)$/m.exec(readFileSync(join(dir, f), 'utf8'))![1]!))
+}
+
+/** `count` tiny new paths (nix-store --add: content-addressed, so any store takes them unsigned). */
+function smallPaths(s: Sandbox, count: number): string[] {
+  const dir = join(s.root, 'small')
+  mkdirSync(dir, { recursive: true })
+  const files = Array.from({ length: count }, (_, i) => {
+    const file = join(dir, `f${i}`)
+    writeFileSync(file, `${s.root} ${i}\n`)
+    return file
+  })
+  return execFileSync('nix-store', ['--add', ...files], { encoding: 'utf8', env: s.env }).split('\n').filter(Boolean)
+}
+
+describe('ssh:// and ssh-ng:// into a second Nix store', () => {
+  it('ssh://: switch, a one-package change, verify, and hms push counting what is already there', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = sandbox()
+    const { url, dir } = servers.ssh.storeUrl('ssh', 'legacy')
+    const env = { HMS_CACHE: url }
+    const first = await s.hms(switchArgs, { env })
+    expect(first.exitCode, first.stderr).toBe(0)
+    const gen1 = s.generation()!
+    const closure1 = s.closure(gen1.path)
+    expect(inStore(dir, closure1)).toEqual(new Set(closure1))
+    expect(sorted(summaryOf(first.stdout).push.pushed.map((p) => p.path))).toEqual(sorted(closure1))
+
+    s.setPackage('hello', '2.13')
+    const edited = await s.hms(switchArgs, { env })
+    expect(edited.exitCode, edited.stderr).toBe(0)
+    const gen2 = s.generation()!
+    const fresh = s.closure(gen2.path).filter((p) => !closure1.includes(p))
+    expect(sorted(summaryOf(edited.stdout).push.pushed.map((p) => p.path))).toEqual(sorted(fresh))
+    // What the built paths need and the store already had is counted, not reported as 0.
+    expect(summaryOf(edited.stdout).push.alreadyPresent).toBe(s.closure(gen2.path).length - fresh.length)
+    expect(inStore(dir, s.closure(gen2.path)).size).toBe(s.closure(gen2.path).length)
+
+    const verify = await s.hms(['verify', '--cache', url, '--json'])
+    expect(verify.exitCode, verify.stderr).toBe(0)
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, total: s.closure(gen2.path).length })
+
+    // Everything is there already: hms says so, truly counted.
+    const again = await s.hms(['push', '--cache', url, '--json', gen2.path])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(summaryOf(again.stdout).push).toMatchObject({ pushed: [], failed: [], alreadyPresent: s.closure(gen2.path).length })
+  })
+
+  it('ssh-ng:// with require-sigs: an unsigned push is refused once with the fix, not retried, queued; signed, the queue drains', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = sandbox()
+    const { url, dir } = servers.ssh.storeUrl('ssh-ng', 'signed')
+    const unsigned = await s.hms(['--cache', url, ...switchArgs], { env: fast })
+    expect(unsigned.exitCode, unsigned.stderr).toBe(0)
+    const generation = s.generation()!
+    expect(unsigned.stderr.match(/lacks a valid signature/g) ?? []).toHaveLength(1)
+    expect(unsigned.stderr).toContain('the destination only accepts signed paths: create a key')
+    expect(unsigned.stderr).not.toMatch(/retry \d\/\d/)
+    const summary = summaryOf(unsigned.stdout)
+    expect(summary.push.pushed).toEqual([])
+    expect(summary.push.queued).toContain(generation.path)
+    expect(pending(s)[0]!.reason).toMatch(/lacks a valid signature/)
+
+    writeConfig(s, { caches: { box: { url, secretKeyFile: key.sec } } })
+    const drained = await s.hms(['push', '--pending', '--json'])
+    expect(drained.exitCode, drained.stderr).toBe(0)
+    expect(pending(s), drained.stderr + drained.stdout).toEqual([])
+    const closure = s.closure(generation.path)
+    expect(inStore(dir, closure)).toEqual(new Set(closure))
+    const sigs = execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--store', dir, '--sigs', generation.path], { encoding: 'utf8' })
+    expect(sigs).toMatch(/hms-remote-1:/)
+  })
+
+  it('ssh-ng://: 150 new paths are asked about in one login per batch, and all land', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = sandbox()
+    const { url, dir } = servers.ssh.storeUrl('ssh-ng', 'many')
+    const paths = smallPaths(s, 150)
+    const before = servers.ssh.logins()
+    const run = await s.hms(['push', '--cache', url, '--json', ...paths], { env: fast })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(summaryOf(run.stdout).push.pushed).toHaveLength(150)
+    expect(inStore(dir, paths).size).toBe(150)
+    // Ask, copy, confirm: three logins (Nix 2.8's path-info logs in again for every missing path).
+    expect(servers.ssh.logins() - before).toBeLessThanOrEqual(4)
+  })
+
+  it('an unreachable host is said to be unreachable, quickly, and the paths are queued', async () => {
+    const s = sandbox()
+    s.env.NIX_SSHOPTS = '-p 9 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes'
+    const url = 'ssh-ng://root@127.0.0.1'
+    const paths = smallPaths(s, 3)
+    const run = await s.hms(['push', '--cache', url, '--retries', '0', ...paths])
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).toMatch(/cannot reach ssh-ng:\/\/root@127\.0\.0\.1: .*Connection refused/)
+    expect(pending(s).map((e) => e.path).sort()).toEqual(sorted(paths))
+  })
+})
+
+describe('http:// with WebDAV', () => {
+  it('a narinfo the server lost is uploaded again: "pushed" only when the cache has it', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const url = `${servers.http.url('open')}/lost-${sandboxes.length}`
+    const dir = join(servers.http.root, `open/lost-${sandboxes.length}`)
+    const run = await s.hms(['--cache', url, ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const generation = s.generation()!
+    expect(narinfos(dir)).toEqual(new Set(s.closure(generation.path)))
+    // The server loses the generation's narinfo; Nix's own lookup cache still remembers it.
+    const lost = join(dir, `${generation.path.slice(11, 43)}.narinfo`)
+    rmSync(lost)
+    const verify = await s.hms(['verify', '--cache', url])
+    expect(verify.exitCode).toBe(1)
+    const push = await s.hms(['push', '--cache', url, '--json', generation.path])
+    expect(push.exitCode, push.stderr).toBe(0)
+    expect(existsSync(lost)).toBe(true)
+    expect(summaryOf(push.stdout).push.pushed.map((p) => p.path)).toEqual([generation.path])
+    expect((await s.hms(['verify', '--cache', url])).exitCode).toBe(0)
+  })
+
+  it('hms verify follows a redirect', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const run = await s.hms(['--cache', `${servers.http.url('open')}/moved-${sandboxes.length}`, ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const verify = await s.hms(['verify', '--cache', `${servers.http.url('moved')}/moved-${sandboxes.length}`, '--json'])
+    expect(verify.exitCode, verify.stderr).toBe(0)
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, total: s.closure(s.generation()!.path).length })
+  })
+
+  it('basic auth in the URL: pushed and verified, the password nowhere on disk, in argv or in what hms prints', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const { password } = servers.http
+    const url = `${servers.http.url('auth', true)}/url-${sandboxes.length}`
+    const dir = join(servers.http.root, `auth/url-${sandboxes.length}`)
+    const run = await s.hms(['--cache', url, '-v', ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const generation = s.generation()!
+    expect(narinfos(dir)).toEqual(new Set(s.closure(generation.path)))
+    expect(run.stderr).toContain('nix copy: copying path')
+    expect(run.stdout + run.stderr).not.toContain(password)
+    const verify = await s.hms(['verify', '--cache', url])
+    expect(verify.exitCode, verify.stderr).toBe(0)
+
+    // A background push of a new generation: its argv, log and the state files hold no password.
+    s.setPackage('git', '2.45')
+    const seen = new Set<string>()
+    const scan = setInterval(() => processes().filter((l) => l.includes('hms')).forEach((l) => seen.add(l)), 10)
+    const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
+    expect(bg.exitCode, bg.stderr).toBe(0)
+    const state = join(s.env.XDG_STATE_HOME!, 'hms')
+    const pid = Number(readFileSync(join(state, 'background.pid'), 'utf8'))
+    const deadline = Date.now() + 60_000
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    clearInterval(scan)
+    expect([...seen].some((l) => l.includes(' push --cache http://127.0.0.1:')), [...seen].join('\n')).toBe(true)
+    // The command typed by the user is theirs; what hms starts (the detached push, nix) is checked.
+    for (const line of [...seen].filter((l) => !l.includes('--background'))) expect(line).not.toContain(password)
+    expect(narinfos(dir).has(s.generation()!.path)).toBe(true)
+    expect(statSync(state).mode & 0o777).toBe(0o700)
+    for (const name of readdirSync(state)) {
+      const file = join(state, name)
+      if (!statSync(file).isFile()) continue
+      expect(statSync(file).mode & 0o777, name).toBe(0o600)
+      expect(readFileSync(file, 'utf8'), name).not.toContain(password)
+    }
+    expect(readFileSync(join(state, 'background.log'), 'utf8')).toMatch(/pushed|nothing new/)
+  })
+
+  it('credentials typed only on the command line: the queued entry says how to supply them, and the push asks again', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const bare = `${servers.http.url('auth')}/typed-${sandboxes.length}`
+    const url = `${servers.http.url('auth', true)}/typed-${sandboxes.length}`
+    await servers.http.pause()
+    let down
+    try {
+      down = await s.hms(['--cache', url, ...switchArgs], { env: fast })
+    } finally {
+      await servers.http.resume()
+    }
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(down.stderr).toContain(`cannot reach ${bare}: connection refused`)
+    const queued = pending(s)
+    expect(queued.length).toBeGreaterThan(0)
+    expect(queued.every((e) => e.cache === bare)).toBe(true)
+    expect(queued[0]!.reason).toContain('credentials were given on the command line only')
+    expect(JSON.stringify(queued)).not.toContain(servers.http.password)
+
+    // Without them the server refuses: said once, not retried, the paths stay queued.
+    const refused = await s.hms(['push', '--pending'], { env: fast })
+    expect(refused.stderr.match(/HTTP 401/g) ?? []).toHaveLength(1)
+    expect(refused.stderr).not.toMatch(/retry \d\/\d/)
+    expect(pending(s).length).toBe(queued.length)
+    // Given in the config, they are found again by the URL the queue holds.
+    writeConfig(s, { caches: { work: { url } } })
+    const drained = await s.hms(['push', '--pending'])
+    expect(drained.exitCode, drained.stderr).toBe(0)
+    expect(pending(s)).toEqual([])
+    expect(narinfos(join(servers.http.root, `auth/typed-${sandboxes.length}`))).toEqual(new Set(s.closure(s.generation()!.path)))
+  })
+
+  it('basic auth from the netrc file Nix is configured with', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const netrc = join(s.root, 'netrc')
+    writeFileSync(netrc, `machine 127.0.0.1 login ${AUTH_USER} password ${servers.http.password}\n`, { mode: 0o600 })
+    s.env.NIX_CONFIG = `substituters =\nnetrc-file = ${netrc}\n`
+    const url = `${servers.http.url('auth')}/netrc-${sandboxes.length}`
+    const run = await s.hms(['--cache', url, ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const generation = s.generation()!
+    expect(narinfos(join(servers.http.root, `auth/netrc-${sandboxes.length}`))).toEqual(new Set(s.closure(generation.path)))
+    const verify = await s.hms(['verify', '--cache', url, '--json'])
+    expect(verify.exitCode, verify.stderr).toBe(0)
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true })
+  })
+})
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
