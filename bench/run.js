@@ -17,13 +17,14 @@ import { fmtMs } from './lib/measure.js'
 import { REPO, removeTree } from './lib/sandbox.js'
 import { parsing } from './sections/parsing.js'
 import { precision } from './sections/precision.js'
+import { push } from './sections/push.js'
 import { startup } from './sections/startup.js'
 import { streaming } from './sections/streaming.js'
 import { switchOverhead } from './sections/switch.js'
 import { verify } from './sections/verify.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
-const sections = { startup, switch: switchOverhead, streaming, parsing, precision, verify }
+const sections = { startup, switch: switchOverhead, streaming, parsing, precision, verify, push }
 const args = process.argv.slice(2)
 const chosen = args.filter((a) => !a.startsWith('--'))
 for (const name of chosen) {

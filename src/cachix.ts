@@ -29,6 +29,8 @@ export interface PushTally {
   untrusted: boolean
   /** Paths the cache already had (cachix's "N are already present", or hms's own lookup). */
   alreadyPresent: number
+  /** The announced sizes are exact NAR sizes (hms's own push), not cachix's rounded ones. */
+  exactSizes?: boolean
 }
 
 export function emptyTally(): PushTally {

@@ -2,6 +2,8 @@ import { join } from 'node:path'
 import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from './preflight.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
 import { schemeOfUrl, type Target } from './target.js'
+import { cacheDirectory } from './presence.js'
+import { withoutCredentials } from './store-url.js'
 import { defaultTimeoutMs, httpTimeoutMs, type Check, type CheckResult, type DoctorContext, type HttpResult, type PendingRead, type World } from './doctor-run.js'
 
 /** The runner and its types live in doctor-run.ts; the command and the tests take them from here. */
@@ -50,8 +52,9 @@ export function cacheTarget(target: Target): CacheTarget {
   if (target.kind === 'cachix') return { kind: 'cachix', name: target.name, url: `https://${target.name}.cachix.org` }
   const { url } = target
   const scheme = schemeOfUrl(url)
-  if (scheme === 'file') return { kind: 'file', dir: decodeURIComponent(url.slice('file://'.length).split('?')[0]!), url }
-  if (scheme === 'http' || scheme === 'https') return { kind: 'http', url: url.split('?')[0]!.replace(/\/+$/, '') }
+  if (scheme === 'file') return { kind: 'file', dir: cacheDirectory(url), url }
+  // Credentials stay out of what doctor prints and of fetch (which refuses them in a URL).
+  if (scheme === 'http' || scheme === 'https') return { kind: 'http', url: withoutCredentials(url).split('?')[0]!.replace(/\/+$/, '') }
   return { kind: 'other', url, scheme }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { httpAuthHeaders } from './auth.js'
+import { headStatus, keepAlive, type Agents } from './http-head.js'
 import { ExitCode, HmsError } from './errors.js'
 import { which } from './preflight.js'
 import { capture } from './proc.js'
@@ -66,22 +67,22 @@ export function narinfoUrl(base: string, path: string): string {
 async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
   const present = new Set<string>()
   const abort = new AbortController()
-  await pool(paths, limits.jobs, async (path) => {
-    if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, abort)) present.add(path)
-  }).catch((error) => {
+  const agents = keepAlive(limits.jobs)
+  try {
+    await pool(paths, limits.jobs, async (path) => {
+      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, abort, agents)) present.add(path)
+    })
+  } catch (error) {
     abort.abort()
     throw error
-  })
+  } finally {
+    agents.destroy()
+  }
   return present
 }
 
-async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, abort: AbortController): Promise<boolean> {
-  const ask = async (method: 'HEAD' | 'GET') => {
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)])
-    const response = await fetch(url, { method, headers, signal, redirect: 'follow' })
-    await response.body?.cancel()
-    return response.status
-  }
+async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, abort: AbortController, agents: Agents): Promise<boolean> {
+  const ask = (method: 'HEAD' | 'GET') => headStatus(url, { method, headers, timeoutMs, signal: abort.signal, agents })
   let status: number
   try {
     status = await ask('HEAD')
@@ -113,7 +114,7 @@ function unreachable(label: string, error: unknown, timeoutMs: number): HmsError
 export function networkReason(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${seconds(timeoutMs)}`
-  const code = e?.cause?.code
+  const code = (e as { code?: string })?.code ?? e?.cause?.code
   if (code === 'ECONNREFUSED') return 'connection refused'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found'
   return code ?? e?.cause?.message ?? e?.message ?? String(error)
@@ -142,7 +143,8 @@ async function presentViaNixStore(url: string, paths: string[], env: Env, limits
     const budget = limits.timeoutMs * 4 + part.length * 20
     const result = await capture(nixStore, ['--store', url, '--check-validity', '--print-invalid', ...part], { env: sshEnv, timeoutMs: budget })
     if (result.timedOut) throw new HmsError(`${label} is slow: no answer about ${part.length} paths within ${seconds(budget)}`, { exitCode: ExitCode.usage, hint: 'the store answered too slowly; nothing was counted as missing' })
-    const why = lastLine(result.stderr)
+    // The remote's own reason (e.g. "creating directory …") says more than Nix's last line.
+    const why = result.stderr.split('\n').find((l) => refusedStore.test(l))?.replace(/^\s*error:\s*/, '').trim() ?? lastLine(result.stderr)
     const sshSaid = result.stderr.split('\n').find((l) => noHost.test(l))?.trim()
     if (result.exitCode !== 0 && sshSaid) throw new HmsError(`cannot reach ${label}: ${sshSaid}`, { exitCode: ExitCode.usage, hint: 'check the host, NIX_SSHOPTS and the network; nothing was counted as missing' })
     if (result.exitCode !== 0) {

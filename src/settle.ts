@@ -91,7 +91,7 @@ export async function applyPush(s: Summary, result: PushResult, roots: string[],
   }
   const known = new Set(s.push.pushed.map((p) => p.path))
   const fresh = [...result.tally.announced.keys()].filter((p) => !known.has(p))
-  s.push.pushed.push(...(await withSizes(fresh, result.tally.announced, ctx.env)))
+  s.push.pushed.push(...(await withSizes(fresh, result.tally.announced, ctx.env, result.tally.exactSizes)))
   s.push.bytes = total(s.push.pushed)
 }
 

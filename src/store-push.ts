@@ -12,6 +12,7 @@ import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Targ
 import { closureInfo, type PathInfo } from './verify.js'
 import { defaultLimits, lastLine, presentIn, type Limits } from './presence.js'
 import { nixCopyCredentials } from './auth.js'
+import { shareSsh, type SshShare } from './ssh.js'
 
 type Env = Record<string, string | undefined>
 type StoreTarget = Extract<Target, { kind: 'store' }>
@@ -39,6 +40,9 @@ export interface StorePushOptions {
 export class StorePusher {
   readonly tally: PushTally = emptyTally()
   private readonly seen = new Set<string>()
+  /** Paths and bytes handed to nix copy so far, for the progress line. */
+  private sendingPaths = 0
+  private sending = 0
   private readonly reasons = new Set<string>()
   private readonly exclude: RegExp[]
   private lines: string[] = []
@@ -48,8 +52,12 @@ export class StorePusher {
   /** A signal hms received while one of the pusher's children ran. */
   interrupted?: NodeJS.Signals
 
+  private readonly ssh: SshShare
+
   constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
+    this.tally.exactSizes = true
     this.exclude = compileExclude(options.exclude)
+    this.ssh = shareSsh(options.target.url, ctx.env)
   }
 
   /** Lines from the post-build hook: `DRV_PATH OUT_PATHS`. */
@@ -71,6 +79,7 @@ export class StorePusher {
   async finish(): Promise<void> {
     while (this.running) await this.running
     if (this.stopped) void (await this.take()).forEach((p) => this.tally.failed.add(p))
+    await this.ssh.close()
   }
 
   get ok(): boolean {
@@ -116,43 +125,69 @@ export class StorePusher {
     const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
     if (candidates.length === 0) return
     for (const p of candidates) this.seen.add(p)
-    let present: Set<string>
-    try {
-      present = await presentIn(target, candidates, this.ctx.env, limits, true)
-    } catch (error) {
-      // Asked again by the next batch or by the retry: this batch learnt nothing about them.
-      for (const p of candidates) this.seen.delete(p)
-      return this.fail(roots, reasonOf(error), isPermanent(error), hintOf(error))
+    // ssh stores: nix copy asks the store itself in the same session and says which paths it sends;
+    // asking first (or after) would cost a session of its own. Exclusions need the missing set first.
+    const askFirst = !isSshStore(target) || this.exclude.length > 0
+    let send = candidates
+    if (askFirst) {
+      let present: Set<string>
+      try {
+        present = await presentIn(target, candidates, this.ssh.env, limits, true)
+      } catch (error) {
+        // Asked again by the next batch or by the retry: this batch learnt nothing about them.
+        for (const p of candidates) this.seen.delete(p)
+        return this.fail(roots, reasonOf(error), isPermanent(error), hintOf(error))
+      }
+      this.tally.alreadyPresent += present.size
+      const missing = candidates.filter((p) => !present.has(p))
+      const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
+      for (const p of excluded) this.tally.excluded.add(p)
+      send = missing.filter((p) => !excluded.has(p))
+      if (send.length === 0) return
+      for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     }
-    this.tally.alreadyPresent += present.size
-    const missing = candidates.filter((p) => !present.has(p))
-    const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
-    for (const p of excluded) this.tally.excluded.add(p)
-    const send = missing.filter((p) => !excluded.has(p))
-    if (send.length === 0) return
-    for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
-    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
+    this.sending += sumSizes(send.map((p) => infos.get(p)?.narSize))
+    this.sendingPaths += send.length
+    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`)
     const copied = await this.copy(send)
-    // Pushed means the cache says it has it: nix copy's exit code alone has lied (a stale narinfo cache).
+    if (!askFirst && copied.ok) {
+      // An ssh store answered in nix copy's own session: it reported what it had (nix skipped
+      // those) and acknowledged each path it was sent. No narinfo cache sits in between.
+      for (const p of send) {
+        if (copied.sent.has(p)) this.tally.announced.set(p, infos.get(p)?.narSize)
+        else this.tally.alreadyPresent++
+      }
+      return void copied.sent.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
+    }
+    // A binary cache is asked again: nix copy's exit code alone has lied (a stale narinfo cache).
     let landed: Set<string>
     try {
-      landed = await presentIn(target, send, this.ctx.env, limits, true)
+      landed = await presentIn(target, send, this.ssh.env, limits, true)
     } catch (error) {
-      return this.fail(send, copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : copied.reason, !copied.ok && copied.permanent)
+      const confirmed = copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : reasonOf(error)
+      return this.fail(send, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), hintOf(error))
+    }
+    if (!askFirst) {
+      // What nix copy sent is pushed; what the store had already, it skipped.
+      for (const p of send) {
+        if (copied.sent.has(p) || !landed.has(p)) this.tally.announced.set(p, infos.get(p)?.narSize)
+        else this.tally.alreadyPresent++
+      }
     }
     const still = send.filter((p) => !landed.has(p))
-    for (const p of send) if (landed.has(p)) this.ctx.out.detail(`pushed ${p}`)
+    for (const p of send) if (landed.has(p) && this.tally.announced.has(p)) this.ctx.out.detail(`pushed ${p}`)
     if (still.length === 0) return
     this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
   }
 
-  private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string; permanent: boolean }> {
+  /** `sent`: the paths nix copy said it copied (it skips what the store has). */
+  private async copy(paths: string[]): Promise<{ sent: Set<string> } & ({ ok: true } | { ok: false; reason: string; permanent: boolean })> {
     const { target, compressionMethod } = this.options
-    const env = this.ctx.env
+    const env = this.ssh.env
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
       const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, timeoutMs: 0 })
-      if (signed.exitCode !== 0) return { ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
+      if (signed.exitCode !== 0) return { sent: new Set(), ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
     }
     // Credentials go to nix in a private netrc file, never on its command line.
     const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
@@ -161,9 +196,10 @@ export class StorePusher {
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
       const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, timeoutMs: 0 })
       for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
-      if (result.exitCode === 0) return { ok: true }
-      const reason = lastLine(result.stderr)
-      return { ok: false, reason, permanent: permanentRefusal.test(result.stderr) }
+      const sent = new Set([...result.stderr.matchAll(/^copying path '(\/[^']+)' to /gm)].map((m) => m[1]!))
+      if (result.exitCode === 0) return { sent, ok: true }
+      const refusal = result.stderr.split('\n').find((l) => permanentRefusal.test(l))?.replace(/^\s*error:\s*/, '').trim()
+      return { sent, ok: false, reason: refusal ?? lastLine(result.stderr), permanent: refusal !== undefined }
     } finally {
       credentials.done()
     }
@@ -186,6 +222,10 @@ export class StorePusher {
 
 /** What nix copy says when the cache will never take the paths as they are. */
 const permanentRefusal = /lacks a valid signature|not signed by a trusted key|HTTP error 40[13]|does not appear to be a binary cache|Permission denied|don't know how to open Nix store|Read-only file system/
+
+function isSshStore(target: StoreTarget): boolean {
+  return /^ssh(-ng)?:\/\//i.test(target.url)
+}
 
 function hintOf(error: unknown): string | undefined {
   return error instanceof HmsError ? error.hint : undefined

@@ -24,7 +24,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if cachix ended on its own and never marked it ✗.
   const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
   const confirmed = trustworthy ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p)) : []
-  const pushed = await withSizes(confirmed, tally?.announced, ctx.env)
+  const pushed = await withSizes(confirmed, tally?.announced, ctx.env, tally?.exactSizes)
   const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p)))] : []
   if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
   return {
@@ -57,8 +57,9 @@ export function exitCodeOf(outcome: Outcome): number {
 }
 
 /** Exact NAR sizes from the store when it answers, else what cachix printed (rounded). */
-export async function withSizes(paths: string[], printed: Map<string, number | undefined> | undefined, env: Env): Promise<{ path: string; bytes: number }[]> {
-  const exact = await narSizes(paths, env)
+export async function withSizes(paths: string[], printed: Map<string, number | undefined> | undefined, env: Env, printedExact = false): Promise<{ path: string; bytes: number }[]> {
+  const known = printedExact && paths.every((p) => typeof printed?.get(p) === 'number')
+  const exact = known ? new Map<string, number>() : await narSizes(paths, env)
   return paths.map((path) => ({ path, bytes: exact.get(path) ?? printed?.get(path) ?? 0 }))
 }
 

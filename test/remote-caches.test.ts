@@ -141,8 +141,21 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     expect(run.exitCode, run.stderr).toBe(0)
     expect(summaryOf(run.stdout).push.pushed).toHaveLength(150)
     expect(inStore(dir, paths).size).toBe(150)
-    // Ask, copy, confirm: three logins (Nix 2.8's path-info logs in again for every missing path).
-    expect(servers.ssh.logins() - before).toBeLessThanOrEqual(4)
+    // nix copy asks and sends in one session (Nix 2.8's path-info logs in again for every missing path).
+    expect(servers.ssh.logins() - before).toBeLessThanOrEqual(2)
+  })
+
+  it('a store that cannot be opened is a refusal: said once with the fix, not retried', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = sandbox()
+    const url = 'ssh-ng://root@127.0.0.1?remote-store=/proc/hms-cannot-create'
+    const paths = smallPaths(s, 2)
+    const run = await s.hms(['push', '--cache', url, ...paths], { env: fast })
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr.match(/creating directory '\/proc\/hms-cannot-create'/g) ?? [], run.stderr).toHaveLength(1)
+    expect(run.stderr).toContain('the remote store exists and is writable')
+    expect(run.stderr).not.toMatch(/retry \d\/\d/)
+    expect(pending(s).map((e) => e.path).sort()).toEqual(sorted(paths))
   })
 
   it('an unreachable host is said to be unreachable, quickly, and the paths are queued', async () => {

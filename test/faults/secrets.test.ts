@@ -49,5 +49,14 @@ describe('credentials inside a cache URL', () => {
     }
     // Not even masked: what hms shows and stores is the URL without its credentials.
     expect((await s.hms(['--plan', '--cache', url])).stdout).toContain('https://127.0.0.1:9/cache')
+    // An S3 access key id is half of the credential: not even it is shown.
+    for (const args of [['--plan', '--cache', 's3://AKIAHMSKEYID:s3cret@bucket'], ['doctor', '--cache', 's3://AKIAHMSKEYID:s3cret@bucket']]) {
+      const run = await s.hms(args)
+      expect(run.stdout + run.stderr).not.toMatch(/AKIAHMSKEYID|s3cret/)
+    }
+    // A URL without a host: one line, not "check crashed".
+    const doctor = await s.hms(['doctor', '--cache', 'http://'])
+    expect(doctor.stderr + doctor.stdout).toContain('"http://" (from --cache) has no host')
+    expect(doctor.stderr + doctor.stdout).not.toContain('crashed')
   })
 })

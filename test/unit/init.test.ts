@@ -46,6 +46,8 @@ describe('initConfig', () => {
     [{ profileSpecs: [] }, /needs a cache/],
     [{ cache: 'c', flake: '.#mitsio@shoshin', profileSpecs: [] }, /has an attribute/],
     [{ cache: 'c', profileSpecs: ['a', 'a=b'] }, /profile "a" is given twice/],
+    [{ cache: 'http://', profileSpecs: [] }, /"http:\/\/" \(from hms init\) has no host/],
+    [{ cache: 'c', profileSpecs: ['nas=box:file:///'] }, /names the root directory/],
   ])('refuses %j', (values, message) => {
     expect(() => initConfig(values, machine)).toThrow(message)
   })

@@ -123,7 +123,8 @@ describe('narinfo lookups', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const started = Date.now()
     const error = await rejection(presentIn({ kind: 'store', url }, [a], {}, { jobs: 4, timeoutMs: 300 }))
-    expect(error.message).toMatch(/: no answer within 300 ms$/)
+    // Slow, not unreachable: somebody accepted the connection.
+    expect(error.message).toMatch(/ is slow: no answer within 300 ms$/)
     expect(Date.now() - started).toBeLessThan(3000)
   })
 

@@ -1,0 +1,148 @@
+// Push to real servers on loopback (issue 11): 150 small new paths to file://, http:// (nginx
+// WebDAV), ssh:// and ssh-ng:// (sshd into a second Nix store), each next to one bare
+// `nix copy --to URL` of the same paths in the same run, to a fresh destination each time.
+//   - `hms push --cache URL PATHS` against `nix copy --to URL PATHS`;
+//   - what a switch that builds 150 new packages adds when it pushes to URL (`hms --cache URL`
+//     minus `home-manager switch` alone, each building its own fresh 150), against the bare copy
+//     of that generation's new paths.
+// The servers are test/helpers/servers.ts, bundled here with esbuild as the tests run them.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { median, stats, timeSync } from '../lib/measure.js'
+import { HMS_BIN, REPO, makeSandbox } from '../lib/sandbox.js'
+
+const N = 150
+const FLAKE = '.#mitsio@shoshin'
+const NIX = ['--extra-experimental-features', 'nix-command']
+const KINDS = ['file', 'http', 'ssh', 'ssh-ng']
+
+async function loadServers(work) {
+  const { build } = await import('esbuild')
+  const outfile = path.join(work, 'servers.mjs')
+  await build({ entryPoints: [path.join(REPO, 'test/helpers/servers.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent' })
+  return import(outfile)
+}
+
+export async function push({ work, rounds = 3, switchRounds = 2, log }) {
+  const { startServers } = await loadServers(work)
+  const servers = await startServers({ ssh: true, http: true })
+  const sandbox = makeSandbox(work)
+  const checks = []
+  try {
+    const skip = { ssh: servers.sshSkip, 'ssh-ng': servers.sshSkip, http: servers.httpSkip }
+    // The receiving store takes unsigned paths, so the bare copy and hms do the same work.
+    if (servers.ssh) writeFileSync(servers.ssh.remoteNixConf, 'substituters =\nrequire-sigs = false\n')
+    const env = { ...sandbox.env, ...(servers.ssh ? { NIX_SSHOPTS: servers.ssh.sshOpts } : {}) }
+    let fresh = 0
+    const destination = (kind) => {
+      fresh++
+      if (kind === 'file') return { url: `file://${path.join(sandbox.root, `dest-${fresh}`)}`, dir: path.join(sandbox.root, `dest-${fresh}`) }
+      if (kind === 'http') return { url: `${servers.http.url('open')}/bench-${fresh}` }
+      return servers.ssh.storeUrl(kind, `bench-${fresh}`)
+    }
+    const holds = (url, paths) => {
+      const r = spawnSync('nix-store', ['--store', url, '--check-validity', '--print-invalid', ...paths], { env, encoding: 'utf8' })
+      return r.status === 0 && r.stdout.trim() === ''
+    }
+    const bareCopy = (url, paths) => timeSync('nix', [...NIX, 'copy', '--to', url, ...paths], { env })
+    const hmsJson = (args) => {
+      const start = process.hrtime.bigint()
+      const r = spawnSync(process.execPath, [HMS_BIN, ...args, '--json'], { env, cwd: sandbox.flakeDir, encoding: 'utf8', maxBuffer: 64 << 20 })
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      if (r.status !== 0) throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
+      return { ms, summary: JSON.parse(r.stdout) }
+    }
+    const smallPaths = (round) => {
+      const dir = path.join(sandbox.root, `small-${round}`)
+      mkdirSync(dir)
+      const files = Array.from({ length: N }, (_, i) => path.join(dir, `f${i}`))
+      files.forEach((f, i) => writeFileSync(f, `${sandbox.root} ${round} ${i}\n`))
+      return execFileSync('nix-store', ['--add', ...files], { env, encoding: 'utf8' }).split('\n').filter(Boolean)
+    }
+
+    const results = {}
+    for (const kind of KINDS) results[kind] = { bare: [], hms: [], switchBare: [], switchHms: [], switchCopy: [], homeManager: [] }
+
+    // hms push of 150 paths vs nix copy of the same 150, alternating which goes first.
+    for (let round = 0; round < rounds; round++) {
+      const paths = smallPaths(round)
+      for (const kind of KINDS) {
+        if (skip[kind]) continue
+        const order = round % 2 ? ['hms', 'bare'] : ['bare', 'hms']
+        for (const who of order) {
+          const dest = destination(kind)
+          if (who === 'bare') {
+            results[kind].bare.push(bareCopy(dest.url, paths))
+          } else {
+            const { ms, summary } = hmsJson(['push', '--cache', dest.url, ...paths])
+            results[kind].hms.push(ms)
+            const ok = summary.push.pushed.length === N && summary.push.failed.length === 0 && holds(dest.url, paths)
+            checks.push({ check: `push ${kind}: hms push reported ${N} pushed and the cache holds them all`, ok, detail: `${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
+          }
+        }
+      }
+    }
+
+    // A switch that builds 150 new packages: with the push, without it, and the bare copy of what it built.
+    sandbox.setFixture({ size: 64, packages: Object.fromEntries(Array.from({ length: N }, (_, i) => [`p${i}`, `1.${i}`])) })
+    const salt = `bench-push-${Date.now().toString(36)}-${process.pid}`
+    let salts = 0
+    const homeManager = () => {
+      sandbox.setFixture({ salt: `${salt}-${salts++}` })
+      return timeSync('home-manager', ['switch', '--flake', FLAKE], { env, cwd: sandbox.flakeDir })
+    }
+    for (let round = 0; round < switchRounds; round++) {
+      for (const kind of KINDS) {
+        if (skip[kind]) continue
+        results[kind].homeManager.push(homeManager())
+        sandbox.setFixture({ salt: `${salt}-${salts++}` })
+        const before = new Set(sandbox.closure(sandbox.generation().path))
+        const dest = destination(kind)
+        const { ms, summary } = hmsJson(['--cache', dest.url, '--flake', FLAKE])
+        results[kind].switchHms.push(ms)
+        const built = sandbox.closure(sandbox.generation().path).filter((p) => !before.has(p))
+        const ok = summary.push.failed.length === 0 && holds(dest.url, built) && built.length >= N
+        checks.push({ check: `push ${kind}: a switch building ${N} packages pushed all it built`, ok, detail: `${built.length} new paths, ${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
+        results[kind].switchCopy.push(bareCopy(destination(kind).url, built))
+      }
+    }
+
+    const rows = []
+    for (const kind of KINDS) {
+      const r = results[kind]
+      if (skip[kind]) {
+        rows.push({ section: 'push', figure: `${kind}://: ${N} new paths`, hms: { text: 'not run' }, baseline: { label: '—', text: '—' }, ratio: null, ratioText: '', target: '≤ 1.5×', met: null, note: skip[kind] })
+        continue
+      }
+      const ratio = median(r.hms) / median(r.bare)
+      rows.push({
+        section: 'push',
+        figure: `\`hms push\` of ${N} new paths to ${kind}://`,
+        hms: { stats: stats(r.hms), unit: 'ms' },
+        baseline: { label: `bare \`nix copy --to\``, stats: stats(r.bare), unit: 'ms' },
+        ratio: Number(ratio.toFixed(2)),
+        ratioText: `${ratio.toFixed(2)}× (+${Math.round(median(r.hms) - median(r.bare))} ms)`,
+        target: '≤ 1.5×',
+        met: ratio <= 1.5,
+      })
+      const added = r.switchHms.map((ms, i) => ms - r.homeManager[i])
+      const addedRatio = median(added) / median(r.switchCopy)
+      rows.push({
+        section: 'push',
+        figure: `  time a switch building ${N} packages adds, pushing to ${kind}://`,
+        hms: { stats: stats(added), unit: 'ms', note: `switch ${Math.round(median(r.switchHms))} ms, home-manager alone ${Math.round(median(r.homeManager))} ms` },
+        baseline: { label: 'bare `nix copy --to` of what it built', stats: stats(r.switchCopy), unit: 'ms' },
+        ratio: Number(addedRatio.toFixed(2)),
+        ratioText: `${addedRatio.toFixed(2)}×`,
+        target: '≤ 1.5×',
+        met: addedRatio <= 1.5,
+      })
+      log(`  ${kind}: hms push ${Math.round(median(r.hms))} ms vs nix copy ${Math.round(median(r.bare))} ms (${ratio.toFixed(2)}×); switch adds ${Math.round(median(added))} ms vs copy ${Math.round(median(r.switchCopy))} ms (${addedRatio.toFixed(2)}×)`)
+    }
+    return { rows, checks, extra: { push: { paths: N, rounds, switchRounds, results, skipped: skip } } }
+  } finally {
+    sandbox.cleanup()
+    await servers.stop()
+  }
+}
