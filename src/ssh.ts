@@ -24,7 +24,8 @@ export function shareSsh(url: string, env: Env): SshShare {
   // A unix socket path has ~100 bytes: a short private dir.
   const dir = mkdtempSync(join(shortTmp(env), 'hms-ssh-'))
   const socket = join(dir, 'm')
-  const shared = `-o ControlMaster=auto -o ControlPath=${socket} -o ControlPersist=120`
+  // A host that is down answers "unreachable" within seconds, whatever the copy's length.
+  const shared = `-o ControlMaster=auto -o ControlPath=${socket} -o ControlPersist=120 -o ConnectTimeout=15`
   const host = `${parts.userinfo ? `${parts.userinfo.split(':')[0]}@` : ''}${parts.host}`
   return {
     env: { ...env, NIX_SSHOPTS: `${env.NIX_SSHOPTS ?? ''} ${shared}`.trim() },

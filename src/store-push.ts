@@ -303,7 +303,8 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }):
   const started = performance.now()
   const pusher = new StorePusher(storeOptions(plan), ctx)
   const hook = Hook.install(ctx.env)
-  const timer = setInterval(() => pusher.addHookLines(hook.drain()), 250)
+  // Once a second: fewer, larger batches leave the CPU and the store database to the build.
+  const timer = setInterval(() => pusher.addHookLines(hook.drain()), 1000)
   try {
     const [file, ...args] = plan.homeManager
     const outcome = await runGroup(file!, args, { env: hook.env, cwd: ctx.cwd, stdio: ['inherit', ctx.json ? 2 : 'inherit', 'inherit'] })
