@@ -150,7 +150,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') {
-      passthrough.push(...argv.slice(i + 1))
+      // `--` ends hms's options: for switch the rest is home-manager's, elsewhere it is the command's words.
+      ;(command === 'switch' ? passthrough : positionals).push(...argv.slice(i + 1))
       break
     }
     const [name, inline] = splitShort(arg, table) ?? splitInline(arg)

@@ -1,5 +1,7 @@
 import { emptyTally, tallyEvent, withBypass, type PushTally } from './cachix.js'
-import { ExitCode, HmsError } from './errors.js'
+import { ExitCode, HmsError, signalExitCode } from './errors.js'
+import { interruption } from './interrupt.js'
+import { queueTarget } from './queue-target.js'
 import { formatBytes, plural } from './format.js'
 import { currentGeneration, type Generation } from './generation.js'
 import { clearInflight, markInflight, recoverInflight } from './inflight.js'
@@ -46,7 +48,10 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
     const before = currentGeneration(ctx.env)
-    if (plan.push && plan.cache) markInflight(state, plan.cache)
+    // A signal during the preflight: nothing has been built yet, so nothing is started either.
+    const early = interruption()
+    if (early) throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode: signalExitCode(early) ?? ExitCode.interrupted, signal: early })
+    if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
     const watching = plan.push && !blocker && plan.mode === 'watch-exec'
     let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
     if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
@@ -59,6 +64,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
+    if (plan.verify && interruption()) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${interruption()}`] }
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
     lock.release()

@@ -1,0 +1,32 @@
+import type { QueueTarget } from './state.js'
+import type { Target } from './target.js'
+
+/** Query parameters that may carry a secret (or point at one): never written to the queue. */
+const sensitive = /pass|token|secret|cred|auth/i
+
+/**
+ * What a queue entry remembers of its target: the kind and the URL without credentials (no
+ * `user:password@`, no secret-looking parameters), or the Cachix name. Enough to notice that a
+ * name now means another cache, never enough to leak one.
+ */
+export function queueTarget(target: Target): QueueTarget {
+  return target.kind === 'cachix' ? { kind: 'cachix', name: target.name } : { kind: 'store', url: withoutCredentials(target.url) }
+}
+
+export function withoutCredentials(url: string): string {
+  const [base = '', query] = url.split(/\?(.*)/s, 2)
+  const bare = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_, scheme: string, userinfo: string) => {
+    const user = userinfo.split(':')[0] ?? ''
+    return user ? `${scheme}${user}@` : scheme
+  })
+  const kept = (query ?? '').split('&').filter((kv) => kv && !sensitive.test(kv.split('=')[0] ?? ''))
+  return bare.replace(/\/+$/, '') + (kept.length ? `?${kept.join('&')}` : '')
+}
+
+export function sameTarget(a: QueueTarget, b: QueueTarget): boolean {
+  return a.kind === 'cachix' ? b.kind === 'cachix' && a.name === b.name : b.kind === 'store' && a.url === b.url
+}
+
+export function describeTarget(t: QueueTarget): string {
+  return t.kind === 'cachix' ? `the Cachix cache ${t.name}` : t.url
+}
