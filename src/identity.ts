@@ -59,7 +59,8 @@ function exists(pid: number): boolean {
 /**
  * Is the process that wrote `id` still running? With a start time and boot id, only that very
  * process counts. An old-style pid alone (hms before 0.1.1) counts only when that pid is alive
- * and is an hms: a reused pid (init, a shell, `sleep`) is not the holder.
+ * and is an hms (bin/hms.js, or the Nix wrapper's .hms-wrapped): a reused pid (init, a shell,
+ * `sleep`) is not the holder.
  */
 export function isAlive(id: Identity): boolean {
   if (!exists(id.pid)) return false
@@ -67,5 +68,5 @@ export function isAlive(id: Identity): boolean {
   const start = startTime(id.pid)
   if (id.start !== undefined && start !== undefined) return id.start === start && (id.boot === undefined || id.boot === boot)
   const cmdline = read(`/proc/${id.pid}/cmdline`)
-  return cmdline === undefined || cmdline.split('\0').some((arg) => /(^|\/)hms(\.js)?$/.test(arg))
+  return cmdline === undefined || cmdline.split('\0').some((arg) => /(^|\/)\.?hms(-wrapped|\.js)?$/.test(arg))
 }
