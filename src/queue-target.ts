@@ -1,4 +1,5 @@
 import type { QueueTarget } from './state.js'
+import { withoutCredentials } from './store-url.js'
 import type { Target } from './target.js'
 
 /** Query parameters that may carry a secret (or point at one): never written to the queue. */
@@ -10,17 +11,14 @@ const sensitive = /pass|token|secret|cred|auth/i
  * name now means another cache, never enough to leak one.
  */
 export function queueTarget(target: Target): QueueTarget {
-  return target.kind === 'cachix' ? { kind: 'cachix', name: target.name } : { kind: 'store', url: withoutCredentials(target.url) }
+  return target.kind === 'cachix' ? { kind: 'cachix', name: target.name } : { kind: 'store', url: storedUrl(target.url) }
 }
 
-export function withoutCredentials(url: string): string {
-  const [base = '', query] = url.split(/\?(.*)/s, 2)
-  const bare = base.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_, scheme: string, userinfo: string) => {
-    const user = userinfo.split(':')[0] ?? ''
-    return user ? `${scheme}${user}@` : scheme
-  })
+/** The URL as the queue keeps it: no userinfo secret (store-url.ts), no secret-looking parameter, no trailing `/`. */
+export function storedUrl(url: string): string {
+  const [base = '', query] = withoutCredentials(url).split(/\?(.*)/s, 2)
   const kept = (query ?? '').split('&').filter((kv) => kv && !sensitive.test(kv.split('=')[0] ?? ''))
-  return bare.replace(/\/+$/, '') + (kept.length ? `?${kept.join('&')}` : '')
+  return base.replace(/\/+$/, '') + (kept.length ? `?${kept.join('&')}` : '')
 }
 
 export function sameTarget(a: QueueTarget, b: QueueTarget): boolean {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { printable } from '../../src/format.js'
-import { queueTarget, sameTarget, withoutCredentials } from '../../src/queue-target.js'
+import { queueTarget, sameTarget, storedUrl } from '../../src/queue-target.js'
 
 describe('what a queue entry remembers of its target', () => {
   it('keeps the kind and the URL, never its credentials', () => {
     expect(queueTarget({ kind: 'cachix', name: 'mine' })).toEqual({ kind: 'cachix', name: 'mine' })
-    expect(queueTarget({ kind: 'store', url: 'https://me:s3cret@cache.example/nix/', secretKeyFile: '/k' })).toEqual({ kind: 'store', url: 'https://me@cache.example/nix' })
-    expect(withoutCredentials('ssh://nix@nas')).toBe('ssh://nix@nas')
-    expect(withoutCredentials('s3://bucket?region=eu-west-1&aws_secret=abc&token=t&profile=p')).toBe('s3://bucket?region=eu-west-1&profile=p')
-    expect(withoutCredentials('http://:pw@host/')).toBe('http://host')
+    expect(queueTarget({ kind: 'store', url: 'https://me:s3cret@cache.example/nix/', secretKeyFile: '/k' })).toEqual({ kind: 'store', url: 'https://cache.example/nix' })
+    expect(storedUrl('ssh://nix@nas')).toBe('ssh://nix@nas')
+    expect(storedUrl('s3://bucket?region=eu-west-1&aws_secret=abc&token=t&profile=p')).toBe('s3://bucket?region=eu-west-1&profile=p')
+    expect(storedUrl('http://:pw@host/')).toBe('http://host')
   })
 
   it('compares kind and place', () => {
