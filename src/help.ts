@@ -1,4 +1,4 @@
-import { optionsOf, type Subcommand } from './args.js'
+import { describe, optionsOf, type Subcommand } from './args.js'
 
 interface Topic {
   usage: string
@@ -89,7 +89,7 @@ export function helpText(topic: Subcommand = 'switch'): string {
   const options = optionsOf(topic).map((spec) => {
     const names = spec.names.length === 1 && spec.names[0]!.startsWith('--') ? `    ${spec.names[0]}` : spec.names.join(', ')
     const left = `  ${names}${spec.value ? ` <${spec.value}>` : ''}`
-    return `${left.padEnd(width)} ${spec.description}`
+    return `${left.padEnd(width)} ${describe(spec, topic)}`
   })
   const exampleWidth = Math.max(...examples.map(([cmd]) => cmd.length)) + 4
   const exampleLines = examples.map(([cmd, what]) => `  ${cmd.padEnd(exampleWidth)}${what}`.trimEnd())
