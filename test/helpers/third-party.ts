@@ -36,7 +36,7 @@ export function scriptOptions(script: string): Map<string, number> {
   let shifts = 0
   let inPattern = false
   for (const line of lines) {
-    const arm = /^ {8}(\S.*)$/.exec(line) ?? (inPattern ? /^ {12}(\|.*)$/.exec(line) : null)
+    const arm: RegExpExecArray | null = /^ {8}(\S.*)$/.exec(line) ?? (inPattern ? /^ {12}(\|.*)$/.exec(line) : null)
     if (arm && !inPattern && !line.trim().startsWith('#')) {
       patterns = []
       shifts = 0
