@@ -185,7 +185,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue
     }
     if (arg.startsWith('-') && arg !== '-') {
-      if (command === 'switch' && at === undefined) rejectOtherCommands(name, argv)
       rejectTypo(name, table, command)
       const arity = inline === undefined ? (homeManagerArity[arg] ?? 0) : 0
       passthrough.push(...argv.slice(i, i + 1 + arity))
@@ -205,19 +204,29 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 /** Index of the first bare word that is not an option's value: the subcommand, if any. */
 function findSubcommand(argv: readonly string[]): number | undefined {
+  let foreign: string | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    if (arg === '--') return undefined
+    if (arg === '--') break
     const [name, inline] = splitInline(arg)
     const spec = beforeCommand.get(name)
+    const other = spec || name in homeManagerArity ? undefined : otherCommands(name)
     if (spec) {
       if (spec.value && inline === undefined) i++
+    } else if (other) {
+      // `hms --pending push` is fine; `hms --pending` alone is not a switch (see below).
+      foreign ??= name
+      if (other.spec.value && inline === undefined) i++
     } else if (arg.startsWith('-') && arg !== '-') {
       if (name.startsWith('--') && !(name in homeManagerArity) && !anyLongOption.has(name)) rejectTypo(name, anyLongOption, 'switch')
       if (inline === undefined) i += homeManagerArity[arg] ?? 0
     } else {
       return i
     }
+  }
+  if (foreign) {
+    const owner = otherCommands(foreign)!.command
+    throw usageError(`${foreign} is an option of hms ${owner}, not of a switch`, `did you mean: hms ${owner} ${argv.map(shellQuote).join(' ')}`)
   }
   return undefined
 }
@@ -245,13 +254,14 @@ function toSubcommand(word: string): Subcommand {
 
 /**
  * `hms --pending` (forgot `push`): an option of another subcommand, not home-manager's, would
- * otherwise start a switch that home-manager then fails on. Say which command it belongs to.
+ * otherwise start a switch that home-manager then fails on. Which command it belongs to.
  */
-function rejectOtherCommands(name: string, argv: readonly string[]): void {
-  if (name in homeManagerArity || byCommand.get('switch')!.has(name)) return
-  const owner = subcommands.find((c) => c !== 'switch' && byCommand.get(c)!.has(name))
-  if (!owner) return
-  throw usageError(`${name} is an option of hms ${owner}, not of a switch`, `did you mean: hms ${owner} ${argv.map(shellQuote).join(' ')}`)
+function otherCommands(name: string): { command: Subcommand; spec: OptionSpec } | undefined {
+  for (const command of subcommands) {
+    const spec = command === 'switch' ? undefined : byCommand.get(command)!.get(name)
+    if (spec) return { command, spec }
+  }
+  return undefined
 }
 
 /**
