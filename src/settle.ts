@@ -30,7 +30,9 @@ interface After {
  */
 export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted, cachixDied, refused }: After): Promise<Summary> {
   const s = structuredClone(summary)
-  if (plan.push && plan.cache && s.switch?.ok && !blocked && !interrupted) {
+  // A generation made current by an activation that then failed still holds what was built: push it.
+  const built = Boolean(s.switch && (s.switch.ok || s.switch.generation !== null))
+  if (plan.push && plan.cache && built && !blocked && !interrupted) {
     if (plan.mode === 'generation' && after) await pushGeneration(s, plan, ctx, state, after)
     else if (s.push.failed.length > 0 && plan.retries > 0 && !refused) await retryFailures(s, plan, ctx)
   }
@@ -38,7 +40,7 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
   const stopped = interrupted ?? interruption()
   if (plan.push && plan.cache) {
     // Blocked, interrupted or cut short after the link: the generation's closure covers whatever cachix never reported.
-    const wholeGeneration = (blocked || stopped || cachixDied) && after && s.switch?.ok
+    const wholeGeneration = (blocked || stopped || cachixDied) && after && built
     const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
     const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : stopped ? 'interrupted' : refused ?? 'push failed'
     if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan, plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason, ctx)

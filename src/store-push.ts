@@ -5,7 +5,7 @@ import { formatBytes, plural } from './format.js'
 import { Hook, parseHookLines } from './hook.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
-import type { Ran } from './switch.js'
+import { finishedStatus, type Ran } from './switch.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
@@ -141,6 +141,7 @@ export class StorePusher {
       return this.fail(send, copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : copied.reason, !copied.ok && copied.permanent)
     }
     const still = send.filter((p) => !landed.has(p))
+    for (const p of landed) this.tally.confirmed.add(p)
     for (const p of send) if (landed.has(p)) this.ctx.out.detail(`pushed ${p}`)
     if (still.length === 0) return
     this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
@@ -272,7 +273,7 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }):
     if (outcome.interrupted) pusher.stop()
     await pusher.finish()
     ctx.out.stopProgress()
-    return { outcome, tally: pusher.tally, durationMs: performance.now() - started }
+    return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
   } finally {
     clearInterval(timer)
     hook.remove()

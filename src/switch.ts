@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { emptyTally, tallyEvent, withBypass, type PushTally } from './cachix.js'
 import { ExitCode, HmsError, signalExitCode } from './errors.js'
 import { interruption } from './interrupt.js'
@@ -33,6 +36,13 @@ export interface Ran {
   outcome: Outcome
   tally?: PushTally
   durationMs: number
+  /** home-manager's own exit status when it ran to its end; undefined when it was killed or stopped. */
+  finished?: number
+}
+
+/** home-manager run directly: its outcome is its own; killed or interrupted means it never finished. */
+export function finishedStatus(outcome: Outcome): number | undefined {
+  return outcome.signal || (outcome.interrupted && outcome.exitCode !== 0) ? undefined : outcome.exitCode
 }
 
 /** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
@@ -105,7 +115,7 @@ async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
   const started = performance.now()
   const [file, ...args] = plan.homeManager
   const outcome = await runGroup(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio: ['inherit', childStdout(ctx), 'inherit'] })
-  return { outcome, durationMs: performance.now() - started }
+  return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
 }
 
 async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
@@ -130,7 +140,9 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
       }
     }
   }
-  const [file, ...args] = withBypass(plan.command)
+  const statusDir = mkdtempSync(join(tmpdir(), 'hms-switch-'))
+  const statusFile = join(statusDir, 'home-manager.status')
+  const [file, ...args] = withBypass(plan.command, statusFile)
   const outcome = await runGroup(file!, args, {
     env: ctx.env,
     cwd: ctx.cwd,
@@ -142,7 +154,19 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   })
   onEvents(parser.end())
   out.stopProgress()
-  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started }
+  const finished = readStatus(statusFile)
+  rmSync(statusDir, { recursive: true, force: true })
+  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started, finished }
+}
+
+/** What the bypass wrapper wrote: home-manager's exit status, or nothing if it never finished. */
+function readStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim()
+    return /^\d+$/.test(text) ? Number(text) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 

@@ -17,15 +17,14 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   const { tally } = ran
   const notes = [...plan.notes]
   const outcome = cachixCrashAfterSwitch(ran, g, notes) ?? ran.outcome
-  // Interrupted after home-manager linked the new generation: the switch happened, the push did not finish.
-  const linked = Boolean(g.after && g.after.path !== g.before?.path)
-  const switched = outcome.interrupted ? linked : outcome.exitCode === 0
-  if (outcome.interrupted && linked) notes.push(`interrupted by ${outcome.interrupted} after generation ${g.after!.number} was linked; what was not pushed is queued`)
-  // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if cachix ended on its own and never marked it ✗.
+  const { switched, current } = switchOutcome(ran, outcome, g, notes)
+  // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
+  // cachix ended on its own and never marked it ✗, or if the pusher itself saw it land (nix copy).
   const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
-  const confirmed = trustworthy ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p)) : []
+  const unconfirmed = (p: string) => !tally!.failed.has(p) && !tally!.confirmed.has(p)
+  const confirmed = tally ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p) && (trustworthy || tally.confirmed.has(p))) : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env)
-  const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p)))] : []
+  const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter(unconfirmed))] : []
   if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
   return {
     version: ctx.version,
@@ -38,7 +37,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       ok: switched,
       exitCode: outcome.exitCode,
       durationMs: Math.round(ran.durationMs),
-      generation: switched && !plan.dryRun ? (g.after?.number ?? null) : null,
+      generation: (switched || current) && !plan.dryRun ? (g.after?.number ?? null) : null,
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
@@ -66,6 +65,27 @@ type Env = Record<string, string | undefined>
 
 export function total(pushed: { bytes: number }[]): number {
   return pushed.reduce((sum, p) => sum + p.bytes, 0)
+}
+
+/**
+ * What home-manager did, from what it left: `current` when its new generation is the profile's
+ * (25.11+ sets the profile before activating, older versions let `activate` set it), `switched` only
+ * when home-manager also ran to its end with 0. A generation made current by an activation that then
+ * failed or was interrupted is reported with its number, never as a completed switch.
+ */
+function switchOutcome(ran: Ran, outcome: Outcome, g: Generations, notes: string[]): { switched: boolean; current: boolean } {
+  const current = Boolean(g.after && g.after.path !== g.before?.path)
+  const finished = ran.finished ?? (outcome.interrupted || outcome.signal ? undefined : outcome.exitCode)
+  const switched = finished === 0 || (outcome !== ran.outcome && current)
+  const n = g.after?.number
+  if (switched && outcome.interrupted && current) {
+    notes.push(`interrupted by ${outcome.interrupted} after generation ${n} was linked; what was not pushed is queued`)
+  } else if (!switched && current && outcome.interrupted) {
+    notes.push(`interrupted by ${outcome.interrupted} while home-manager activated generation ${n}: it is current, but its activation did not finish; run the switch again`)
+  } else if (!switched && current) {
+    notes.push(`home-manager failed after generation ${n} became current (its activation did not finish); what was built is pushed`)
+  }
+  return { switched, current }
 }
 
 /** cachix died by a signal hms did not send, yet a new generation is linked: the switch itself went through. */
