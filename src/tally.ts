@@ -3,7 +3,7 @@ import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
 import type { Outcome } from './proc.js'
 import type { Summary } from './schema.js'
-import { narSizes } from './store.js'
+import { closureOf, narSizes } from './store.js'
 import type { Context, Ran } from './switch.js'
 
 interface Generations {
@@ -41,7 +41,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env) },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),
@@ -94,4 +94,11 @@ function cachixCrashAfterSwitch(ran: Ran, g: Generations, notes: string[]): Outc
   if (!tally || !outcome.signal || outcome.interrupted || !g.after || g.after.path === g.before?.path) return undefined
   notes.push(`cachix was killed by ${outcome.signal} after the switch; pushes it had not finished are not counted`)
   return { exitCode: 0 }
+}
+
+/** Pushed paths that are not in the new generation's closure (see `outsideGeneration` in schema.ts). */
+async function outside(pushed: { path: string }[], after: Generation | undefined, env: Env): Promise<string[]> {
+  if (!after || pushed.length === 0) return []
+  const closure = await closureOf(after.path, env)
+  return closure ? pushed.map((p) => p.path).filter((p) => !closure.has(p)) : []
 }

@@ -198,7 +198,7 @@ async function reportLeft(state: State, out: Output): Promise<void> {
 function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {
   return {
     version, command: plan.pushCommand ?? ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
-    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [] },
+    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [], outsideGeneration: [] },
     notes: [], background: null, exitCode: 0,
   }
 }

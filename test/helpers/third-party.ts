@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -55,4 +55,25 @@ export function scriptOptions(script: string): Map<string, number> {
     }
   }
   return options
+}
+
+/**
+ * Unpacks one version into `dir` and fills the script's `@placeholders@` with this machine's tools,
+ * as home-manager/default.nix fills them with store paths. Returns the runnable `bin/` directory.
+ */
+export function installHomeManager(archive: string, dir: string): string {
+  execFileSync('tar', ['-xzf', archive, '-C', dir])
+  const tree = join(dir, 'home-manager')
+  const script = homeManagerScript(archive)
+    .replaceAll('@bash@', '')
+    .replaceAll('@DEP_PATH@', '/usr/bin:/bin')
+    .replaceAll('@HOME_MANAGER_LIB@', join(tree, 'lib/bash/home-manager.sh'))
+    .replaceAll('@HOME_MANAGER_PATH@', tree)
+    .replaceAll('@OUT@', join(dir, 'out'))
+  const left = /@[A-Za-z_]+@/.exec(script)
+  if (left) throw new Error(`unfilled placeholder ${left[0]} in ${archive}`)
+  const bin = join(dir, 'bin')
+  mkdirSync(bin, { recursive: true })
+  writeFileSync(join(bin, 'home-manager'), script, { mode: 0o755 })
+  return bin
 }
