@@ -132,7 +132,11 @@ export class StorePusher {
     if (send.length === 0) return
     for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.tally.announced.size, 'path')}, ${formatBytes(sumSizes(this.tally.announced.values()))}`)
-    const copied = await this.copy(send)
+    const copied = await this.copy(send).catch(async (error: unknown) => {
+      // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
+      await this.confirmLanded(send)
+      throw error
+    })
     // Pushed means the cache says it has it: nix copy's exit code alone has lied (a stale narinfo cache).
     let landed: Set<string>
     try {
@@ -145,6 +149,13 @@ export class StorePusher {
     for (const p of send) if (landed.has(p)) this.ctx.out.detail(`pushed ${p}`)
     if (still.length === 0) return
     this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
+  }
+
+  private async confirmLanded(paths: string[]): Promise<void> {
+    const { target, limits = defaultLimits } = this.options
+    try {
+      for (const p of await presentIn(target, paths, this.ctx.env, limits, true)) this.tally.confirmed.add(p)
+    } catch {}
   }
 
   private async copy(paths: string[]): Promise<{ ok: true } | { ok: false; reason: string; permanent: boolean }> {

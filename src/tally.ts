@@ -21,10 +21,10 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
   // cachix ended on its own and never marked it ✗, or if the pusher itself saw it land (nix copy).
   const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
-  const unconfirmed = (p: string) => !tally!.failed.has(p) && !tally!.confirmed.has(p)
-  const confirmed = tally ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p) && (trustworthy || tally.confirmed.has(p))) : []
+  const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (trustworthy && !tally.failed.has(p))) : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env)
-  const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter(unconfirmed))] : []
+  const unconfirmed = (p: string) => !tally!.confirmed.has(p)
+  const failed = tally ? [...tally.failed].filter(unconfirmed).concat(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p) && unconfirmed(p))) : []
   if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
   return {
     version: ctx.version,
