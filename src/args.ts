@@ -1,4 +1,5 @@
 import { usageError } from './errors.js'
+import { shellQuote } from './format.js'
 
 export const subcommands = ['switch', 'push', 'status', 'log', 'verify', 'doctor', 'init', 'completion', 'help'] as const
 export type Subcommand = (typeof subcommands)[number]
@@ -56,40 +57,53 @@ export interface OptionSpec {
   /** The subcommands that take this option; all when absent. */
   only?: Subcommand[]
   description: string
+  /** Wording for subcommands other than switch, where the switch's would mislead. */
+  otherwise?: string
+}
+
+/** What an option means for `command`: each subcommand's help speaks of that subcommand. */
+export function describe(spec: OptionSpec, command: Subcommand): string {
+  return command === 'switch' || !spec.otherwise ? spec.description : spec.otherwise
 }
 
 const flag = (key: 'plan' | 'json' | 'quiet' | 'verbose' | 'help' | 'version' | 'strict'): Setter =>
   (options) => { options[key] = true }
 
 export const hmsOptions: OptionSpec[] = [
-  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile (passed to home-manager)' },
+  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile (passed to home-manager)', otherwise: 'flake attribute whose host picks the profile, e.g. .#mitsio@shoshin' },
   { names: ['-p', '--profile'], value: 'name', set: (o, v) => { o.profile = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)' },
   { names: ['--cache'], value: 'name|url', set: (o, v) => { o.cache = v }, only: ['switch', 'push', 'status', 'verify', 'doctor', 'init'],  description: 'the cache: a Cachix name, a name from config caches, or a store URL (file://, s3://, ssh://…)' },
   { names: ['--no-push'], set: (o) => { o.push = false }, only: ['switch'],  description: 'just switch, push nothing' },
   { names: ['--plan'], set: flag('plan'), only: ['switch', 'push'],  description: 'print what would run, and why, then exit' },
   { names: ['--json'], set: flag('json'), only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],  description: 'one JSON document on stdout at the end; everything else goes to stderr' },
   { names: ['-q', '--quiet'], set: flag('quiet'), description: 'print only warnings and errors' },
-  { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "more detail: cachix's raw lines and every pushed path (for switch also home-manager's own -v)" },
-  { names: ['--strict'], set: flag('strict'), only: ['switch', 'push'],  description: 'a failed or impossible push is an error (exit 3, or 2 before switching)' },
+  { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "more detail: cachix's raw lines and every pushed path; also home-manager's own -v", otherwise: "more detail: cachix's raw lines and every pushed path" },
+  { names: ['--strict'], set: flag('strict'), only: ['switch', 'push'],  description: 'a failed or impossible push is an error (exit 3, or 2 before switching)', otherwise: 'a failed push exits 3; one that cannot happen at all (no cachix, no credentials) exits 2' },
   { names: ['--push-jobs'], value: 'n', set: (o, v, n) => { o.pushJobs = positiveInt(v, n) }, only: ['switch', 'push'],  description: 'parallel uploads (cachix --jobs)' },
   { names: ['--compression-method'], value: 'xz|zstd', set: (o, v, n) => { o.compressionMethod = compression(v, n) }, only: ['switch', 'push'],  description: 'compression used by cachix' },
   { names: ['-h', '--help'], set: flag('help'), description: 'show help' },
   { names: ['-V', '--version'], set: flag('version'), description: 'show the version' },
 ]
 
-/** How many values each home-manager / nix option takes, so its values are never mistaken for hms's words. */
+/**
+ * How many values each home-manager / nix option takes, so its values are never mistaken for hms's
+ * words: the union of the option `case` arms of home-manager 24.05, 25.11 and master
+ * (test/unit/home-manager-options.test.ts reads the real scripts and fails on a missing entry).
+ * An option of a later version that is not here still works after `--`.
+ */
 export const homeManagerArity: Record<string, number> = {
   '-b': 1, '-B': 1, '-f': 1, '--file': 1, '-A': 1, '-I': 1, '-j': 1, '--max-jobs': 1, '--cores': 1,
-  '-c': 1, '--specialisation': 1, '--update-input': 1,
+  '-c': 1, '--specialisation': 1, '--update-input': 1, '--builders': 1, '--log-format': 1,
+  '--experimental-features': 1, '--extra-experimental-features': 1,
   '--option': 2, '--arg': 2, '--argstr': 2, '--override-input': 2,
   '-n': 0, '--dry-run': 0, '--impure': 0, '--show-trace': 0, '-L': 0, '--print-build-logs': 0,
-  '--keep-going': 0, '-k': 0, '--keep-failed': 0, '-K': 0, '--rollback': 0, '--refresh': 0,
-  '--offline': 0, '--no-substitute': 0, '--recreate-lock-file': 0, '--no-update-lock-file': 0,
-  '--no-write-lock-file': 0, '--no-out-link': 0,
+  '--keep-going': 0, '--keep-failed': 0, '--debug': 0, '--substitute': 0, '--no-substitute': 0,
+  '--rollback': 0, '--refresh': 0, '--recreate-lock-file': 0, '--no-update-lock-file': 0,
+  '--no-write-lock-file': 0, '--no-registries': 0, '--commit-lock-file': 0, '--no-out-link': 0, '--recursive': 0,
 }
 
 const retries: OptionSpec = { names: ['--retries'], value: 'n', set: (o, v, n) => { o.retries = wholeNumber(v, n) }, description: 'retries with backoff for network errors before a path is queued (default 2)' }
-const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in a detached process; the switch itself stays in the foreground, the push outcome lands in the queue and history' }
+const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in a detached process; the switch itself stays in the foreground, the push outcome lands in the queue and history', otherwise: 'push in a detached process and return at once; the outcome lands in the queue and history' }
 const notify: OptionSpec = { names: ['--notify'], set: (o) => { o.notify = true }, description: 'desktop notification (notify-send) when the push ends' }
 
 /**
@@ -150,7 +164,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') {
-      passthrough.push(...argv.slice(i + 1))
+      // `--` ends hms's options: for switch the rest is home-manager's, elsewhere it is the command's words.
+      ;(command === 'switch' ? passthrough : positionals).push(...argv.slice(i + 1))
       break
     }
     const [name, inline] = splitShort(arg, table) ?? splitInline(arg)
@@ -189,19 +204,29 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 /** Index of the first bare word that is not an option's value: the subcommand, if any. */
 function findSubcommand(argv: readonly string[]): number | undefined {
+  let foreign: string | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    if (arg === '--') return undefined
+    if (arg === '--') break
     const [name, inline] = splitInline(arg)
     const spec = beforeCommand.get(name)
+    const other = spec || name in homeManagerArity ? undefined : otherCommands(name)
     if (spec) {
       if (spec.value && inline === undefined) i++
+    } else if (other) {
+      // `hms --pending push` is fine; `hms --pending` alone is not a switch (see below).
+      foreign ??= name
+      if (other.spec.value && inline === undefined) i++
     } else if (arg.startsWith('-') && arg !== '-') {
       if (name.startsWith('--') && !(name in homeManagerArity) && !anyLongOption.has(name)) rejectTypo(name, anyLongOption, 'switch')
       if (inline === undefined) i += homeManagerArity[arg] ?? 0
     } else {
       return i
     }
+  }
+  if (foreign) {
+    const owner = otherCommands(foreign)!.command
+    throw usageError(`${foreign} is an option of hms ${owner}, not of a switch`, `did you mean: hms ${owner} ${argv.map(shellQuote).join(' ')}`)
   }
   return undefined
 }
@@ -225,6 +250,18 @@ function toSubcommand(word: string): Subcommand {
   if ((subcommands as readonly string[]).includes(word)) return word as Subcommand
   const guess = closest(word, subcommands)
   throw usageError(`unknown command "${word}"`, guess ? `did you mean "hms ${guess}"?` : `commands: ${subcommands.join(', ')}`)
+}
+
+/**
+ * `hms --pending` (forgot `push`): an option of another subcommand, not home-manager's, would
+ * otherwise start a switch that home-manager then fails on. Which command it belongs to.
+ */
+function otherCommands(name: string): { command: Subcommand; spec: OptionSpec } | undefined {
+  for (const command of subcommands) {
+    const spec = command === 'switch' ? undefined : byCommand.get(command)!.get(name)
+    if (spec) return { command, spec }
+  }
+  return undefined
 }
 
 /**

@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { spawn } from 'node:child_process'
+import { formatIdentity, identityOf } from './identity.js'
 import type { Plan } from './plan.js'
 import type { State } from './state.js'
 import { hasCredentials } from './store-url.js'
@@ -47,7 +48,7 @@ export function spawnBackgroundPush(ctx: Ctx, state: State, plan: Plan, paths: s
     child.unref()
     const pid = child.pid ?? 0
     // The child takes push.lock only once node has started; until then, status finds it here.
-    writeFileSync(state.file('background.pid'), `${pid}\n`, { mode: 0o600 })
+    writeFileSync(state.file('background.pid'), `${formatIdentity(identityOf(pid))}\n`, { mode: 0o600 })
     return { pid, log }
   } finally {
     closeSync(fd)

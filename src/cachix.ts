@@ -3,14 +3,24 @@ import type { ReportEvent } from './report.js'
 /**
  * home-manager runs under `sh`, which moves its stderr onto descriptor 3: hms's own stderr, passed
  * through cachix untouched. So nix writes straight to the terminal (progress bars and all), and the
- * pipe hms reads carries only cachix's report. Without descriptor 3 it falls back to plain exec.
+ * pipe hms reads carries only cachix's report. Without descriptor 3 it runs home-manager as it is.
+ *
+ * `sh` also writes home-manager's own exit status into the file named first: cachix exits with its
+ * command's status (or dies of its signal) after pushing, so only this file tells "home-manager
+ * finished, then the push was interrupted" from "interrupted while home-manager activated". The
+ * trap keeps `sh` waiting for home-manager on Ctrl-C instead of dying first; a trapped signal is
+ * reset to its default in children, so home-manager still gets it.
  */
-export const stderrBypass = ['sh', '-c', 'if { : >&3; } 2>/dev/null; then exec "$@" 2>&3 3>&-; fi; exec "$@"', 'hms-exec']
+export const stderrBypass = [
+  'sh', '-c',
+  'f=$1; shift; trap : INT TERM HUP; if { : >&3; } 2>/dev/null; then "$@" 2>&3 3>&-; else "$@"; fi; s=$?; echo "$s" >"$f"; exit "$s"',
+  'hms-exec',
+]
 
 /** The argv actually run for a watch-exec plan: its command with the bypass spliced in after `--`. */
-export function withBypass(command: string[]): string[] {
+export function withBypass(command: string[], statusFile = '/dev/null'): string[] {
   const dashes = command.indexOf('--')
-  return [...command.slice(0, dashes + 1), ...stderrBypass, ...command.slice(dashes + 1)]
+  return [...command.slice(0, dashes + 1), ...stderrBypass, statusFile, ...command.slice(dashes + 1)]
 }
 
 /** Lines cachix prints when it refuses to start the command at all. */
@@ -23,6 +33,8 @@ export function isRefusal(text: string): boolean {
 export interface PushTally {
   announced: Map<string, number | undefined>
   failed: Set<string>
+  /** Confirmed in the cache by the pusher itself (`nix copy` exited 0): pushed, whatever interrupts the run later. */
+  confirmed: Set<string>
   /** Left out by `push.exclude` (store URLs only): never pushed, always reported. */
   excluded: Set<string>
   refusal?: string
@@ -34,7 +46,7 @@ export interface PushTally {
 }
 
 export function emptyTally(): PushTally {
-  return { announced: new Map(), failed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
+  return { announced: new Map(), failed: new Set(), confirmed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
 }
 
 /** Folds one report event into the tally; returns true when the event was understood. */

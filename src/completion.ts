@@ -1,4 +1,4 @@
-import { homeManagerArity, optionsOf, subcommands, type OptionSpec, type Subcommand } from './args.js'
+import { describe, homeManagerArity, optionsOf, subcommands, type OptionSpec, type Subcommand } from './args.js'
 import type { Config } from './config.js'
 import { topics } from './help.js'
 
@@ -64,7 +64,7 @@ function homeManagerOptions(own: OptionModel[]): OptionModel[] {
 export function completionModel(c: Candidates): CommandModel[] {
   const positionals: Partial<Record<Subcommand, string[] | 'files'>> = { completion: [...shells], help: [...subcommands], push: 'files', verify: 'files' }
   return subcommands.map((name) => {
-    const options = optionsOf(name).map((spec) => ({ names: spec.names, description: spec.description, takesValue: Boolean(spec.value), values: valuesOf(spec, c) }))
+    const options = optionsOf(name).map((spec) => ({ names: spec.names, description: describe(spec, name), takesValue: Boolean(spec.value), values: valuesOf(spec, c) }))
     return { name, summary: topics[name].summary, options: name === 'switch' ? [...options, ...homeManagerOptions(options)] : options, positionals: positionals[name] ?? [] }
   })
 }

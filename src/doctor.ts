@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { printable } from './format.js'
 import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from './preflight.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
 import { schemeOfUrl, type Target } from './target.js'
@@ -224,12 +225,12 @@ function judgeDirectory(dir: string, world: World): CheckResult {
 /** What the queue holds, as state.ts reads it without repairing (doctor never changes state). */
 
 export function judgePending({ entries, warning }: PendingRead): CheckResult {
-  if (entries.length === 0) return warning ? warn(`no paths waiting; ${warning}`, 'the next hms push --pending sets the damaged file aside') : ok('no paths waiting')
+  if (entries.length === 0) return warning ? warn(`no paths waiting; ${printable(warning)}`, 'the next hms push --pending sets the damaged file aside') : ok('no paths waiting')
   const byCache = new Map<string, number>()
   for (const { cache } of entries) byCache.set(cache, (byCache.get(cache) ?? 0) + 1)
-  const per = [...byCache].map(([cache, n]) => `${n} for ${cache}`).join(', ')
+  const per = [...byCache].map(([cache, n]) => `${n} for ${printable(cache)}`).join(', ')
   const total = entries.length
-  return warn(`${total} path${total > 1 ? 's' : ''} waiting (${per})${warning ? `; ${warning}` : ''}`, 'run hms push --pending')
+  return warn(`${total} path${total > 1 ? 's' : ''} waiting (${per})${warning ? `; ${printable(warning)}` : ''}`, 'run hms push --pending')
 }
 
 const pendingCheck: Check = {

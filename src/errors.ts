@@ -5,6 +5,8 @@ export const ExitCode = {
   failure: 1,
   usage: 2,
   pushFailed: 3,
+  /** `--verify --strict`: the check found missing paths, or could not ask the cache. Not a push failure. */
+  verifyFailed: 4,
   notFound: 127,
   interrupted: 130,
 } as const

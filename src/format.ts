@@ -38,3 +38,12 @@ export function shellJoin(words: readonly string[]): string {
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`
 }
+
+/**
+ * Text read back from state files (a profile or cache name, a reason) printed so that it cannot
+ * drive the terminal: control characters (C0, DEL, C1) become `\xNN` escapes.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}

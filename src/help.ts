@@ -1,4 +1,4 @@
-import { optionsOf, type Subcommand } from './args.js'
+import { describe, optionsOf, type Subcommand } from './args.js'
 
 interface Topic {
   usage: string
@@ -28,7 +28,7 @@ everything after --.
 Commands: switch (default), push, status, log, verify, doctor, init, completion, help
 
 Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or config error ·
-3 push failed under --strict · 127 home-manager missing · 130 interrupted`,
+3 push failed under --strict · 4 --verify failed under --strict · 127 home-manager missing · 130 interrupted`,
   },
   push: { usage: 'hms push [options] [paths…]', summary: 'push store paths (default: the current generation) or the pending queue', examples: [['hms push', 'push the current generation'], ['hms push --pending', 'push what earlier runs could not']] },
   status: { usage: 'hms status [--json]', summary: 'profile, cache, generation, pending pushes and recent runs', examples: [['hms status', '']] },
@@ -89,7 +89,7 @@ export function helpText(topic: Subcommand = 'switch'): string {
   const options = optionsOf(topic).map((spec) => {
     const names = spec.names.length === 1 && spec.names[0]!.startsWith('--') ? `    ${spec.names[0]}` : spec.names.join(', ')
     const left = `  ${names}${spec.value ? ` <${spec.value}>` : ''}`
-    return `${left.padEnd(width)} ${spec.description}`
+    return `${left.padEnd(width)} ${describe(spec, topic)}`
   })
   const exampleWidth = Math.max(...examples.map(([cmd]) => cmd.length)) + 4
   const exampleLines = examples.map(([cmd, what]) => `  ${cmd.padEnd(exampleWidth)}${what}`.trimEnd())

@@ -1,40 +1,101 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { currentGeneration } from './generation.js'
+import { formatIdentity, identityOf, isAlive, parseIdentity } from './identity.js'
 import type { Output } from './output.js'
-import type { State } from './state.js'
+import { printable } from './format.js'
+import type { QueueTarget, State } from './state.js'
 
 type Env = Record<string, string | undefined>
 
 /**
  * hms killed outright (kill -9, power loss) mid-switch cannot queue what it was pushing. It leaves
- * this marker instead; the next switch, holding the same lock, finds it and queues the current
- * generation's closure for that cache, so the push is late but never lost.
+ * this marker instead, naming itself (pid, start time, boot id). Any later hms that reads state
+ * (a switch, push, status, log, doctor) and finds the marker's owner gone queues the current
+ * generation's closure for that cache: the push is late but never lost, and never invisible.
  */
 const marker = (state: State) => state.file('switch.inflight')
 
-export function markInflight(state: State, cache: string): void {
+interface Marker {
+  cache: string
+  target?: QueueTarget
+  owner?: string
+  /** Markers from before owners were recorded by identity. */
+  pid?: number
+  since: string
+}
+
+export function markInflight(state: State, cache: string, target?: QueueTarget): void {
+  const text = JSON.stringify({ cache, ...(target ? { target } : {}), owner: formatIdentity(identityOf(process.pid)), since: new Date().toISOString() })
   try {
-    writeFileSync(marker(state), JSON.stringify({ cache, pid: process.pid, since: new Date().toISOString() }), { mode: 0o600 })
+    writeFileSync(marker(state), text, { mode: 0o600 })
   } catch {}
 }
 
+/** Removes our own marker (the run has queued or pushed everything itself). */
 export function clearInflight(state: State): void {
-  try {
-    rmSync(marker(state), { force: true })
-  } catch {}
+  const text = read(marker(state))
+  if (text !== undefined && ownerOf(text)?.pid === process.pid) removeIfUnchanged(marker(state), text)
 }
 
 export async function recoverInflight(state: State, env: Env, out: Output): Promise<void> {
-  let cache: string | undefined
+  const file = marker(state)
+  const text = read(file)
+  if (text === undefined) return
+  const owner = ownerOf(text)
+  // A switch still running (or this very run) owns its marker.
+  if (owner && (owner.pid === process.pid || isAlive(owner))) return
+  const parsed = parse(text)
+  const generation = currentGeneration(env)
+  if (parsed && generation) {
+    await state.enqueue([generation.path], parsed.cache, 'hms was stopped during a switch', parsed.target)
+    out.warn(`the last switch was stopped before it finished pushing; generation ${generation.number} is queued for ${printable(parsed.cache)}`)
+  }
+  removeIfUnchanged(file, text)
+}
+
+function parse(text: string): Marker | undefined {
   try {
-    cache = (JSON.parse(readFileSync(marker(state), 'utf8')) as { cache?: unknown }).cache as string | undefined
+    const value = JSON.parse(text) as Marker
+    return typeof value?.cache === 'string' ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function ownerOf(text: string) {
+  const m = parse(text)
+  return m?.owner ? parseIdentity(m.owner) : typeof m?.pid === 'number' ? parseIdentity(String(m.pid)) : undefined
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Another switch may have written its own marker meanwhile: that one stays. */
+function removeIfUnchanged(file: string, text: string): void {
+  const aside = `${file}.${process.pid}.old`
+  try {
+    renameSync(file, aside)
   } catch {
     return
   }
-  const generation = currentGeneration(env)
-  if (typeof cache === 'string' && generation) {
-    await state.enqueue([generation.path], cache, 'hms was stopped during a switch')
-    out.warn(`the last switch was stopped before it finished pushing; generation ${generation.number} is queued for ${cache}`)
+  if (read(aside) !== text) {
+    try {
+      linkSync(aside, file)
+    } catch {}
   }
-  clearInflight(state)
+  rmSync(aside, { force: true })
+}
+
+/** For commands that only read state: a marker that cannot be turned into entries costs a warning. */
+export async function recoverInflightQuietly(state: State, env: Env, out: Output): Promise<void> {
+  try {
+    await recoverInflight(state, env, out)
+  } catch (error) {
+    out.warn(`could not queue what a stopped switch left unpushed: ${(state.unwritable(error) as Error).message}`)
+  }
 }

@@ -1,41 +1,41 @@
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { HmsError } from './errors.js'
+import { HmsError, signalExitCode } from './errors.js'
+import { pause } from './interrupt.js'
+import { formatIdentity, identityOf, isAlive, parseIdentity } from './identity.js'
 
 export interface Lock {
   release(): void
 }
 
-/** Pid in a lock file, if the process is still alive; a lock left by a killed hms is stale. */
+/** Pid in a lock (or pid) file, if that very process is still running; a lock left by a killed hms is stale. */
 export function lockHolder(file: string): number | undefined {
   const text = readQuietly(file)
   return text === undefined ? undefined : liveHolder(text)
 }
 
-/** The pid a lock's text names, if that process is alive. */
+/** The pid a lock's text names, if that process (same pid, same start, same boot) is alive. */
 function liveHolder(text: string): number | undefined {
-  const pid = Number(text.trim())
-  if (!Number.isInteger(pid) || pid <= 0) return undefined
-  try {
-    process.kill(pid, 0)
-    return pid
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined
-  }
+  const id = parseIdentity(text)
+  return id && isAlive(id) ? id.pid : undefined
 }
 
+const mine = () => `${formatIdentity(identityOf(process.pid))}\n`
+
 /**
- * The lock file appears whole or not at all (hard link of a file that already holds our pid), so a
- * reader never sees it empty. A stale one is moved aside before it is removed, and only if what was
- * moved is still the stale content, so two takers never both win.
+ * The lock file appears whole or not at all (hard link of a file that already holds our
+ * identity), so a reader never sees it empty. A stale one is moved aside before it is removed,
+ * and only if what was moved is still the stale content, so two takers never both win.
  */
 function tryLock(file: string): Lock | number {
-  const mine = `${file}.${process.pid}.new`
-  writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 })
+  const temp = `${file}.${process.pid}.new`
+  const text = mine()
   try {
+    // Inside the try: a write that fails halfway (a full disk) must not leave the temp file behind.
+    writeFileSync(temp, text, { mode: 0o600 })
     for (;;) {
       try {
-        linkSync(mine, file)
-        return holdLock(file)
+        linkSync(temp, file)
+        return holdLock(file, text)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
@@ -47,17 +47,17 @@ function tryLock(file: string): Lock | number {
       removeIfStill(file, seen)
     }
   } finally {
-    rmSync(mine, { force: true })
+    rmSync(temp, { force: true })
   }
 }
 
-function holdLock(file: string): Lock {
+function holdLock(file: string, text: string): Lock {
   let held = true
   const release = () => {
     if (!held) return
     held = false
     process.off('exit', release)
-    if (readQuietly(file)?.trim() === String(process.pid)) rmSync(file, { force: true })
+    if (readQuietly(file) === text) rmSync(file, { force: true })
   }
   process.on('exit', release)
   return { release }
@@ -87,15 +87,19 @@ function readQuietly(file: string): string | undefined {
   }
 }
 
-/** Takes `file` as a lock, waiting up to `waitMs`; past that, says who holds it. */
+/** Takes `file` as a lock, waiting up to `waitMs`; past that, says who holds it and how to clear it. */
 export async function acquireLock(file: string, what: string, waitMs = 0): Promise<Lock> {
   const deadline = Date.now() + waitMs
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     const got = tryLock(file)
     if (typeof got !== 'number') return got
     if (Date.now() >= deadline) {
-      throw new HmsError(`another hms is ${what} (pid ${got})`, { exitCode: 1, hint: 'wait for it to finish, or see hms status' })
+      throw new HmsError(`another hms is ${what} (pid ${got})`, {
+        exitCode: 1,
+        hint: `wait for it to finish, or see hms status; if pid ${got} is no hms, remove ${file}`,
+      })
     }
-    await new Promise((resolve) => setTimeout(resolve, delay))
+    const signal = await pause(delay)
+    if (signal) throw new HmsError(`interrupted by ${signal} while waiting for another hms (${what}); nothing was changed`, { exitCode: signalExitCode(signal) ?? 130, signal })
   }
 }

@@ -56,13 +56,13 @@ export interface Plan {
 export function makePlan(input: PlanInput): Plan {
   const { options, config, env } = input
   const notes: string[] = []
-  const flakeHost = hostOfFlake(options.flake)
-  const profile = resolveProfile(input, flakeHost)
-  const host = flakeHost ?? hostFor(profile?.value, config, input.hostname)
-  if (!profile) notes.push(`host ${host} is in no profile; using the top-level cache`)
   const user = config.user ?? env.USER ?? env.LOGNAME ?? 'user'
   // home-manager hands the flake to nix, which does not expand `~`; the shell would have, for a typed flag.
-  const flake = resolveFlake(options.flake, config.flake && expandHome(config.flake, env.HOME), user, host)
+  const configured = config.flake && expandHome(config.flake, env.HOME)
+  const given = options.flake ?? (configured?.includes('#') ? configured : undefined)
+  const { profile, host, hostSource } = resolveProfile(input, attrOfFlake(given))
+  if (!profile) notes.push(`host ${host} is in no profile; using the top-level cache`)
+  const flake = resolveFlake(options.flake, configured, attributeNeeded(input, profile, user) ? `${user}@${host}` : undefined)
   const cache = resolveCache(options, env, profile ? config.profiles[profile.value] : undefined, config)
   const strict = options.strict ?? config.push.strict
   const jobs = options.pushJobs ?? config.push.jobs
@@ -85,7 +85,7 @@ export function makePlan(input: PlanInput): Plan {
     cache: target?.kind === 'cachix' ? target.name : target ? withoutCredentials(cache.value) : undefined,
     target,
     flake: flake?.value,
-    sources: { profile: profile?.source, host: flakeHost ? 'flake attribute' : profile && profile.source !== 'hostname' ? 'profile' : 'hostname', cache: options.push ? cache.source : undefined, flake: flake?.source },
+    sources: { profile: profile?.source, host: hostSource, cache: options.push ? cache.source : undefined, flake: flake?.source },
     notes,
     push: options.push,
     dryRun: input.passthrough.some((a) => a === '-n' || a === '--dry-run'),
@@ -126,52 +126,99 @@ export function watchExec(cache: string, push: { jobs?: number; compressionMetho
 
 interface Resolved<T> { value: T; source: Source }
 
-/** `.#mitsio@shoshin` → `shoshin`; no attribute or no `@` → undefined. */
-export function hostOfFlake(flake: string | undefined): string | undefined {
-  const attr = flake?.split('#')[1]
-  if (!attr) return undefined
-  const unquoted = attr.replace(/^"|"$/g, '')
-  const at = unquoted.lastIndexOf('@')
-  return at >= 0 ? unquoted.slice(at + 1) || undefined : undefined
+/** The attribute of a flake reference, unquoted: `.#"mitsio@kinoite"` → `mitsio@kinoite`; none → undefined. */
+export function attrOfFlake(flake: string | undefined): string | undefined {
+  const at = flake?.indexOf('#') ?? -1
+  return at < 0 ? undefined : flake!.slice(at + 1).replace(/^"|"$/g, '') || undefined
 }
 
-function resolveProfile(input: PlanInput, flakeHost: string | undefined): Resolved<string> | undefined {
+/** `.#mitsio@shoshin` → `shoshin`; no attribute or no `@` → undefined. */
+export function hostOfFlake(flake: string | undefined): string | undefined {
+  const attr = attrOfFlake(flake)
+  const at = attr?.lastIndexOf('@') ?? -1
+  return at >= 0 ? attr!.slice(at + 1) || undefined : undefined
+}
+
+interface Resolution { profile?: Resolved<string>; host: string; hostSource: Source }
+
+/**
+ * The profile: named (--profile, HMS_PROFILE), else from the flake attribute (`user@host`, or a
+ * bare `host` that a profile claims: `#shoshin`), else from this machine's host name. A bare
+ * attribute no profile claims is a user name (home-manager's `$USER` fallback), so it says nothing.
+ */
+function resolveProfile(input: PlanInput, attr: string | undefined): Resolution {
   const { options, env, config } = input
   const named = options.profile !== undefined
     ? { value: options.profile, source: '--profile' as const }
     : env.HMS_PROFILE ? { value: env.HMS_PROFILE, source: 'HMS_PROFILE' as const } : undefined
-  if (named) {
-    if (!Object.hasOwn(config.profiles, named.value)) throw unknownProfile(named.value, named.source, config)
-    return named
+  if (named && !Object.hasOwn(config.profiles, named.value)) throw unknownProfile(named.value, named.source, config)
+  const at = attr?.lastIndexOf('@') ?? -1
+  const attrHost = at >= 0 ? attr!.slice(at + 1) || undefined : attr
+  // A named profile wins: the host's claims are then not asked, so an ambiguous host is no error.
+  const claimed = attrHost === undefined ? undefined : named ? claimsOf(attrHost, config)[0] : profileOfHost(attrHost, config)
+  if (attrHost && (at >= 0 || claimed)) {
+    return { profile: named ?? (claimed ? { value: claimed, source: 'flake attribute' } : undefined), host: attrHost, hostSource: 'flake attribute' }
   }
-  if (flakeHost) {
-    const claimed = profileOfHost(flakeHost, config)
-    return claimed ? { value: claimed, source: 'flake attribute' } : undefined
-  }
-  const short = shortHost(input.hostname)
-  const claimed = profileOfHost(short, config)
-  return claimed ? { value: claimed, source: 'hostname' } : undefined
+  const mine = named ? undefined : profileOfHost(input.hostname, config)
+  const profile = named ?? (mine ? { value: mine, source: 'hostname' as const } : undefined)
+  const host = hostFor(profile?.value, config, input.hostname)
+  return { profile, host, hostSource: profile && profile.source !== 'hostname' ? 'profile' : 'hostname' }
 }
 
 /** `shoshin.lan` → `shoshin`, as `hostname -s` says it. */
 export const shortHost = (hostname: string): string => hostname.split('.')[0] || hostname
 
+/** Host names compare case-insensitively, and an FQDN matches its short form: `Shoshin.lan` is `shoshin`. */
+export function sameHost(a: string, b: string): boolean {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()]
+  return x === y || shortHost(x) === y || x === shortHost(y)
+}
+
+/**
+ * The profile whose `hosts` claim `host` (an exact claim beats a short-form one), else the profile
+ * named like it. Two profiles claiming the same host is a config error: hms would otherwise pick one
+ * silently, and a Skylake build could land in the generic cache.
+ */
 export function profileOfHost(host: string, config: Config): string | undefined {
+  const claims = claimsOf(host, config)
+  if (claims.length > 1) {
+    const [a, b] = claims
+    throw usageError(`host ${host} is claimed by profiles ${a} and ${b}${config.file ? ` in ${config.file}` : ''}`, `keep it in the hosts of one profile only, or pick one with --profile`)
+  }
+  return claims[0]
+}
+
+/** Profiles whose `hosts` name `host`: the exact claims, else the short-form ones; else the profile named like it. */
+function claimsOf(host: string, config: Config): string[] {
   const entries = Object.entries(config.profiles)
-  return entries.find(([, p]) => p.hosts.includes(host))?.[0] ?? entries.find(([name]) => name === host)?.[0]
+  const exact = entries.filter(([, p]) => p.hosts.some((h) => h.toLowerCase() === host.toLowerCase()))
+  const claims = exact.length > 0 ? exact : entries.filter(([, p]) => p.hosts.some((h) => sameHost(h, host)))
+  const named = entries.filter(([name]) => sameHost(name, host))
+  return (claims.length > 0 ? claims : named.slice(0, 1)).map(([name]) => name)
 }
 
 function hostFor(profileName: string | undefined, config: Config, hostname: string): string {
   const short = shortHost(hostname)
   const profile: Profile | undefined = profileName ? config.profiles[profileName] : undefined
-  if (!profile || profile.hosts.includes(short)) return short
+  if (!profile || profile.hosts.some((h) => sameHost(h, hostname))) return short
   return profile.hosts[0] ?? profileName ?? short
 }
 
-function resolveFlake(flag: string | undefined, configured: string | undefined, user: string, host: string): Resolved<string> | undefined {
+/**
+ * A configured flake goes to home-manager as it is, so home-manager picks the attribute itself
+ * (`user@host`, `user@shorthost`, else `user`). hms names one only when home-manager's own choice
+ * would be wrong: a profile forced for another host, or a config `user` other than `$USER`.
+ */
+function attributeNeeded(input: PlanInput, profile: Resolved<string> | undefined, user: string): boolean {
+  const forced = profile && (profile.source === '--profile' || profile.source === 'HMS_PROFILE')
+  const elsewhere = forced && !input.config.profiles[profile.value]!.hosts.some((h) => sameHost(h, input.hostname))
+  return Boolean(elsewhere) || user !== (input.env.USER ?? input.env.LOGNAME)
+}
+
+function resolveFlake(flag: string | undefined, configured: string | undefined, attr: string | undefined): Resolved<string> | undefined {
   if (flag !== undefined) return { value: flag, source: '--flake' }
-  if (configured) return { value: `${configured}#${user}@${host}`, source: 'config' }
-  return undefined
+  if (!configured) return undefined
+  return { value: configured.includes('#') || !attr ? configured : `${configured}#${attr}`, source: 'config' }
 }
 
 function resolveCache(options: HmsOptions, env: Record<string, string | undefined>, profile: Profile | undefined, config: Config): Resolved<string> {

@@ -1,4 +1,5 @@
 import { emptyTally, tallyEvent, type PushTally } from './cachix.js'
+import { interruption, pause } from './interrupt.js'
 import type { Output } from './output.js'
 import { runGroup, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
@@ -62,20 +63,29 @@ export function backoffMs(attempt: number, env: Record<string, string | undefine
 export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = false): Promise<PushResult> {
   let attempts = 0
   let lastReason: string | undefined
+  let last: Omit<PushResult, 'attempts'> | undefined
   for (;;) {
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
       const wait = backoffMs(retry, ctx.env)
       ctx.out.warn(`push to ${request.cache} failed${lastReason ? ` (${lastReason})` : ''}; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
-      await new Promise((resolve) => setTimeout(resolve, wait))
+      await pause(wait)
     }
+    // A signal during the back-off (or before the first attempt) ends the retries: nothing more starts.
+    const signal = interruption()
+    if (signal) return { ...(last ?? notPushed(lastReason)), outcome: { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }, ok: false, attempts }
     const result = await pushOnce(request, ctx)
+    last = result
     lastReason = result.reason
     attempts++
     const retriesLeft = request.retries - (attempts - (retrying ? 0 : 1))
     // A refusal (no such cache, no access) is not a network hiccup: retrying cannot help.
     if (result.ok || result.outcome.interrupted || result.tally.refusal || retriesLeft <= 0) return { ...result, attempts }
   }
+}
+
+function notPushed(reason: string | undefined): Omit<PushResult, 'attempts'> {
+  return { ok: false, tally: emptyTally(), alreadyPresent: 0, outcome: { exitCode: 1 }, ...(reason ? { reason } : {}) }
 }
 
 async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult, 'attempts'>> {

@@ -103,6 +103,11 @@ export const summarySchema = z.strictObject({
     queued: z.array(z.string()),
     /** Paths left out by `push.exclude` (store URLs), and paths that need them. */
     excluded: z.array(z.string()),
+    /**
+     * Pushed paths outside the new generation's closure: what home-manager built besides it
+     * (nix-env's user-environment and env-manifest.nix, hm-news.json). Pushed like the rest.
+     */
+    outsideGeneration: z.array(z.string()),
   }),
   notes: z.array(z.string()),
   /** Background push started instead of pushing in this process. */

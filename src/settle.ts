@@ -1,5 +1,6 @@
 import { spawnBackgroundPush } from './background.js'
-import { ExitCode } from './errors.js'
+import { ExitCode, signalExitCode } from './errors.js'
+import { interruption } from './interrupt.js'
 import { plural } from './format.js'
 import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
@@ -9,6 +10,7 @@ import type { State } from './state.js'
 import type { Context } from './switch.js'
 import { total, withSizes } from './tally.js'
 import { acquireLock } from './lock.js'
+import { queueTarget, sameTarget } from './queue-target.js'
 
 interface After {
   after?: Generation
@@ -28,19 +30,24 @@ interface After {
  */
 export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted, cachixDied, refused }: After): Promise<Summary> {
   const s = structuredClone(summary)
-  if (plan.push && plan.cache && s.switch?.ok && !blocked && !interrupted) {
+  // A generation made current by an activation that then failed still holds what was built: push it.
+  const built = Boolean(s.switch && (s.switch.ok || s.switch.generation !== null))
+  if (plan.push && plan.cache && built && !blocked && !interrupted) {
     if (plan.mode === 'generation' && after) await pushGeneration(s, plan, ctx, state, after)
     else if (s.push.failed.length > 0 && plan.retries > 0 && !refused) await retryFailures(s, plan, ctx)
   }
+  // A signal during the back-off or between children counts as much as one during the switch.
+  const stopped = interrupted ?? interruption()
   if (plan.push && plan.cache) {
     // Blocked, interrupted or cut short after the link: the generation's closure covers whatever cachix never reported.
-    const wholeGeneration = (blocked || interrupted || cachixDied) && after && s.switch?.ok
+    const wholeGeneration = (blocked || stopped || cachixDied) && after && built
     const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
-    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : interrupted ? 'interrupted' : refused ?? 'push failed'
-    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan.cache, plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason, ctx)
-    if (s.switch?.ok && !blocked && !interrupted && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
-    else await announcePending(plan.cache, ctx, state, s.push.queued.length)
+    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : stopped ? 'interrupted' : refused ?? 'push failed'
+    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan, plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason, ctx)
+    if (s.switch?.ok && !blocked && !stopped && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
+    else await announcePending(plan.cache, ctx, state, s.push.queued.length + (s.background ? 1 : 0))
   }
+  if (stopped && s.exitCode === ExitCode.ok) s.exitCode = signalExitCode(stopped) ?? ExitCode.interrupted
   applyStrict(s, plan.strict)
   record(s, state, ctx)
   return s
@@ -49,12 +56,18 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
 async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State, after: Generation): Promise<void> {
   s.push.attempted = true
   if (plan.background) {
+    // Queued before the detached push starts: if it dies at once (logout), the generation still waits.
+    const queued = (await enqueue(state, [after.path], plan, 'pushing in the background', ctx)).length > 0
     try {
       s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
       return
     } catch (error) {
       ctx.out.warn(`could not start a background push (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pushing now instead`)
     }
+    const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+    await applyPush(s, result, [after.path], ctx)
+    if (result.ok && queued) await state.dequeue([after.path], plan.cache!).catch(() => {})
+    return
   }
   const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
   await applyPush(s, result, [after.path], ctx)
@@ -95,9 +108,10 @@ export async function applyPush(s: Summary, result: PushResult, roots: string[],
   s.push.bytes = total(s.push.pushed)
 }
 
-async function enqueue(state: State, paths: string[], cache: string, reason: string, ctx: Context): Promise<string[]> {
+async function enqueue(state: State, paths: string[], plan: Plan, reason: string, ctx: Context): Promise<string[]> {
+  const cache = plan.cache!
   try {
-    const { warning } = await state.enqueue(paths, cache, reason)
+    const { warning } = await state.enqueue(paths, cache, reason, plan.target && queueTarget(plan.target))
     if (warning) ctx.out.warn(warning)
     return paths
   } catch (error) {
@@ -108,7 +122,9 @@ async function enqueue(state: State, paths: string[], cache: string, reason: str
 
 /** `push.autoRetry`: after a good push, try what earlier runs left in the queue for this cache. */
 async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): Promise<void> {
-  const pending = (await readQueue(state, ctx)).filter((e) => e.cache === plan.cache).map((e) => e.path)
+  // Entries bound for what this name meant before (a changed config) are left for push --pending to refuse.
+  const now = plan.target && queueTarget(plan.target)
+  const pending = (await readQueue(state, ctx)).filter((e) => e.cache === plan.cache && (!e.target || !now || sameTarget(e.target, now))).map((e) => e.path)
   if (pending.length === 0) return
   if (!plan.autoRetry) return void ctx.out.info(waitingLine(pending.length, plan.cache!))
   let lock

@@ -9,12 +9,24 @@ export function stateDir(env: Env): string {
   return join(env.XDG_STATE_HOME || join(env.HOME ?? '', '.local', 'state'), 'hms')
 }
 
+/** Where a queued path was going: the resolved cache, never its credentials (see queue-target.ts). */
+export type QueueTarget = { kind: 'cachix'; name: string } | { kind: 'store'; url: string }
+
 export interface PendingEntry {
   path: string
   cache: string
   reason: string
   since: string
+  /** Absent in entries written before hms recorded it: those go wherever the name resolves now. */
+  target?: QueueTarget
 }
+
+/**
+ * History keeps the newest `historyLines` runs: when an append would pass that plus `historySlack`,
+ * the file is rewritten with the newest `historyLines` (so the rewrite happens once per thousand runs).
+ */
+export const historyLines = 10_000
+export const historySlack = 1_000
 
 export interface HistoryRecord {
   time: string
@@ -56,16 +68,34 @@ export class State {
     if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700)
   }
 
+  /** A file-system failure in the state dir, as the one-line error every command gives. */
+  unwritable(error: unknown): unknown {
+    if (error instanceof HmsError || !(error as NodeJS.ErrnoException).code) return error
+    return new HmsError(`cannot write hms's state in ${this.dir} (${(error as NodeJS.ErrnoException).code})`, {
+      exitCode: ExitCode.failure,
+      hint: 'hms keeps its queue, locks and history there; fix the directory or set XDG_STATE_HOME',
+    })
+  }
+
   /** Short critical sections over the queue; two hms processes never rewrite it at once. */
   async withQueue<T>(change: (entries: PendingEntry[]) => T): Promise<T & { warning?: string }> {
-    this.ensureDir()
-    const lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    let lock
+    try {
+      this.ensureDir()
+      lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    } catch (error) {
+      throw this.unwritable(error)
+    }
     try {
       const read = this.readPending(true)
       // Rewriting a queue that could not be read would erase it.
       if (read.unreadable) throw new HmsError(read.warning!, { exitCode: ExitCode.failure, hint: 'fix the file\'s permissions; nothing was changed' })
       const result = change(read.entries)
-      writeAtomic(this.file('pending.jsonl'), read.entries.map((e) => JSON.stringify(e) + '\n').join(''))
+      try {
+        writeAtomic(this.file('pending.jsonl'), read.entries.map((e) => JSON.stringify(e) + '\n').join(''))
+      } catch (error) {
+        throw this.unwritable(error)
+      }
       return { ...result, ...(read.warning ? { warning: read.warning } : {}) }
     } finally {
       lock.release()
@@ -79,8 +109,13 @@ export class State {
 
   /** Reads the queue under its lock, setting a damaged file aside. */
   async pending(): Promise<Read<PendingEntry>> {
-    this.ensureDir()
-    const lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    let lock
+    try {
+      this.ensureDir()
+      lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+    } catch (error) {
+      throw this.unwritable(error)
+    }
     try {
       return this.readPending(true)
     } finally {
@@ -88,12 +123,12 @@ export class State {
     }
   }
 
-  async enqueue(paths: string[], cache: string, reason: string): Promise<{ added: number; warning?: string }> {
+  async enqueue(paths: string[], cache: string, reason: string, target?: QueueTarget): Promise<{ added: number; warning?: string }> {
     const since = new Date().toISOString()
     return this.withQueue((entries) => {
       const known = new Set(entries.filter((e) => e.cache === cache).map((e) => e.path))
       const fresh = [...new Set(paths)].filter((p) => !known.has(p))
-      entries.push(...fresh.map((path) => ({ path, cache, reason, since })))
+      entries.push(...fresh.map((path) => ({ path, cache, reason, since, ...(target ? { target } : {}) })))
       return { added: fresh.length }
     })
   }
@@ -108,31 +143,42 @@ export class State {
     })
   }
 
-  /** One line per run, appended and synced: a crash can tear at most the line being written. */
+  /**
+   * One line per run, appended and synced: a crash can tear at most the line being written. Past
+   * `historyLines + historySlack` lines the file is rewritten (atomically) with the newest ones only.
+   */
   appendHistory(record: HistoryRecord): void {
     this.ensureDir()
     const file = this.file('history.jsonl')
+    const text = readOrEmpty(file)
+    const line = JSON.stringify(record) + '\n'
+    const lines = text.split('\n').filter(Boolean)
+    if (lines.length + 1 > historyLines + historySlack) {
+      writeAtomic(file, lines.slice(-(historyLines - 1)).map((l) => l + '\n').join('') + line)
+      return
+    }
     const fd = openSync(file, 'a', 0o600)
     try {
       // After a torn last line, start on a fresh one rather than glue onto it.
-      writeSync(fd, (endsMidLine(file) ? '\n' : '') + JSON.stringify(record) + '\n')
+      writeSync(fd, (text.length > 0 && !text.endsWith('\n') ? '\n' : '') + line)
       fsyncSync(fd)
     } finally {
       closeSync(fd)
     }
   }
 
+  /** Read-only: a damaged line is skipped and reported, the file is left as it is. */
   readHistory(): Read<HistoryRecord> {
-    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true, repair: true })
+    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true })
   }
 }
 
-function endsMidLine(file: string): boolean {
+function readOrEmpty(file: string): string {
   try {
-    const text = readFileSync(file)
-    return text.length > 0 && text[text.length - 1] !== 0x0a
-  } catch {
-    return false
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    throw error
   }
 }
 
@@ -196,7 +242,13 @@ function parseLine(line: string): unknown {
 
 function isPendingEntry(v: unknown): v is PendingEntry {
   const e = v as PendingEntry
-  return typeof e === 'object' && e !== null && typeof e.path === 'string' && e.path.startsWith('/nix/store/') && typeof e.cache === 'string'
+  return typeof e === 'object' && e !== null && typeof e.path === 'string' && e.path.startsWith('/nix/store/')
+    && typeof e.cache === 'string' && (e.target === undefined || isQueueTarget(e.target))
+}
+
+function isQueueTarget(t: QueueTarget): boolean {
+  return typeof t === 'object' && t !== null
+    && ((t.kind === 'cachix' && typeof t.name === 'string') || (t.kind === 'store' && typeof t.url === 'string'))
 }
 
 function isHistoryRecord(v: unknown): v is HistoryRecord {

@@ -5,7 +5,7 @@ import { formatBytes, plural } from './format.js'
 import { Hook, parseHookLines } from './hook.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
-import type { Ran } from './switch.js'
+import { finishedStatus, type Ran } from './switch.js'
 import { which } from './preflight.js'
 import { capture, runGroup, type Outcome } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
@@ -144,18 +144,23 @@ export class StorePusher {
       for (const p of excluded) this.tally.excluded.add(p)
       send = missing.filter((p) => !excluded.has(p))
       if (send.length === 0) return
-      for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     }
+    // Announced before the copy, so an interrupted copy's landed paths count (confirmLanded).
+    for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     this.sending += sumSizes(send.map((p) => infos.get(p)?.narSize))
     this.sendingPaths += send.length
     void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`)
-    const copied = await this.copy(send)
+    const copied = await this.copy(send).catch(async (error: unknown) => {
+      // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
+      await this.confirmLanded(send)
+      throw error
+    })
     if (!askFirst && copied.ok) {
       // An ssh store answered in nix copy's own session: it reported what it had (nix skipped
       // those) and acknowledged each path it was sent. No narinfo cache sits in between.
       for (const p of send) {
-        if (copied.sent.has(p)) this.tally.announced.set(p, infos.get(p)?.narSize)
-        else this.tally.alreadyPresent++
+        if (copied.sent.has(p)) this.tally.confirmed.add(p)
+        else (this.tally.announced.delete(p), this.tally.alreadyPresent++)
       }
       return void copied.sent.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
     }
@@ -169,15 +174,20 @@ export class StorePusher {
     }
     if (!askFirst) {
       // What nix copy sent is pushed; what the store had already, it skipped.
-      for (const p of send) {
-        if (copied.sent.has(p) || !landed.has(p)) this.tally.announced.set(p, infos.get(p)?.narSize)
-        else this.tally.alreadyPresent++
-      }
+      for (const p of send) if (landed.has(p) && !copied.sent.has(p)) (this.tally.announced.delete(p), this.tally.alreadyPresent++)
     }
     const still = send.filter((p) => !landed.has(p))
+    for (const p of landed) this.tally.confirmed.add(p)
     for (const p of send) if (landed.has(p) && this.tally.announced.has(p)) this.ctx.out.detail(`pushed ${p}`)
     if (still.length === 0) return
     this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
+  }
+
+  private async confirmLanded(paths: string[]): Promise<void> {
+    const { target, limits = defaultLimits } = this.options
+    try {
+      for (const p of await presentIn(target, paths, this.ssh.env, limits, true)) this.tally.confirmed.add(p)
+    } catch {}
   }
 
   /** `sent`: the paths nix copy said it copied (it skips what the store has). */
@@ -313,7 +323,7 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }):
     if (outcome.interrupted) pusher.stop()
     await pusher.finish()
     ctx.out.stopProgress()
-    return { outcome, tally: pusher.tally, durationMs: performance.now() - started }
+    return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
   } finally {
     clearInterval(timer)
     hook.remove()

@@ -20,3 +20,11 @@ export async function closureSize(roots: string[], env: Env): Promise<number | u
   const result = await capture(nixStore, ['--query', '--requisites', ...roots], { env })
   return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean).length : undefined
 }
+
+/** The closure of `root` from the local store; undefined when it cannot tell. */
+export async function closureOf(root: string, env: Env): Promise<Set<string> | undefined> {
+  const nixStore = which('nix-store', env)
+  if (!nixStore) return undefined
+  const result = await capture(nixStore, ['--query', '--requisites', root], { env })
+  return result.exitCode === 0 ? new Set(result.stdout.split('\n').filter(Boolean)) : undefined
+}

@@ -12,7 +12,8 @@ export function printSummary(summary: Summary, out: Output): void {
   const sw = summary.switch
   if (sw && !sw.ok) {
     const how = sw.signal ? `stopped by ${sw.signal}` : `home-manager exited with ${sw.exitCode}`
-    out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how})${pushPart(summary)}`)
+    const current = sw.generation === null ? '' : `; generation ${sw.generation} is current but not fully activated`
+    out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${pushPart(summary)}`)
   } else if (sw) {
     const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
     out.info(`${color.green('✔')} ${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`)

@@ -1,5 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { emptyTally, tallyEvent, withBypass, type PushTally } from './cachix.js'
-import { ExitCode, HmsError } from './errors.js'
+import { ExitCode, HmsError, signalExitCode } from './errors.js'
+import { interruption } from './interrupt.js'
+import { queueTarget } from './queue-target.js'
 import { formatBytes, plural } from './format.js'
 import { currentGeneration, type Generation } from './generation.js'
 import { clearInflight, markInflight, recoverInflight } from './inflight.js'
@@ -31,6 +36,13 @@ export interface Ran {
   outcome: Outcome
   tally?: PushTally
   durationMs: number
+  /** home-manager's own exit status when it ran to its end; undefined when it was killed or stopped. */
+  finished?: number
+}
+
+/** home-manager run directly: its outcome is its own; killed or interrupted means it never finished. */
+export function finishedStatus(outcome: Outcome): number | undefined {
+  return outcome.signal || (outcome.interrupted && outcome.exitCode !== 0) ? undefined : outcome.exitCode
 }
 
 /** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
@@ -46,7 +58,10 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
     const before = currentGeneration(ctx.env)
-    if (plan.push && plan.cache) markInflight(state, plan.cache)
+    // A signal during the preflight: nothing has been built yet, so nothing is started either.
+    const early = interruption()
+    if (early) throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode: signalExitCode(early) ?? ExitCode.interrupted, signal: early })
+    if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
     const watching = plan.push && !blocker && plan.mode === 'watch-exec'
     let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
     if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
@@ -59,6 +74,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
+    if (plan.verify && interruption()) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${interruption()}`] }
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
     lock.release()
@@ -99,7 +115,7 @@ async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
   const started = performance.now()
   const [file, ...args] = plan.homeManager
   const outcome = await runGroup(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio: ['inherit', childStdout(ctx), 'inherit'] })
-  return { outcome, durationMs: performance.now() - started }
+  return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
 }
 
 async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
@@ -124,7 +140,9 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
       }
     }
   }
-  const [file, ...args] = withBypass(plan.command)
+  const statusDir = mkdtempSync(join(tmpdir(), 'hms-switch-'))
+  const statusFile = join(statusDir, 'home-manager.status')
+  const [file, ...args] = withBypass(plan.command, statusFile)
   const outcome = await runGroup(file!, args, {
     env: ctx.env,
     cwd: ctx.cwd,
@@ -136,7 +154,19 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   })
   onEvents(parser.end())
   out.stopProgress()
-  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started }
+  const finished = readStatus(statusFile)
+  rmSync(statusDir, { recursive: true, force: true })
+  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started, finished }
+}
+
+/** What the bypass wrapper wrote: home-manager's exit status, or nothing if it never finished. */
+function readStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim()
+    return /^\d+$/.test(text) ? Number(text) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 

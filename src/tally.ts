@@ -3,7 +3,7 @@ import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
 import type { Outcome } from './proc.js'
 import type { Summary } from './schema.js'
-import { narSizes } from './store.js'
+import { closureOf, narSizes } from './store.js'
 import type { Context, Ran } from './switch.js'
 
 interface Generations {
@@ -17,15 +17,14 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   const { tally } = ran
   const notes = [...plan.notes]
   const outcome = cachixCrashAfterSwitch(ran, g, notes) ?? ran.outcome
-  // Interrupted after home-manager linked the new generation: the switch happened, the push did not finish.
-  const linked = Boolean(g.after && g.after.path !== g.before?.path)
-  const switched = outcome.interrupted ? linked : outcome.exitCode === 0
-  if (outcome.interrupted && linked) notes.push(`interrupted by ${outcome.interrupted} after generation ${g.after!.number} was linked; what was not pushed is queued`)
-  // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if cachix ended on its own and never marked it ✗.
+  const { switched, current } = switchOutcome(ran, outcome, g, notes)
+  // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
+  // cachix ended on its own and never marked it ✗, or if the pusher itself saw it land (nix copy).
   const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
-  const confirmed = trustworthy ? [...tally.announced.keys()].filter((p) => !tally.failed.has(p)) : []
+  const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (trustworthy && !tally.failed.has(p))) : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env, tally?.exactSizes)
-  const failed = tally ? [...tally.failed, ...(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p)))] : []
+  const unconfirmed = (p: string) => !tally!.confirmed.has(p)
+  const failed = tally ? [...tally.failed].filter(unconfirmed).concat(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p) && unconfirmed(p))) : []
   if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
   return {
     version: ctx.version,
@@ -38,11 +37,11 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       ok: switched,
       exitCode: outcome.exitCode,
       durationMs: Math.round(ran.durationMs),
-      generation: switched && !plan.dryRun ? (g.after?.number ?? null) : null,
+      generation: (switched || current) && !plan.dryRun ? (g.after?.number ?? null) : null,
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [] },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env) },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),
@@ -69,10 +68,38 @@ export function total(pushed: { bytes: number }[]): number {
   return pushed.reduce((sum, p) => sum + p.bytes, 0)
 }
 
+/**
+ * What home-manager did, from what it left: `current` when its new generation is the profile's
+ * (25.11+ sets the profile before activating, older versions let `activate` set it), `switched` only
+ * when home-manager also ran to its end with 0. A generation made current by an activation that then
+ * failed or was interrupted is reported with its number, never as a completed switch.
+ */
+function switchOutcome(ran: Ran, outcome: Outcome, g: Generations, notes: string[]): { switched: boolean; current: boolean } {
+  const current = Boolean(g.after && g.after.path !== g.before?.path)
+  const finished = ran.finished ?? (outcome.interrupted || outcome.signal ? undefined : outcome.exitCode)
+  const switched = finished === 0 || (outcome !== ran.outcome && current)
+  const n = g.after?.number
+  if (switched && outcome.interrupted && current) {
+    notes.push(`interrupted by ${outcome.interrupted} after generation ${n} was linked; what was not pushed is queued`)
+  } else if (!switched && current && outcome.interrupted) {
+    notes.push(`interrupted by ${outcome.interrupted} while home-manager activated generation ${n}: it is current, but its activation did not finish; run the switch again`)
+  } else if (!switched && current) {
+    notes.push(`home-manager failed after generation ${n} became current (its activation did not finish); what was built is pushed`)
+  }
+  return { switched, current }
+}
+
 /** cachix died by a signal hms did not send, yet a new generation is linked: the switch itself went through. */
 function cachixCrashAfterSwitch(ran: Ran, g: Generations, notes: string[]): Outcome | undefined {
   const { outcome, tally } = ran
   if (!tally || !outcome.signal || outcome.interrupted || !g.after || g.after.path === g.before?.path) return undefined
   notes.push(`cachix was killed by ${outcome.signal} after the switch; pushes it had not finished are not counted`)
   return { exitCode: 0 }
+}
+
+/** Pushed paths that are not in the new generation's closure (see `outsideGeneration` in schema.ts). */
+async function outside(pushed: { path: string }[], after: Generation | undefined, env: Env): Promise<string[]> {
+  if (!after || pushed.length === 0) return []
+  const closure = await closureOf(after.path, env)
+  return closure ? pushed.map((p) => p.path).filter((p) => !closure.has(p)) : []
 }

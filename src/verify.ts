@@ -97,7 +97,7 @@ export async function verifyAfterSwitch(summary: Summary, plan: Plan, ctx: { env
     if (!(error instanceof HmsError)) throw error
     verify = failedVerify(input, error)
   }
-  const exitCode = summary.exitCode === ExitCode.ok && !verify.ok && plan.strict ? ExitCode.pushFailed : summary.exitCode
+  const exitCode = summary.exitCode === ExitCode.ok && !verify.ok && plan.strict ? ExitCode.verifyFailed : summary.exitCode
   return { ...summary, verify, exitCode }
 }
 

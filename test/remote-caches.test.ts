@@ -224,7 +224,8 @@ describe('http:// with WebDAV', () => {
     const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
     expect(bg.exitCode, bg.stderr).toBe(0)
     const state = join(s.env.XDG_STATE_HOME!, 'hms')
-    const pid = Number(readFileSync(join(state, 'background.pid'), 'utf8'))
+    // background.pid holds `PID START BOOT-ID` (README, state files).
+    const pid = Number(readFileSync(join(state, 'background.pid'), 'utf8').split(' ')[0])
     const deadline = Date.now() + 60_000
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     clearInterval(scan)

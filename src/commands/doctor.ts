@@ -4,7 +4,8 @@ import type { Io } from '../cli.js'
 import { loadConfig } from '../config.js'
 import { checks, doctorContext, failed, runChecks, type CheckReport, type HttpResult, type Status, type World } from '../doctor.js'
 import { ExitCode } from '../errors.js'
-import { colorLevel } from '../output.js'
+import { colorLevel, Output } from '../output.js'
+import { recoverInflightQuietly } from '../inflight.js'
 import { which } from '../preflight.js'
 import { State } from '../state.js'
 import { capture } from '../proc.js'
@@ -12,6 +13,9 @@ import type { Command } from './index.js'
 
 const doctor: Command = async (args, io) => {
   const { options } = args
+  // A switch killed mid-push left a marker: queue its generation first, so the pending check tells the truth.
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  await recoverInflightQuietly(new State(io.env), io.env, out)
   const ctx = await doctorContext({ options, env: io.env, hostname: io.hostname }, () => loadConfig(io.env))
   const reports = await runChecks(checks, ctx, realWorld(io))
   const exitCode = failed(reports) ? ExitCode.failure : ExitCode.ok

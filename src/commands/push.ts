@@ -1,7 +1,10 @@
 import { spawnBackgroundPush } from '../background.js'
 import { loadConfig } from '../config.js'
 import { ExitCode, HmsError, signalExitCode, usageError } from '../errors.js'
-import { shellJoin } from '../format.js'
+import { plural, printable, shellJoin } from '../format.js'
+import { recoverInflightQuietly } from '../inflight.js'
+import { interruption, withRunSignals } from '../interrupt.js'
+import { describeTarget, queueTarget, sameTarget } from '../queue-target.js'
 import { acquireLock } from '../lock.js'
 import { notify } from '../notify.js'
 import { Output } from '../output.js'
@@ -11,7 +14,7 @@ import { cachixPush, cachixPushCommand } from '../push.js'
 import type { Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
 import { applyPush, applyStrict, record } from '../settle.js'
-import { State } from '../state.js'
+import { State, type QueueTarget } from '../state.js'
 import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
 import { copyUrl, nixCopyArgs, resolveTarget, type Target } from '../target.js'
@@ -23,40 +26,40 @@ interface Batch {
   target?: Target
 }
 
-const push: Command = async (args, io, { version }) => {
+const push: Command = (args, io, context) => (args.options.plan ? pushCommand(args, io, context) : withRunSignals(() => pushCommand(args, io, context)))
+
+const pushCommand: Command = async (args, io, { version }) => {
   const { options } = args
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const state = new State(io.env)
   if (options.drop && !options.pending) throw usageError('--drop goes with --pending', 'hms push --pending --drop [--cache C] forgets what waits in the queue')
+  if (options.pending && args.positionals.length > 0) throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
+  // --plan reads, never writes: no recovery, no lock, no repair of a damaged queue.
+  if (!options.plan) await recoverInflightQuietly(state, io.env, out)
   // Before planning: the cache to forget may be one hms can no longer resolve.
-  if (options.drop) return dropQueued(state, options.cache, out)
+  if (options.drop) return options.plan ? planDrop(state, options.cache, io) : dropQueued(state, options.cache, out)
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
-  if (options.pending && args.positionals.length > 0) throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
-  const listed = options.pending ? await pendingBatches(state, options.cache ? plan.cache! : undefined, out) : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots }]
-  const batches = listed.flatMap((b) => {
-    if (b.cache === plan.cache) return [{ ...b, target: plan.target }]
-    try {
-      return [{ ...b, target: resolveTarget(b.cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE]) }]
-    } catch (error) {
-      out.warn(`${b.paths.length} queued path${b.paths.length === 1 ? '' : 's'} for ${b.cache} cannot be pushed (${(error as Error).message}); to forget them: hms push --pending --drop --cache '${b.cache}'`)
-      return []
-    }
-  })
+  const resolve = (cache: string) => (cache === plan.cache ? plan.target! : resolveTarget(cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE]))
+  let refused = 0
+  const batches: Batch[] = options.pending
+    ? await pendingBatches(state, { only: options.cache ? plan.cache! : undefined, locked: !options.plan, resolve, out, onRefused: (n) => { refused += n } })
+    : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
     for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
     return ExitCode.ok
   }
-  if (options.pending && listed.length === 0) return ExitCode.ok
-  if (options.background) {
-    const bg = spawnBackgroundPush(ctx, state, options.pending && !options.cache ? { ...plan, cache: undefined } : plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
-    out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
-    return ExitCode.ok
-  }
+  if (options.pending && batches.length === 0) return refused ? ExitCode.failure : ExitCode.ok
   return withState(state, async () => {
-    // Written ahead, before waiting on anyone: a push that is refused, fails or is killed halfway leaves its paths queued.
-    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`)
+    // Written ahead, before waiting on anyone (or starting a background push): a push that is refused,
+    // fails or is killed halfway leaves its paths queued.
+    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`, b.target && queueTarget(b.target))
+    if (options.background) {
+      const bg = spawnBackgroundPush(ctx, state, options.pending && !options.cache ? { ...plan, cache: undefined } : plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
+      out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
+      return ExitCode.ok
+    }
     // A background push waits its turn; a person at the terminal is told at once.
     const lock = await acquireLock(state.file('push.lock'), 'pushing', io.env.HMS_BACKGROUND ? 30 * 60_000 : 0)
     try {
@@ -68,6 +71,7 @@ const push: Command = async (args, io, { version }) => {
         if (summary.exitCode !== 0) break
       }
       if (options.pending) await reportLeft(state, out)
+      if (refused && summary.exitCode === ExitCode.ok) summary.exitCode = ExitCode.failure
       finish(summary, plan, state, ctx, options.json, performance.now() - started)
       if (options.notify) await notify(summary, io.env, out)
       return summary.exitCode
@@ -85,7 +89,16 @@ async function dropQueued(state: State, cache: string | undefined, out: Output):
     entries.splice(0, entries.length, ...kept)
     return { dropped }
   }))
-  out.info(`dropped ${dropped} queued path${dropped === 1 ? '' : 's'}${cache ? ` for ${cache}` : ''}; they will not be pushed`)
+  out.info(`dropped ${dropped} queued path${dropped === 1 ? '' : 's'}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
+  return ExitCode.ok
+}
+
+/** `--drop --plan`: what would be forgotten, and nothing forgotten. */
+function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1]): number {
+  const { entries } = state.readPending()
+  const gone = entries.filter((e) => cache === undefined || e.cache === cache)
+  io.stdout.write(`would drop ${gone.length} queued path${gone.length === 1 ? '' : 's'}${cache ? ` for ${printable(cache)}` : ''}\n`)
+  for (const e of gone) io.stdout.write(`  ${printable(e.cache)}  ${printable(e.path)}\n`)
   return ExitCode.ok
 }
 
@@ -95,21 +108,62 @@ async function withState<T>(state: State, work: () => Promise<T>): Promise<T> {
     state.ensureDir()
     return await work()
   } catch (error) {
-    if (error instanceof HmsError || !(error as NodeJS.ErrnoException).code) throw error
-    throw new HmsError(`cannot write hms's state in ${state.dir} (${(error as NodeJS.ErrnoException).code})`, { exitCode: ExitCode.failure, hint: 'hms push keeps its queue there; fix the directory or XDG_STATE_HOME' })
+    throw state.unwritable(error)
   }
 }
 
 export default push
 
 
-async function pendingBatches(state: State, only: string | undefined, out: Output): Promise<Batch[]> {
-  const { entries, warning } = await state.pending()
+interface PendingOptions {
+  /** `--cache`: only this cache's entries. */
+  only: string | undefined
+  /** Under the queue lock (repairing a damaged file), or a plain read for --plan. */
+  locked: boolean
+  resolve: (cache: string) => Target
+  out: Output
+  onRefused: (count: number) => void
+}
+
+/**
+ * The queue, grouped by cache and by where each entry was going. Entries whose recorded target
+ * is not what their cache name means now are refused, never sent elsewhere.
+ */
+async function pendingBatches(state: State, { only, locked, resolve, out, onRefused }: PendingOptions): Promise<Batch[]> {
+  const { entries, warning } = locked ? await withState(state, () => state.pending()) : state.readPending()
   if (warning) out.warn(warning)
-  const byCache = new Map<string, string[]>()
-  for (const e of entries) if (!only || e.cache === only) byCache.set(e.cache, [...(byCache.get(e.cache) ?? []), e.path])
-  if (byCache.size === 0) out.info('the queue is empty: nothing to push')
-  return [...byCache].map(([cache, paths]) => ({ cache, paths }))
+  const groups = new Map<string, { cache: string; recorded?: QueueTarget; paths: string[] }>()
+  const elsewhere = new Map<string, number>()
+  for (const e of entries) {
+    if (only && e.cache !== only) {
+      elsewhere.set(e.cache, (elsewhere.get(e.cache) ?? 0) + 1)
+      continue
+    }
+    const key = JSON.stringify([e.cache, e.target ?? null])
+    const group = groups.get(key) ?? { cache: e.cache, ...(e.target ? { recorded: e.target } : {}), paths: [] }
+    group.paths.push(e.path)
+    groups.set(key, group)
+  }
+  for (const [cache, n] of elsewhere) out.info(`${plural(n, 'path')} wait${n === 1 ? 's' : ''} for ${printable(cache)}, not pushed now (--cache ${printable(only!)}); hms push --pending pushes every cache`)
+  if (groups.size === 0) out.info(only ? `nothing waits for ${printable(only)}` : 'the queue is empty: nothing to push')
+  const batches: Batch[] = []
+  for (const { cache, recorded, paths } of groups.values()) {
+    const refuse = (why: string) => {
+      onRefused(paths.length)
+      out.warn(`${plural(paths.length, 'queued path')} for ${printable(cache)} not pushed: ${why}; to forget them: hms push --pending --drop --cache '${cache}'`)
+    }
+    let target: Target
+    try {
+      target = resolve(cache)
+    } catch (error) {
+      refuse((error as Error).message)
+      continue
+    }
+    const now = queueTarget(target)
+    if (recorded && !sameTarget(recorded, now)) refuse(`they were queued for ${describeTarget(recorded)}, but ${printable(cache)} now means ${describeTarget(now)}`)
+    else batches.push({ cache, paths, target })
+  }
+  return batches
 }
 
 /** Pushes one cache's paths, which are already in the queue; they leave it only once the cache has them. */
@@ -130,18 +184,21 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
     summary.push.queued.push(...batch.paths)
     if (result.outcome.interrupted) summary.exitCode = signalExitCode(result.outcome.interrupted) ?? ExitCode.interrupted
   }
+  // A signal between two children (no child to pass it on to): stop here, the rest stays queued.
+  const signal = interruption()
+  if (signal && summary.exitCode === ExitCode.ok) summary.exitCode = signalExitCode(signal) ?? ExitCode.interrupted
 }
 
 async function reportLeft(state: State, out: Output): Promise<void> {
   const left = new Map<string, number>()
   for (const e of state.readPending().entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
-  for (const [cache, count] of left) out.warn(`${count} path${count === 1 ? '' : 's'} still waiting for ${cache}`)
+  for (const [cache, count] of left) out.warn(`${plural(count, 'path')} still waiting for ${printable(cache)}`)
 }
 
 function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {
   return {
     version, command: plan.pushCommand ?? ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
-    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [] },
+    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [], outsideGeneration: [] },
     notes: [], background: null, exitCode: 0,
   }
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.js'
-import { formatBytes } from '../format.js'
+import { formatBytes, printable } from '../format.js'
+import { recoverInflightQuietly } from '../inflight.js'
 import { currentGeneration } from '../generation.js'
 import { lockHolder } from '../lock.js'
 import { Output } from '../output.js'
@@ -27,9 +28,12 @@ const status: Command = async (args, io) => {
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const state = new State(io.env)
+  await recoverInflightQuietly(state, io.env, out)
+  // Read only: a damaged file is reported (on stderr and in the report), never moved or rewritten.
   const pendingRead = state.readPending()
   const historyRead = state.readHistory()
-  for (const warning of [pendingRead.warning, historyRead.warning]) if (warning) out.warn(warning)
+  for (const warning of [pendingRead.warning, historyRead.warning]) if (warning) out.warn(printable(warning))
+  const damaged = [pendingRead, historyRead].flatMap((r) => (r.warning ? [r.warning] : []))
   const pending: Record<string, number> = {}
   for (const e of pendingRead.entries) pending[e.cache] = (pending[e.cache] ?? 0) + 1
   // The quota is Cachix's (free tier 5 GiB); a store URL or a cache from `caches` has none hms knows of.
@@ -46,25 +50,28 @@ const status: Command = async (args, io) => {
   const report = {
     profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null,
     generation: currentGeneration(io.env) ?? null,
-    pending, running: { push: pushing ?? null, switch: switching ?? null },
+    pending, damaged, running: { push: pushing ?? null, switch: switching ?? null },
     recent: historyRead.entries.slice(-5),
     usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, isCachix(cache) ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes } : { bytes, quotaBytes: null, fraction: null }])),
   }
   if (options.json) return out.json(report), 0
+  const queueDamage = pendingRead.warning ? [`damaged     ${pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'}: ${pendingRead.warning}`] : []
   const lines = [
     `profile     ${report.profile ?? '(none)'} (host ${report.host})`,
     `cache       ${report.cache}`,
     `generation  ${report.generation ? `${report.generation.number}  ${report.generation.path}` : '(none found)'}`,
-    `pending     ${Object.keys(pending).length ? Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ') + ' — run hms push --pending' : 'nothing waiting'}`,
+    `pending     ${Object.keys(pending).length ? Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ') + ' — run hms push --pending' : pendingRead.warning ? 'nothing readable' : 'nothing waiting'}`,
+    ...queueDamage,
+    ...(historyRead.warning ? [`damaged     ${historyRead.warning}`] : []),
     ...(pushing ? [`pushing     in progress (pid ${pushing})`] : []),
     ...(switching ? [`switching   in progress (pid ${switching})`] : []),
     ...Object.entries(report.usage).map(([cache, u]) => `usage       ${cache}: ${formatBytes(u.bytes)}${u.quotaBytes === null ? '' : ` of ${formatBytes(u.quotaBytes)}`} in 30 days${u.fraction === null ? '' : ` (${Math.round(u.fraction * 100)} %)`}`),
     'recent runs:',
     ...(report.recent.length ? report.recent.map((r) => `  ${logLine(r)}`) : ['  none yet']),
   ]
-  io.stdout.write(lines.join('\n') + '\n')
+  io.stdout.write(lines.map(printable).join('\n') + '\n')
   for (const [cache, u] of Object.entries(report.usage)) {
-    if (u.fraction !== null && u.quotaBytes !== null && u.fraction >= 0.8) out.warn(`${cache} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
+    if (u.fraction !== null && u.quotaBytes !== null && u.fraction >= 0.8) out.warn(`${printable(cache)} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
   }
   return 0
 }

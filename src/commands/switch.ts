@@ -17,12 +17,15 @@ const switchCommand: Command = async (args, io, { version }) => {
   }
   // Loaded only now: --plan must not pay for the runtime (execa, the report parser…).
   const { runSwitch } = await import('../switch.js')
-  const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
-  if (options.json) out.json(summary)
-  else printSummary(summary, out)
-  // A background push notifies when it ends, from its own process.
-  if (options.notify && !summary.background && summary.push.attempted) await notify(summary, io.env, out)
-  return summary.exitCode
+  const { withRunSignals } = await import('../interrupt.js')
+  return withRunSignals(async () => {
+    const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
+    if (options.json) out.json(summary)
+    else printSummary(summary, out)
+    // A background push notifies when it ends, from its own process.
+    if (options.notify && !summary.background && summary.push.attempted) await notify(summary, io.env, out)
+    return summary.exitCode
+  })
 }
 
 export default switchCommand

@@ -5,6 +5,7 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { noStackTrace as stackTrace, pending, processes, sleep, summaryOf, until, useSandboxes } from '../helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from '../helpers/sandbox.js'
+import { formatIdentity, identityOf } from '../../src/identity.js'
 
 const sandbox = useSandboxes()
 
@@ -180,7 +181,8 @@ describe('review regressions', () => {
     const s = sandbox()
     expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
     mkdirSync(join(s.env.XDG_STATE_HOME!, 'hms'), { recursive: true })
-    writeFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'push.lock'), `${process.pid}\n`)
+    // Held by a live process, recorded as hms records a holder (pid, start time, boot id).
+    writeFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'push.lock'), `${formatIdentity(identityOf(process.pid))}\n`)
     const run = await s.hms(['push'])
     expect(run.exitCode).toBe(1)
     expect(run.stderr).toContain(`another hms is pushing (pid ${process.pid})`)

@@ -16,7 +16,9 @@ describe('parseArgs', () => {
     [['--impure', '--show-trace', '-n'], ['--impure', '--show-trace', '-n']],
     [['--option', 'cores', '2', '-I', 'nixpkgs=/x'], ['--option', 'cores', '2', '-I', 'nixpkgs=/x']],
     [['--arg', 'n', 'v', '--argstr', 'a', 'b'], ['--arg', 'n', 'v', '--argstr', 'a', 'b']],
-    [['-f', 'home.nix', '-A', 'mitsio', '-L', '-k', '-K'], ['-f', 'home.nix', '-A', 'mitsio', '-L', '-k', '-K']],
+    [['-f', 'home.nix', '-A', 'mitsio', '-L'], ['-f', 'home.nix', '-A', 'mitsio', '-L']],
+    [['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar'], ['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar']],
+    [['--builders', '', '--experimental-features', 'flakes', '-B', 'rm'], ['--builders', '', '--experimental-features', 'flakes', '-B', 'rm']],
     [['--override-input', 'nixpkgs', '/p', '--specialisation', 'x'], ['--override-input', 'nixpkgs', '/p', '--specialisation', 'x']],
   ])('passes home-manager options %j through in order with their values', (argv, expected) => {
     expect(parseArgs(argv).passthrough).toEqual(expected)
@@ -64,6 +66,9 @@ describe('parseArgs', () => {
     [['--jsno'], /did you mean --json/],
     [['--cahce', 'x'], /did you mean --cache/],
     [['switch', 'stray'], /unexpected argument/],
+    [['--pending'], /--pending is an option of hms push.*did you mean: hms push --pending$/],
+    [['--pending', '--drop', '--cache', 'old cache'], /did you mean: hms push --pending --drop --cache 'old cache'$/],
+    [['--timeout', '5'], /option of hms verify.*hms verify --timeout 5$/],
   ])('rejects %j with a usage error', (argv, message) => {
     try {
       parseArgs(argv)

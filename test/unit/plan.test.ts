@@ -70,8 +70,17 @@ describe('flake and command', () => {
     expect(p.homeManager).toEqual(['home-manager', 'switch', '--flake', '/home/mitsio/ws#mitsio@gyakusatsu'])
   })
 
-  it('prefers the machine host when the profile claims it', () => {
-    expect(plan({ profile: 'gyakusatsu' }, {}, 'gyak', { ...config, flake: '/ws' }).flake).toBe('/ws#mitsio@gyak')
+  it('passes a configured flake as given when the profile claims this machine: home-manager picks the attribute', () => {
+    expect(plan({ profile: 'gyakusatsu' }, {}, 'gyak', { ...config, flake: '/ws' }).flake).toBe('/ws')
+    expect(plan({}, {}, 'vm', { ...config, flake: '/ws', user: 'mitsio' }).homeManager).toEqual(['home-manager', 'switch', '--flake', '/ws'])
+  })
+
+  it('names the attribute only when home-manager would choose another one', () => {
+    // config user other than $USER: home-manager would look for root@…
+    expect(plan({}, { USER: 'root' }, 'shoshin', { ...config, flake: '/ws', user: 'mitsio' }).flake).toBe('/ws#mitsio@shoshin')
+    // a configured flake that names its attribute is used as it is
+    expect(plan({}, {}, 'shoshin', { ...config, flake: '/ws#mitsio@kinoite' }).flake).toBe('/ws#mitsio@kinoite')
+    expect(plan({}, {}, 'shoshin', { ...config, flake: '/ws#mitsio@kinoite' }).profile).toBe('kinoite')
   })
 
   it('leaves the flake to home-manager when neither flag nor config gives one', () => {
@@ -122,4 +131,47 @@ describe('cache precedence holds for store URLs (issue 4)', () => {
     expect(p.target).toEqual(target)
     expect(p.command[0]).toBe(target.kind === 'store' ? 'home-manager' : 'cachix')
   })
+})
+
+describe('attribute and host resolution, as home-manager resolves them', () => {
+  it.each([
+    // [flake, hostname, profile, host, host source]
+    ['.#mitsio@shoshin', 'vm', 'shoshin', 'shoshin', 'flake attribute'],
+    ['.#shoshin', 'vm', 'shoshin', 'shoshin', 'flake attribute'],
+    ['.#"kinoite"', 'vm', 'kinoite', 'kinoite', 'flake attribute'],
+    ['.#mitsio@shoshin.lan', 'vm', 'shoshin', 'shoshin.lan', 'flake attribute'],
+    ['.#mitsio@SHOSHIN', 'vm', 'shoshin', 'SHOSHIN', 'flake attribute'],
+    ['.#mitsio@laptop', 'shoshin', undefined, 'laptop', 'flake attribute'],
+    // a bare attribute no profile claims is a user name: the host name decides
+    ['.#mitsio', 'kinoite.lan', 'kinoite', 'kinoite', 'hostname'],
+    // no attribute: home-manager chooses; the profile comes from the host name
+    ['.', 'Shoshin.fritz.box', 'shoshin', 'Shoshin', 'hostname'],
+    [undefined, 'GYAK', 'gyakusatsu', 'GYAK', 'hostname'],
+    [undefined, 'laptop', undefined, 'laptop', 'hostname'],
+  ])('--flake %s on %s → profile %s, host %s (%s)', (flake, hostname, profile, host, source) => {
+    const p = plan(flake === undefined ? {} : { flake }, {}, hostname)
+    expect(p.profile).toBe(profile)
+    expect(p.host).toBe(host)
+    expect(p.sources.host).toBe(source)
+    expect(p.flake).toBe(flake)
+  })
+
+  it('prefers an exact claim to a short-form one', () => {
+    const cfg: Config = { ...config, profiles: { lan: { hosts: ['kinoite.lan'] }, plain: { hosts: ['kinoite'] } } }
+    expect(plan({}, {}, 'kinoite.lan', cfg).profile).toBe('lan')
+    expect(plan({}, {}, 'kinoite', cfg).profile).toBe('plain')
+  })
+
+  it('refuses two profiles claiming one host, naming both', () => {
+    const cfg: Config = { ...config, profiles: { shoshin: { hosts: ['shoshin'] }, skylake: { hosts: ['Shoshin'], cache: 's' } } }
+    expect(() => plan({}, {}, 'shoshin', cfg)).toThrow(/host shoshin is claimed by profiles shoshin and skylake in \/cfg.json/)
+    expect(() => plan({ flake: '.#mitsio@shoshin' }, {}, 'vm', cfg)).toThrow(/claimed by profiles shoshin and skylake/)
+    expect(plan({ profile: 'skylake', flake: '.#x@y' }, {}, 'vm', cfg).profile).toBe('skylake')
+  })
+})
+
+it('a named profile needs no claim: an ambiguous host is then no error', () => {
+  const cfg: Config = { ...config, profiles: { shoshin: { hosts: ['shoshin'] }, skylake: { hosts: ['shoshin'] } } }
+  expect(plan({ profile: 'skylake' }, {}, 'shoshin', cfg).profile).toBe('skylake')
+  expect(plan({ profile: 'shoshin', flake: '.#mitsio@shoshin' }, {}, 'vm', cfg).profile).toBe('shoshin')
 })

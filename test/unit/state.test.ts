@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { acquireLock, lockHolder } from '../../src/lock.js'
-import { State, stateDir } from '../../src/state.js'
+import { formatIdentity, identityOf, parseIdentity } from '../../src/identity.js'
+import { historyLines, historySlack, State, stateDir } from '../../src/state.js'
 
 const path = (n: number) => `/nix/store/${String(n).padStart(32, 'a')}-p${n}`
 
@@ -49,15 +50,29 @@ describe('state', () => {
     state.appendHistory({ ...record, generation: 2 })
     const read = state.readHistory()
     expect(read.entries.map((r) => r.generation)).toEqual([1, 2])
-    expect(read.warning).toMatch(/damaged.*moved the damaged file/)
-    expect(state.readHistory()).toEqual({ entries: read.entries })
+    // Reading history never moves or rewrites it: the torn line is reported, the file left alone.
+    expect(read.warning).toMatch(/history\.jsonl is damaged \(1 unreadable line\); 2 good entries read/)
+    expect(readdirSync(state.dir)).toEqual(['history.jsonl'])
+  })
+
+  it(`keeps the newest ${historyLines} runs once history passes ${historyLines + historySlack} lines`, () => {
+    const state = fresh()
+    state.ensureDir()
+    const record = (n: number) => ({ time: '2026-01-01T00:00:00Z', command: 'push' as const, profile: null, cache: 'c', mode: 'pending', generation: n, paths: 0, bytes: 0, failed: 0, durationMs: 0, exitCode: 0 })
+    const full = historyLines + historySlack
+    writeFileSync(state.file('history.jsonl'), Array.from({ length: full }, (_, i) => JSON.stringify(record(i)) + '\n').join(''))
+    state.appendHistory(record(full))
+    const kept = state.readHistory().entries
+    expect(kept).toHaveLength(historyLines)
+    expect(kept.at(0)!.generation).toBe(full + 1 - historyLines)
+    expect(kept.at(-1)!.generation).toBe(full)
   })
 
   it('refuses a lock held by a live process and takes over a stale one', async () => {
     const state = fresh()
     state.ensureDir()
     const file = state.file('switch.lock')
-    writeFileSync(file, `${process.ppid}\n`)
+    writeFileSync(file, `${formatIdentity(identityOf(process.ppid))}\n`)
     await expect(acquireLock(file, 'switching')).rejects.toThrow(`another hms is switching (pid ${process.ppid})`)
     writeFileSync(file, '999999999\n')
     expect(lockHolder(file)).toBeUndefined()
@@ -65,5 +80,24 @@ describe('state', () => {
     expect(lockHolder(file)).toBe(process.pid)
     lock.release()
     expect(lockHolder(file)).toBeUndefined()
+  })
+
+  it('a lock whose pid now belongs to another process (reused after a crash or reboot) is stale', async () => {
+    const state = fresh()
+    state.ensureDir()
+    const file = state.file('queue.lock')
+    const me = identityOf(process.ppid)
+    // Same pid, another start time: the process that took the lock is gone, a new one got its pid.
+    writeFileSync(file, `${formatIdentity({ ...me, start: String(Number(me.start) + 1) })}\n`)
+    expect(lockHolder(file)).toBeUndefined()
+    // Same pid and start, another boot.
+    writeFileSync(file, `${formatIdentity({ ...me, boot: 'another-boot' })}\n`)
+    expect(lockHolder(file)).toBeUndefined()
+    // An old-style lock (a pid alone) held by a live process that is no hms: pid 1.
+    writeFileSync(file, '1\n')
+    expect(lockHolder(file)).toBeUndefined()
+    const lock = await acquireLock(file, 'updating the queue')
+    expect(parseIdentity(readFileSync(file, 'utf8'))).toEqual(identityOf(process.pid))
+    lock.release()
   })
 })

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { printable } from '../../src/format.js'
+import { queueTarget, sameTarget, storedUrl } from '../../src/queue-target.js'
+
+describe('what a queue entry remembers of its target', () => {
+  it('keeps the kind and the URL, never its credentials', () => {
+    expect(queueTarget({ kind: 'cachix', name: 'mine' })).toEqual({ kind: 'cachix', name: 'mine' })
+    expect(queueTarget({ kind: 'store', url: 'https://me:s3cret@cache.example/nix/', secretKeyFile: '/k' })).toEqual({ kind: 'store', url: 'https://cache.example/nix' })
+    expect(storedUrl('ssh://nix@nas')).toBe('ssh://nix@nas')
+    expect(storedUrl('s3://bucket?region=eu-west-1&aws_secret=abc&token=t&profile=p')).toBe('s3://bucket?region=eu-west-1&profile=p')
+    expect(storedUrl('http://:pw@host/')).toBe('http://host')
+  })
+
+  it('compares kind and place', () => {
+    expect(sameTarget({ kind: 'store', url: 'file:///a' }, queueTarget({ kind: 'store', url: 'file:///a/' }))).toBe(true)
+    expect(sameTarget({ kind: 'store', url: 'file:///a' }, { kind: 'cachix', name: 'a' })).toBe(false)
+    expect(sameTarget({ kind: 'cachix', name: 'nas' }, { kind: 'cachix', name: 'nas' })).toBe(true)
+  })
+})
+
+describe('printable', () => {
+  it('escapes control characters, keeps the rest', () => {
+    expect(printable('evil\u001b[31m\u0007\u009b é →')).toBe('evil\\x1b[31m\\x07\\x9b é →')
+  })
+})
