@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config.js'
 import { build, evalHm, evalHmError } from './helpers/hm-eval.js'
-import { unpackThirdParty, type HmVersion, type ThirdParty } from './helpers/hm-trees.js'
+import { root, unpackThirdParty, type HmVersion, type ThirdParty } from './helpers/hm-trees.js'
 
 let tp: ThirdParty
 const temps: string[] = []
@@ -147,6 +147,19 @@ async function verifyUnits(files: string[]): Promise<void> {
   expect(result.stderr).toBe('')
   expect(result.exitCode).toBe(0)
 }
+
+describe('option documentation', () => {
+  it('renders (lib.optionAttrSetToDocList, as home-manager\'s manual) and docs/nix.md names every option', async () => {
+    const out = await evalHm(tp, 'master', hms({ enable: true }))
+    const names = out.options.map((o) => o.name.replace('"\\$schema"', '$schema'))
+    expect(names.length).toBeGreaterThan(25)
+    expect(out.options.every((o) => o.description.length > 10)).toBe(true)
+    expect(out.options.find((o) => o.name === 'programs.hms.settings.push.jobs')?.description)
+      .toContain('A positive integer up to 2^53 - 1')
+    const docs = await readFile(join(root, 'docs/nix.md'), 'utf8')
+    expect(names.filter((n) => !docs.includes(`\`${n}\``))).toEqual([])
+  })
+})
 
 describe('systemd-analyze verify (the check can fail)', () => {
   it('refuses a unit whose ExecStart does not exist', async () => {
