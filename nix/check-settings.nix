@@ -1,7 +1,11 @@
-# What hms would refuse in a config.json value, in hms's words: a list of "<path>: <message>",
-# as `hms` prints them after "invalid config <file>:" (src/config.ts describeIssue, with zod's
-# messages). Driven by ./settings-schema.json (zod's JSON schema); test/nix-schema.test.ts runs
-# this and zod on the same values and requires the same messages.
+# What hms would refuse in a config.json value, in hms's words, as `hms` prints them after
+# "invalid config <file>:": first the schema (src/config.ts describeIssue, with zod's messages,
+# driven by ./settings-schema.json), then, when the schema is satisfied, every store URL
+# (src/config.ts checkUrls, ./store-url.nix). test/nix-schema.test.ts runs this and hms on the
+# same values and requires the same messages.
+#
+#   problems :: value -> [ string ]
+#   urls :: value -> [ { at, url } ]   (the store URLs of the file, as checkUrls lists them)
 { lib }:
 let
   inherit (builtins)
@@ -20,6 +24,7 @@ let
 
   schema = lib.importJSON ./settings-schema.json;
   jsRegexProblem = import ./js-regex.nix;
+  storeUrl = import ./store-url.nix;
 
   maxSafe = 9007199254740991;
 
@@ -125,5 +130,37 @@ let
       checkRecord path s v
     else
       [ ];
+  # Cache references that are URLs (a plain name is a Cachix cache or a `caches` entry).
+  urls =
+    v:
+    builtins.filter (r: lib.hasInfix "://" r.url) (
+      lib.mapAttrsToList (name: c: { at = "caches.${name}.url"; url = c.url; }) (v.caches or { })
+      ++ lib.optional (v ? cache) { at = "cache"; url = v.cache; }
+      ++ lib.concatLists (
+        lib.mapAttrsToList (name: p: lib.optional (p ? cache) { at = "profiles.${name}.cache"; url = p.cache; }) (
+          v.profiles or { }
+        )
+      )
+    );
+
+  urlProblems =
+    v:
+    concatLists (
+      map (
+        r:
+        let
+          problem = storeUrl.problem r.url;
+        in
+        if problem == null then [ ] else [ ''${r.at} "${storeUrl.withoutCredentials r.url}" ${problem}'' ]
+      ) (urls v)
+    );
 in
-check [ ] schema
+{
+  inherit urls;
+  problems =
+    v:
+    let
+      schemaProblems = check [ ] schema v;
+    in
+    if schemaProblems != [ ] then schemaProblems else urlProblems v;
+}

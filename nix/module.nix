@@ -34,7 +34,9 @@ let
   jsonFormat = pkgs.formats.json { };
   settings = import ./settings-options.nix { inherit lib jsonFormat; };
   settingsJson = settings.toJSONValue cfg.settings;
-  settingsProblems = import ./check-settings.nix { inherit lib; } settingsJson;
+  checkSettings = import ./check-settings.nix { inherit lib; };
+  settingsProblems = checkSettings.problems settingsJson;
+  storeUrl = import ./store-url.nix;
 
   hms = lib.getExe cfg.package;
 
@@ -161,7 +163,12 @@ in
       ++ lib.mapAttrsToList (name: c: {
         assertion = !lib.hasPrefix "${builtins.storeDir}/" (c.secretKeyFile or "");
         message = "programs.hms.settings.caches.${name}.secretKeyFile is in the Nix store, where anyone can read it; point it to a file outside the store.";
-      }) (settingsJson.caches or { });
+      }) (settingsJson.caches or { })
+      # config.json is a link into the world-readable store: no password may go into it.
+      ++ map (r: {
+        assertion = storeUrl.withoutCredentials r.url == r.url;
+        message = "programs.hms.settings.${r.at} carries a password, and config.json would be in the Nix store, where anyone can read it; write ${storeUrl.withoutCredentials r.url} and put the credentials in the netrc file Nix reads (docs/caches.md, \"Credentials\").";
+      }) (lib.optionals (settingsProblems == [ ]) (checkSettings.urls settingsJson));
     }
 
     (mkIf (settingsJson != { }) {

@@ -191,6 +191,10 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
     ['{"caches":{"own":{}}}', 'caches.own.url: Invalid input: expected string, received undefined'],
     ['{"pushes":{}}', 'unknown key "pushes"'],
     ['{"push":{"job":2}}', 'unknown key "push.job"'],
+    ['{"caches":{"own":{"url":"file://relative/dir"}}}', 'caches.own.url "file://relative/dir" is not an absolute file:// URL'],
+    ['{"caches":{"nas":{"url":"ssh-ng://"}}}', 'caches.nas.url "ssh-ng://" has no host'],
+    ['{"profiles":{"p":{"cache":"s3://?region=eu-west-1"}}}', 'profiles.p.cache "s3://?region=eu-west-1" has no bucket'],
+    ['{"cache":"https://u:pw@/nix"}', 'cache "https:///nix" has no host'],
   ]
 
   it.each(cases)('%s', async (settings, message) => {
@@ -212,6 +216,17 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
       .toMatch(/programs\.hms\.settings\.push\.compressionMethod' is not of type `null or one of "xz", "zstd"'/)
     expect(await evalHmError(tp, 'master', hms({ enable: true, settings: { push: { jobs: '2' } } })))
       .toContain("programs.hms.settings.push.jobs' is not of type `null or signed integer'")
+  })
+
+  it('a password in a cache URL is refused (config.json would be world-readable), and not repeated', async () => {
+    const url = 'https://alice:s3cret@cache.example.org/nix'
+    await hmsLoads(JSON.stringify({ caches: { own: { url } } }))
+    const stderr = await evalHmError(tp, 'master', hms({ enable: true, settings: { caches: { own: { url } } } }))
+    expect(stderr).toContain('programs.hms.settings.caches.own.url carries a password')
+    expect(stderr).toContain('write https://cache.example.org/nix and put the credentials in the netrc file Nix reads')
+    expect(stderr).not.toContain('s3cret')
+    // An ssh user name is no secret.
+    await evalHm(tp, 'master', hms({ enable: true, settings: { caches: { nas: { url: 'ssh-ng://builder@nas' } } } }))
   })
 
   it('a signing key in the Nix store is refused', async () => {

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseConfig } from '../src/config.js'
 import { configSchema } from '../src/schema.js'
+import { storeUrlProblem, withoutCredentials } from '../src/store-url.js'
 import { root, unpackThirdParty, type ThirdParty } from './helpers/hm-trees.js'
 
 let tp: ThirdParty
@@ -36,15 +38,35 @@ it('nix/settings-schema.json is z.toJSONSchema(configSchema) (regenerate: npx vi
   await expect(`${JSON.stringify(z.toJSONSchema(configSchema), null, 2)}\n`).toMatchFileSnapshot(join(root, 'nix/settings-schema.json'))
 })
 
-/** What hms says about a config.json text: every issue, as src/config.ts describeIssue words the first. */
+/**
+ * What hms says about a config.json text: every issue it could report first, worded as src/config.ts
+ * does (describeIssue for the schema; checkUrls, once the schema is satisfied, for each store URL).
+ */
 function hmsIssues(text: string): string[] {
   const result = configSchema.safeParse(JSON.parse(text))
-  if (result.success) return []
-  return result.error.issues.flatMap((issue) => {
-    const at = issue.path.length ? issue.path.map(String).join('.') : 'top level'
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `unknown key "${issue.path.length ? `${at}.` : ''}${k}"`)
-    return [`${at}: ${issue.message}`]
+  if (!result.success) {
+    return result.error.issues.flatMap((issue) => {
+      const at = issue.path.length ? issue.path.map(String).join('.') : 'top level'
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `unknown key "${issue.path.length ? `${at}.` : ''}${k}"`)
+      return [`${at}: ${issue.message}`]
+    }).sort()
+  }
+  const { caches = {}, cache, profiles = {} } = result.data
+  const refs: [string, string][] = [
+    ...Object.entries(caches).map(([name, c]): [string, string] => [`caches.${name}.url`, c.url]),
+    ...(cache ? [['cache', cache] as [string, string]] : []),
+    ...Object.entries(profiles).flatMap(([name, p]): [string, string][] => (p.cache ? [[`profiles.${name}.cache`, p.cache]] : [])),
+  ]
+  return refs.flatMap(([at, url]) => {
+    const problem = url.includes('://') ? storeUrlProblem(url) : undefined
+    return problem ? [`${at} "${withoutCredentials(url)}" ${problem.message}`] : []
   }).sort()
+}
+
+/** The message hms's own config loader exits with (undefined: it loads the file). */
+async function hmsLoaderSays(text: string): Promise<string | undefined> {
+  const file = '/home/alice/.config/hms/config.json'
+  return parseConfig(text, file).then(() => undefined, (e: Error) => e.message.replace(`invalid config ${file}: `, ''))
 }
 
 /** JSON text with bigint as plain digits: integers past 2^53 as a user would write them in Nix. */
@@ -94,7 +116,12 @@ const anything = configOf({
     fc.constantFrom(-9007199254740993n, -9007199254740992n, -9007199254740991n, -1n, 0n, 1n, 2n, 9007199254740991n, 9007199254740992n, 9007199254740993n),
     fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }),
   ),
-  str: fc.oneof(fc.constantFrom('', 'x', 'my-cache', 'caf\u00e9', '-doc$', '*-doc', '(?:a|b)'), fc.string({ maxLength: 6 })),
+  str: fc.oneof(
+    fc.constantFrom('', 'x', 'my-cache', 'caf\u00e9', '-doc$', '*-doc', '(?:a|b)'),
+    fc.constantFrom('file://rel', 'file:///', 'file:///a b', 'file:///a^b', 'FILE:///ok', 'https://', 'https://u:p@/x', 's3://?region=x'),
+    fc.constantFrom('ssh://[::1', 'ssh-ng://u:pw@[::1]:22', 'http://:80/x', 'ftp://host', 'https://cache.example.org'),
+    fc.string({ maxLength: 6 }),
+  ),
   key: fc.constantFrom('', 'a', 'laptop', 'own'),
   pattern: fc.stringMatching(/^[()[\]{}?*+|^$.\\\-,<>=!:kbdcxu0-9a-z\u00e9]{0,10}$/),
   stray: fc.boolean(),
@@ -102,7 +129,7 @@ const anything = configOf({
 // Mostly what hms accepts, so that acceptance is compared as often as refusal.
 const likely = configOf({
   int: fc.bigInt({ min: 1n, max: 9007199254740991n }),
-  str: fc.constantFrom('x', 'my-cache', 'file:///var/cache/nix'),
+  str: fc.constantFrom('x', 'my-cache', 'file:///var/cache/nix', 'https://cache.example.org/nix', 'ssh-ng://builder@nas', 'x', 'my-cache', 'file://rel', 'https://u:pw@/x', 'file:///a b'),
   key: fc.constantFrom('a', 'laptop'),
   pattern: fc.constantFrom('-doc$', '(?:-man|-info)$', '^[a-z]+-source$', '\\.tar\\.gz$'),
   stray: fc.constant(undefined),
@@ -117,8 +144,10 @@ describe('nix/check-settings.nix gives hms\'s verdict in hms\'s words', () => {
       '{"push":{"exclude":["*-doc","caf\u00e9","(?<a>x)\\\\k<a>"]}}',
       '{"profiles":{"":{"hosts":[""]}},"caches":{"own":{}},"pushes":1,"push":{"c":1,"d":2}}',
       '{"$schema":"x","cache":"c","caches":{"own":{"url":"file:///x","secretKeyFile":"/k"}}}',
+      '{"cache":"https://","caches":{"a":{"url":"file://rel"},"b":{"url":"https://u:pw@/x"}},"profiles":{"p":{"cache":"s3://"}}}',
+      '{"caches":{"a":{"url":"no-scheme"}},"profiles":{"p":{"cache":"ssh://u:pw@host"}}}',
     ]
-    const nix = await nixMap<string[]>(`v: lib.sort (a: b: a < b) (import ${join(root, 'nix/check-settings.nix')} { inherit lib; } v)`, texts)
+    const nix = await nixMap<string[]>(`v: lib.sort (a: b: a < b) ((import ${join(root, 'nix/check-settings.nix')} { inherit lib; }).problems v)`, texts)
     expect(nix).toEqual(texts.map(hmsIssues))
     expect(nix[0]).toEqual([])
     expect(nix[3]).toEqual([
@@ -129,10 +158,17 @@ describe('nix/check-settings.nix gives hms\'s verdict in hms\'s words', () => {
 
   it('on 2000 generated configs (every key, bounds, unknown keys, bad patterns)', async () => {
     const texts = [...fc.sample(anything, { numRuns: 1500, seed: 20261130 }), ...fc.sample(likely, { numRuns: 500, seed: 1 })].map(toJsonText)
-    const nix = await nixMap<string[]>(`v: lib.sort (a: b: a < b) (import ${join(root, 'nix/check-settings.nix')} { inherit lib; } v)`, texts)
+    const nix = await nixMap<string[]>(`v: lib.sort (a: b: a < b) ((import ${join(root, 'nix/check-settings.nix')} { inherit lib; }).problems v)`, texts)
     const differences = texts.map((t, i) => ({ t, hms: hmsIssues(t), nix: nix[i] })).filter((d) => JSON.stringify(d.hms) !== JSON.stringify(d.nix))
     expect(differences.slice(0, 5)).toEqual([])
-    expect(nix.filter((issues) => issues.length === 0).length).toBeGreaterThan(300)
+    // And the loader itself: what it exits with is one of the module's messages, and only then.
+    for (const [i, text] of texts.entries()) {
+      const said = await hmsLoaderSays(text)
+      if (said === undefined) expect(nix[i], text).toEqual([])
+      else expect(nix[i], text).toContain(said)
+    }
+    expect(nix.filter((issues) => issues.length === 0).length).toBeGreaterThan(200)
+    expect(nix.filter((issues) => issues.some((m) => /^(caches|cache|profiles)\S* ".*" /.test(m))).length).toBeGreaterThan(100)
   })
 })
 
