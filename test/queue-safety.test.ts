@@ -283,7 +283,8 @@ describe('a state dir that cannot be written', () => {
       expect(run.exitCode, args.join(' ')).toBe(1)
       expect(run.stderr, args.join(' ')).toMatch(new RegExp(`^hms: cannot write hms's state in ${dir} \\(E[A-Z]+\\) — [^\\n]+\\n$`))
     }
-    for (const args of [['status'], ['log'], ['doctor']]) {
+    // These only read state (or none: verify, completion, init write elsewhere).
+    for (const args of [['status'], ['log'], ['doctor'], ['verify'], ['completion', 'bash'], ['init', '--cache', 'x', '--force']]) {
       const run = await s.hms(args)
       expect(run.stderr, args.join(' ')).not.toMatch(noStackTrace)
       expect(run.stderr, args.join(' ')).not.toMatch(/unexpected error/)
