@@ -7,10 +7,10 @@
     { self, nixpkgs }:
     let
       inherit (nixpkgs) lib;
+      # No x86_64-darwin: nixpkgs 26.11 dropped it (home-manager's flake did too).
       systems = [
         "x86_64-linux"
         "aarch64-linux"
-        "x86_64-darwin"
         "aarch64-darwin"
       ];
       forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
@@ -45,7 +45,8 @@
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
           packages = [
-            pkgs.nodejs_20
+            # nixpkgs' current LTS: a pinned old major ends up marked insecure and refused.
+            pkgs.nodejs
             pkgs.cachix
             pkgs.home-manager
           ];

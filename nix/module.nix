@@ -1,7 +1,8 @@
-# home-manager module for hms: `programs.hms`.
+# home-manager module for hms: `programs.hms` (the command, its config file, the shell
+# integration, the push on activation) and `services.hms` (./service.nix: a systemd user unit that
+# pushes every new generation).
 #
-# This file is a function returning the module, so that the flake can hand it
-# its own package:
+# A function returning the module, so that the flake can hand it its own package:
 #
 #   homeManagerModules.default = import ./nix/module.nix { inherit self; };
 #
@@ -30,117 +31,17 @@ let
   cfg = config.programs.hms;
   system = pkgs.stdenv.hostPlatform.system;
 
-  defaultPackage =
-    if self != null && self ? packages.${system}.default then
-      self.packages.${system}.default
-    else
-      pkgs.callPackage ./package.nix { };
+  jsonFormat = pkgs.formats.json { };
+  settings = import ./settings-options.nix { inherit lib jsonFormat; };
+  settingsJson = settings.toJSONValue cfg.settings;
+  checkSettings = import ./check-settings.nix { inherit lib; };
+  settingsProblems = checkSettings.problems settingsJson;
+  storeUrl = import ./store-url.nix;
 
   hms = lib.getExe cfg.package;
 
-  # An option of config.json: unset (null) means "left out of the file", so that
-  # hms applies its own default.
-  nullable =
-    type: description:
-    mkOption {
-      type = types.nullOr type;
-      default = null;
-      inherit description;
-    };
-
-  profileOptions = {
-    hosts = nullable (types.listOf types.nonEmptyStr) ''
-      Host names (short, without domain) that use this profile. hms's default is
-      `[ <profile name> ]`.
-    '';
-    cache = nullable types.nonEmptyStr ''
-      Binary cache for the hosts of this profile, instead of the top-level `cache`.
-    '';
-  };
-
-  cacheOptions = {
-    url = mkOption {
-      type = types.nonEmptyStr;
-      example = "https://example.cachix.org";
-      description = "URL of the binary cache.";
-    };
-    secretKeyFile = nullable types.nonEmptyStr ''
-      Path of the file holding the cache's signing key, read by hms at run time.
-      A string on purpose: a Nix path literal would copy the secret into the
-      world-readable Nix store.
-    '';
-  };
-
-  pushOptions = {
-    jobs = nullable types.ints.positive "Parallel uploads (`cachix push --jobs`).";
-    compressionMethod = nullable (types.enum [
-      "xz"
-      "zstd"
-    ]) "Compression of uploaded NARs (`cachix push --compression-method`).";
-    strict = nullable types.bool ''
-      Whether a failed or impossible push is an error (like `--strict`). hms's default: false.
-    '';
-    mode = nullable (types.enum [
-      "watch-exec"
-      "generation"
-    ]) ''
-      How `hms switch` pushes: `watch-exec` (everything built during the switch,
-      via `cachix watch-exec`) or `generation` (the new generation's closure
-      afterwards). hms's default: `watch-exec`.
-    '';
-    autoRetry = nullable types.bool "Whether failed pushes are retried. hms's default: true.";
-    retries = nullable types.ints.unsigned "How many times a failed push is retried. hms's default: 2.";
-    exclude = nullable (types.listOf types.str) "Store paths matching these patterns are not pushed.";
-  };
-
-  settingsOptions = {
-    cache = nullable types.nonEmptyStr ''
-      Cachix cache hms pushes to when the host's profile names none.
-    '';
-    user = nullable types.nonEmptyStr ''
-      User name in the flake attribute `<flake>#<user>@<host>`. hms's default: `$USER`.
-    '';
-    flake = nullable types.nonEmptyStr ''
-      Flake holding the home configurations, e.g. `"~/nix-config"`; hms runs
-      `home-manager switch --flake <flake>#<user>@<host>`.
-    '';
-    profiles = mkOption {
-      type = types.attrsOf (types.submodule { options = profileOptions; });
-      default = { };
-      example = literalExpression ''{ laptop = { hosts = [ "thinkpad" ]; cache = "my-laptops"; }; }'';
-      description = ''
-        Profiles: groups of hosts sharing a cache. Left out of config.json when
-        empty; when set, it replaces hms's built-in profiles as a whole.
-      '';
-    };
-    caches = mkOption {
-      type = types.attrsOf (types.submodule { options = cacheOptions; });
-      default = { };
-      description = "Binary caches that are not plain Cachix caches, by name.";
-    };
-    push = mkOption {
-      type = types.submodule { options = pushOptions; };
-      default = { };
-      description = "How hms pushes.";
-    };
-    quotaBytes = nullable types.ints.positive ''
-      Size of the cache's storage quota in bytes, for `hms status`. hms's default: 5 GiB (Cachix's free tier).
-    '';
-  };
-
-  # The settings as config.json wants them: no nulls anywhere, no empty
-  # top-level objects, and none of the `_module` attributes that the module
-  # system puts into every submodule value.
-  withoutNulls =
-    value:
-    if builtins.isAttrs value then
-      builtins.mapAttrs (_: withoutNulls) (lib.filterAttrs (n: v: n != "_module" && v != null) value)
-    else
-      value;
-  configJson = lib.filterAttrs (_: v: v != { }) (withoutNulls cfg.settings);
-
-  # `home-manager switch …` → `hms switch …`; every other subcommand goes to
-  # the real home-manager (aliases do not apply inside the script).
+  # `home-manager switch …` → `hms switch …`; every other subcommand goes to the real
+  # home-manager (aliases do not apply inside the script).
   homeManagerAlias = pkgs.writeShellScript "hms-home-manager-alias" ''
     if [ "''${1-}" = switch ]; then
       shift
@@ -149,9 +50,9 @@ let
     exec home-manager "$@"
   '';
 
-  # Runs inside home-manager's activation script (bash, `set -eu -o pipefail`).
-  # The push runs detached, with every descriptor closed, so the activation
-  # neither waits for it nor sees it fail; a dry run only prints the command.
+  # Runs inside home-manager's activation script (bash, `set -eu -o pipefail`). The push runs
+  # detached, with every descriptor closed, so the activation neither waits for it nor sees it
+  # fail; a dry run only prints the command.
   activationScript = ''
     if [[ -v DRY_RUN ]]; then
       run ${hms} push --background ''${newGenPath:+"$newGenPath"} || true
@@ -160,147 +61,126 @@ let
       disown $! 2> /dev/null || true
     fi
   '';
+
+  # Off by default, unlike most shell integrations: it changes what `home-manager` does.
+  integrationOption =
+    shell:
+    mkEnableOption "the `home-manager` alias in ${shell}: `home-manager switch …` runs `hms switch …`, every other subcommand the real home-manager";
 in
 {
+  # A function's result has no file of its own: name it, for error messages and meta.maintainers.
   _file = ./module.nix;
   key = "hms/nix/module.nix";
+
+  imports = [
+    ./service.nix
+    (lib.mkRenamedOptionModule
+      [ "programs" "hms" "autoPush" "activation" "enable" ]
+      [ "programs" "hms" "pushOnActivation" ]
+    )
+    (lib.mkRenamedOptionModule [ "programs" "hms" "autoPush" "systemd" "enable" ] [ "services" "hms" "enable" ])
+    (lib.mkRemovedOptionModule [ "programs" "hms" "autoPush" "systemd" "profilePath" ] ''
+      services.hms watches the profile directories instead (services.hms.profileDirectories).
+    '')
+    (lib.mkRemovedOptionModule [ "programs" "hms" "shellAliases" ] ''
+      Use programs.hms.enableBashIntegration, enableZshIntegration and enableFishIntegration.
+    '')
+  ];
+
+  meta.maintainers = [ (import ./maintainers.nix).hms ];
 
   options.programs.hms = {
     enable = mkEnableOption "hms, `home-manager switch` that pushes what it built to a binary cache";
 
     package = mkOption {
-      type = types.package;
-      default = defaultPackage;
+      type = types.nullOr types.package;
+      default =
+        if self != null && self ? packages.${system}.default then
+          self.packages.${system}.default
+        else
+          pkgs.callPackage ./package.nix { };
       defaultText = literalExpression "hms.packages.\${pkgs.stdenv.hostPlatform.system}.default";
-      description = "The hms package. It brings its own cachix and home-manager.";
+      description = ''
+        The hms package; it brings its own cachix and home-manager. `null`: hms is not installed
+        by this module (the config file is still written); the shell integrations,
+        {option}`programs.hms.pushOnActivation` and {option}`services.hms.enable` need a package.
+      '';
     };
 
     settings = mkOption {
-      type = types.submodule { options = settingsOptions; };
+      inherit (settings) type;
       default = { };
       example = literalExpression ''
         {
           cache = "my-cache";
           flake = "~/nix-config";
           profiles.laptop.hosts = [ "thinkpad" ];
-          push = { jobs = 4; compressionMethod = "zstd"; };
+          push = { jobs = 4; compressionMethod = "zstd"; exclude = [ "-doc$" ]; };
         }
       '';
       description = ''
-        Written to {file}`$XDG_CONFIG_HOME/hms/config.json`, leaving out every
-        option that is null. When nothing is set, no file is written and a
-        config.json of your own (e.g. from `hms init`) is left alone.
+        Written to {file}`$XDG_CONFIG_HOME/hms/config.json`, leaving out every option that is
+        null. When nothing is set, no file is written and a config.json of your own (e.g. from
+        `hms init`) is left alone. Every value hms would refuse is refused here, at evaluation
+        time, with hms's own message. See <https://github.com/OWNER/hms#config-file>.
       '';
     };
 
-    shellAliases = mkOption {
+    enableBashIntegration = integrationOption "Bash";
+    enableZshIntegration = integrationOption "Zsh";
+    enableFishIntegration = integrationOption "Fish";
+
+    pushOnActivation = mkOption {
       type = types.bool;
       default = false;
+      example = true;
       description = ''
-        Whether `home-manager switch …` typed in an interactive shell runs
-        `hms switch …` instead. Adds a `home-manager` entry to
-        {option}`home.shellAliases` pointing to a small script that sends
-        `switch` to hms and every other subcommand to home-manager.
+        Whether every activation starts `hms push --background <new generation>` (an activation
+        entry after `linkGeneration`), detached with its output discarded: it never fails or
+        delays the activation. Works on every system; on Linux, {option}`services.hms.enable` also
+        catches generations activated while nothing ran this entry.
       '';
-    };
-
-    autoPush = {
-      activation.enable = mkOption {
-        type = types.bool;
-        default = false;
-        example = true;
-        description = ''
-          Whether to push the new generation after every activation: an
-          activation script entry after `linkGeneration` starts
-          `hms push --background <generation>` detached, with its output
-          discarded. It never fails or delays the activation.
-        '';
-      };
-
-      systemd = {
-        enable = mkOption {
-          type = types.bool;
-          default = false;
-          example = true;
-          description = ''
-            Whether to run a systemd user path unit that watches the
-            home-manager profile and, whenever it changes, starts the oneshot
-            service `hms-push`: `hms push --pending`, then `hms push`. Linux only.
-          '';
-        };
-
-        profilePath = mkOption {
-          type = types.str;
-          default = "${config.xdg.stateHome}/nix/profiles/home-manager";
-          defaultText = literalExpression ''"''${config.xdg.stateHome}/nix/profiles/home-manager"'';
-          example = "/nix/var/nix/profiles/per-user/alice/home-manager";
-          description = ''
-            The home-manager profile link watched by the path unit. Change it if
-            your generations live in the legacy per-user profile directory.
-          '';
-        };
-      };
     };
   };
 
   config = mkIf cfg.enable (mkMerge [
     {
-      home.packages = [ cfg.package ];
+      home.packages = lib.optional (cfg.package != null) cfg.package;
 
       assertions = [
         {
-          assertion = !cfg.autoPush.systemd.enable || pkgs.stdenv.hostPlatform.isLinux;
-          message = "programs.hms.autoPush.systemd.enable needs systemd, which is Linux only; use programs.hms.autoPush.activation.enable instead.";
+          assertion = settingsProblems == [ ];
+          message = "programs.hms.settings: hms would refuse this config.json:\n"
+            + lib.concatMapStrings (p: "  ${p}\n") settingsProblems;
+        }
+        {
+          assertion =
+            cfg.package != null
+            || !(cfg.pushOnActivation || cfg.enableBashIntegration || cfg.enableZshIntegration || cfg.enableFishIntegration);
+          message = "programs.hms.package is null, but pushOnActivation and the shell integrations run hms.";
         }
       ]
       ++ lib.mapAttrsToList (name: c: {
-        assertion = c.secretKeyFile == null || !lib.hasPrefix "${builtins.storeDir}/" c.secretKeyFile;
+        assertion = !lib.hasPrefix "${builtins.storeDir}/" (c.secretKeyFile or "");
         message = "programs.hms.settings.caches.${name}.secretKeyFile is in the Nix store, where anyone can read it; point it to a file outside the store.";
-      }) cfg.settings.caches;
-
-      warnings = lib.optional (cfg.autoPush.activation.enable && cfg.autoPush.systemd.enable) ''
-        programs.hms: both autoPush.activation and autoPush.systemd are on, so every new generation is pushed twice; one of them is enough.
-      '';
+      }) (settingsJson.caches or { })
+      # config.json is a link into the world-readable store: no password may go into it.
+      ++ map (r: {
+        assertion = storeUrl.withoutCredentials r.url == r.url;
+        message = "programs.hms.settings.${r.at} carries a password, and config.json would be in the Nix store, where anyone can read it; write ${storeUrl.withoutCredentials r.url} and put the credentials in the netrc file Nix reads (docs/caches.md, \"Credentials\").";
+      }) (lib.optionals (settingsProblems == [ ]) (checkSettings.urls settingsJson));
     }
 
-    (mkIf (configJson != { }) {
-      xdg.configFile."hms/config.json".text = builtins.toJSON configJson;
+    (mkIf (settingsJson != { }) {
+      xdg.configFile."hms/config.json".source = jsonFormat.generate "hms-config.json" settingsJson;
     })
 
-    (mkIf cfg.shellAliases {
-      home.shellAliases.home-manager = "${homeManagerAlias}";
-    })
+    (mkIf cfg.enableBashIntegration { programs.bash.shellAliases.home-manager = "${homeManagerAlias}"; })
+    (mkIf cfg.enableZshIntegration { programs.zsh.shellAliases.home-manager = "${homeManagerAlias}"; })
+    (mkIf cfg.enableFishIntegration { programs.fish.shellAliases.home-manager = "${homeManagerAlias}"; })
 
-    (mkIf cfg.autoPush.activation.enable {
-      home.activation.hmsAutoPush = lib.hm.dag.entryAfter [ "linkGeneration" ] activationScript;
-    })
-
-    (mkIf cfg.autoPush.systemd.enable {
-      systemd.user.paths.hms-push = {
-        Unit.Description = "Push new home-manager generations to the binary cache";
-        Path = {
-          PathChanged = cfg.autoPush.systemd.profilePath;
-          Unit = "hms-push.service";
-        };
-        Install.WantedBy = [ "default.target" ];
-      };
-
-      systemd.user.services.hms-push = {
-        Unit.Description = "Push to the binary cache what hms has not pushed yet";
-        Service = {
-          Type = "oneshot";
-          # `-`: the generation push runs even when the pending one failed.
-          ExecStart = [
-            "-${hms} push --pending"
-            "${hms} push"
-          ];
-          # hms and cachix talk to Nix; user managers start with a bare PATH.
-          Environment = [
-            "PATH=${config.home.profileDirectory}/bin:/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin:/usr/local/bin:/usr/bin:/bin"
-          ];
-          Nice = 10;
-        };
-      };
+    (mkIf cfg.pushOnActivation {
+      home.activation.hmsPush = lib.hm.dag.entryAfter [ "linkGeneration" ] activationScript;
     })
   ]);
 }

@@ -33,8 +33,8 @@ let
     ];
   };
 
-  # Programs hms runs, put first on its PATH so hms always gets the versions it
-  # was built with. To use other ones: .override { cachix = …; home-manager = …; }
+  # Programs hms runs, put last on its PATH: the user's own cachix and home-manager win, these
+  # are the fallback. To bundle other ones: .override { cachix = …; home-manager = …; }
   runtimePath = lib.makeBinPath [
     cachix
     home-manager
@@ -62,7 +62,7 @@ buildNpmPackage {
 
   postInstall =
     ''
-      wrapProgram $out/bin/hms --prefix PATH : ${lib.escapeShellArg runtimePath}
+      wrapProgram $out/bin/hms --suffix PATH : ${lib.escapeShellArg runtimePath}
     ''
     + lib.optionalString (stdenv.buildPlatform.canExecute stdenv.hostPlatform) ''
       # Shell completions, when this hms can print them; never a build failure.

@@ -225,12 +225,15 @@ function judgeDirectory(dir: string, world: World): CheckResult {
 /** What the queue holds, as state.ts reads it without repairing (doctor never changes state). */
 
 export function judgePending({ entries, warning }: PendingRead): CheckResult {
-  if (entries.length === 0) return warning ? warn(`no paths waiting; ${printable(warning)}`, 'the next hms push --pending sets the damaged file aside') : ok('no paths waiting')
+  if (entries.length === 0) {
+    return warning ? warn(`no paths waiting; ${printable(warning)}`, 'the next hms push --pending sets the damaged file aside') : ok('no paths waiting')
+  }
   const byCache = new Map<string, number>()
   for (const { cache } of entries) byCache.set(cache, (byCache.get(cache) ?? 0) + 1)
   const per = [...byCache].map(([cache, n]) => `${n} for ${printable(cache)}`).join(', ')
   const total = entries.length
-  return warn(`${total} path${total > 1 ? 's' : ''} waiting (${per})${warning ? `; ${printable(warning)}` : ''}`, 'run hms push --pending')
+  const damage = warning ? `; ${printable(warning)}` : ''
+  return warn(`${total} path${total > 1 ? 's' : ''} waiting (${per})${damage}`, 'run hms push --pending')
 }
 
 const pendingCheck: Check = {

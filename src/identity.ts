@@ -66,7 +66,9 @@ export function isAlive(id: Identity): boolean {
   if (!exists(id.pid)) return false
   const boot = bootId()
   const start = startTime(id.pid)
-  if (id.start !== undefined && start !== undefined) return id.start === start && (id.boot === undefined || id.boot === boot)
+  if (id.start !== undefined && start !== undefined) {
+    return id.start === start && (id.boot === undefined || id.boot === boot)
+  }
   const cmdline = read(`/proc/${id.pid}/cmdline`)
   return cmdline === undefined || cmdline.split('\0').some((arg) => /(^|\/)\.?hms(-wrapped|\.js)?$/.test(arg))
 }

@@ -25,7 +25,8 @@ interface Marker {
 }
 
 export function markInflight(state: State, cache: string, target?: QueueTarget): void {
-  const text = JSON.stringify({ cache, ...(target ? { target } : {}), owner: formatIdentity(identityOf(process.pid)), since: new Date().toISOString() })
+  const owner = formatIdentity(identityOf(process.pid))
+  const text = JSON.stringify({ cache, ...(target ? { target } : {}), owner, since: new Date().toISOString() })
   try {
     writeFileSync(marker(state), text, { mode: 0o600 })
   } catch {}
@@ -48,7 +49,9 @@ export async function recoverInflight(state: State, env: Env, out: Output): Prom
   const generation = currentGeneration(env)
   if (parsed && generation) {
     await state.enqueue([generation.path], parsed.cache, 'hms was stopped during a switch', parsed.target)
-    out.warn(`the last switch was stopped before it finished pushing; generation ${generation.number} is queued for ${printable(parsed.cache)}`)
+    const where = printable(parsed.cache)
+    const what = `generation ${generation.number}`
+    out.warn(`the last switch was stopped before it finished pushing; ${what} is queued for ${where}`)
   }
   removeIfUnchanged(file, text)
 }

@@ -100,6 +100,9 @@ export async function acquireLock(file: string, what: string, waitMs = 0): Promi
       })
     }
     const signal = await pause(delay)
-    if (signal) throw new HmsError(`interrupted by ${signal} while waiting for another hms (${what}); nothing was changed`, { exitCode: signalExitCode(signal) ?? 130, signal })
+    if (signal) {
+      const message = `interrupted by ${signal} while waiting for another hms (${what}); nothing was changed`
+      throw new HmsError(message, { exitCode: signalExitCode(signal) ?? 130, signal })
+    }
   }
 }

@@ -73,7 +73,10 @@ export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = fals
     }
     // A signal during the back-off (or before the first attempt) ends the retries: nothing more starts.
     const signal = interruption()
-    if (signal) return { ...(last ?? notPushed(lastReason)), outcome: { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }, ok: false, attempts }
+    if (signal) {
+      const outcome = { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }
+      return { ...(last ?? notPushed(lastReason)), outcome, ok: false, attempts }
+    }
     const result = await pushOnce(request, ctx)
     last = result
     lastReason = result.reason

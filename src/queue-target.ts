@@ -11,7 +11,8 @@ const sensitive = /pass|token|secret|cred|auth/i
  * name now means another cache, never enough to leak one.
  */
 export function queueTarget(target: Target): QueueTarget {
-  return target.kind === 'cachix' ? { kind: 'cachix', name: target.name } : { kind: 'store', url: storedUrl(target.url) }
+  if (target.kind === 'cachix') return { kind: 'cachix', name: target.name }
+  return { kind: 'store', url: storedUrl(target.url) }
 }
 
 /** The URL as the queue keeps it: no userinfo secret (store-url.ts), no secret-looking parameter, no trailing `/`. */

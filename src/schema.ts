@@ -1,16 +1,22 @@
 import { z } from 'zod'
 
+// The `.describe()` texts are also the home-manager module's option descriptions: nix/settings-schema.json is
+// z.toJSONSchema(configSchema), checked by test/nix-schema.test.ts, and nix/settings.nix builds the options from it.
 const cacheRef = z.string().min(1)
 
 export const profileSchema = z.strictObject({
-  hosts: z.array(z.string().min(1)).optional(),
-  cache: cacheRef.optional(),
+  hosts: z.array(z.string().min(1)).optional().describe('Host names (short, without domain) of this profile. Default: `[ <profile name> ]`.'),
+  cache: cacheRef.optional().describe('Cache for the hosts of this profile instead of the top-level `cache`.'),
 })
 
 export const cacheSchema = z.strictObject({
-  url: z.string().min(1),
-  secretKeyFile: z.string().min(1).optional(),
+  url: z.string().min(1).describe('Store URL of the cache: `file://`, `s3://`, `ssh://`, `ssh-ng://`, `http(s)://`.'),
+  secretKeyFile: z.string().min(1).optional()
+    .describe('File with the signing key, read at run time. A string: a Nix path would copy the key into the store.'),
 })
+
+/** Printable ASCII: store path names are ASCII, and the Nix module checks the syntax byte by byte. */
+const printableAscii = (pattern: string): boolean => /^[\x20-\x7e]*$/.test(pattern)
 
 function isRegex(pattern: string): boolean {
   try {
@@ -21,25 +27,34 @@ function isRegex(pattern: string): boolean {
   }
 }
 
+/** A JavaScript regular expression (no flags); nix/js-regex.nix checks the same syntax. */
+const excludePattern = z.string()
+  .refine(printableAscii, { message: 'use printable ASCII (write other characters as \\uXXXX)', abort: true })
+  .refine(isRegex, 'not a valid regular expression')
+  .meta({ format: 'regex' })
+
 export const pushSchema = z.strictObject({
-  jobs: z.number().int().positive().optional(),
-  compressionMethod: z.enum(['xz', 'zstd']).optional(),
-  strict: z.boolean().optional(),
-  mode: z.enum(['watch-exec', 'generation']).optional(),
-  autoRetry: z.boolean().optional(),
-  retries: z.number().int().min(0).optional(),
-  exclude: z.array(z.string().refine(isRegex, 'not a valid regular expression')).optional(),
+  jobs: z.number().int().positive().optional().describe('Parallel uploads (`cachix push --jobs`).'),
+  compressionMethod: z.enum(['xz', 'zstd']).optional().describe('Compression of uploaded NARs.'),
+  strict: z.boolean().optional().describe('A failed or impossible push is an error (like `--strict`). Default: false.'),
+  mode: z.enum(['watch-exec', 'generation']).optional()
+    .describe('`watch-exec`: push everything built during the switch; `generation`: the new generation afterwards.'),
+  autoRetry: z.boolean().optional().describe('Retry failed pushes. Default: true.'),
+  retries: z.number().int().min(0).optional().describe('How many times a failed push is retried. Default: 2.'),
+  exclude: z.array(excludePattern).optional()
+    .describe('JavaScript regular expressions; store path names (after the hash) matching one are not pushed.'),
 })
 
 export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
-  cache: cacheRef.optional(),
-  user: z.string().min(1).optional(),
-  flake: z.string().min(1).optional(),
-  profiles: z.record(z.string().min(1), profileSchema).optional(),
-  caches: z.record(z.string().min(1), cacheSchema).optional(),
-  push: pushSchema.optional(),
-  quotaBytes: z.number().int().positive().optional(),
+  $schema: z.string().optional().describe('JSON schema of the file, for editors.'),
+  cache: cacheRef.optional().describe('Cachix cache, or a name from `caches`, used when the host\'s profile names none.'),
+  user: z.string().min(1).optional().describe('User in the flake attribute `<flake>#<user>@<host>`. Default: `$USER`.'),
+  flake: z.string().min(1).optional().describe('Flake with the home configurations, e.g. `~/nix-config`.'),
+  profiles: z.record(z.string().min(1), profileSchema).optional()
+    .describe('Groups of hosts sharing a cache. When set, it replaces the built-in profiles as a whole.'),
+  caches: z.record(z.string().min(1), cacheSchema).optional().describe('Caches that are not Cachix caches, by name.'),
+  push: pushSchema.optional().describe('How hms pushes.'),
+  quotaBytes: z.number().int().positive().optional().describe('Storage quota of the cache in bytes, for `hms status`. Default: 5 GiB.'),
 })
 
 export type ConfigFile = z.infer<typeof configSchema>

@@ -6,7 +6,7 @@ import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'
 import { cachixPush, pushTarget, type PushResult } from './push.js'
 import type { Summary } from './schema.js'
-import type { State } from './state.js'
+import type { PendingEntry, State } from './state.js'
 import type { Context } from './switch.js'
 import { total, withSizes } from './tally.js'
 import { acquireLock } from './lock.js'
@@ -43,8 +43,10 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
     const wholeGeneration = (blocked || stopped || cachixDied) && after && built
     const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
     const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : stopped ? 'interrupted' : refused ?? 'push failed'
-    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan, plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason, ctx)
-    if (s.switch?.ok && !blocked && !stopped && s.push.queued.length === 0 && s.background === null) await retryQueue(s, plan, ctx, state)
+    const why = plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason
+    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan, why, ctx)
+    const clean = s.switch?.ok && !blocked && !stopped && s.push.queued.length === 0 && s.background === null
+    if (clean) await retryQueue(s, plan, ctx, state)
     else await announcePending(plan.cache, ctx, state, s.push.queued.length + (s.background ? 1 : 0))
   }
   if (stopped && s.exitCode === ExitCode.ok) s.exitCode = signalExitCode(stopped) ?? ExitCode.interrupted
@@ -124,7 +126,8 @@ async function enqueue(state: State, paths: string[], plan: Plan, reason: string
 async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): Promise<void> {
   // Entries bound for what this name meant before (a changed config) are left for push --pending to refuse.
   const now = plan.target && queueTarget(plan.target)
-  const pending = (await readQueue(state, ctx)).filter((e) => e.cache === plan.cache && (!e.target || !now || sameTarget(e.target, now))).map((e) => e.path)
+  const mine = (e: PendingEntry) => e.cache === plan.cache && (!e.target || !now || sameTarget(e.target, now))
+  const pending = (await readQueue(state, ctx)).filter(mine).map((e) => e.path)
   if (pending.length === 0) return
   if (!plan.autoRetry) return void ctx.out.info(waitingLine(pending.length, plan.cache!))
   let lock

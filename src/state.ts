@@ -50,6 +50,8 @@ export interface Read<T> {
   unreadable?: boolean
 }
 
+type Added = { added: number; warning?: string }
+
 export class State {
   readonly dir: string
 
@@ -123,7 +125,7 @@ export class State {
     }
   }
 
-  async enqueue(paths: string[], cache: string, reason: string, target?: QueueTarget): Promise<{ added: number; warning?: string }> {
+  async enqueue(paths: string[], cache: string, reason: string, target?: QueueTarget): Promise<Added> {
     const since = new Date().toISOString()
     return this.withQueue((entries) => {
       const known = new Set(entries.filter((e) => e.cache === cache).map((e) => e.path))

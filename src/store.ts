@@ -1,5 +1,7 @@
+import { HmsError } from './errors.js'
+import { interruption } from './interrupt.js'
 import { which } from './preflight.js'
-import { capture } from './proc.js'
+import { capture, type Captured } from './proc.js'
 
 type Env = Record<string, string | undefined>
 
@@ -7,7 +9,8 @@ type Env = Record<string, string | undefined>
 export async function narSizes(paths: string[], env: Env): Promise<Map<string, number>> {
   const nixStore = which('nix-store', env)
   if (!nixStore || paths.length === 0) return new Map()
-  const result = await capture(nixStore, ['--query', '--size', ...paths], { env })
+  const result = await cosmetic(() => capture(nixStore, ['--query', '--size', ...paths], { env }))
+  if (!result) return new Map()
   const sizes = result.stdout.split('\n').map(Number)
   if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n))) return new Map()
   return new Map(paths.map((path, i) => [path, sizes[i]!]))
@@ -17,8 +20,22 @@ export async function narSizes(paths: string[], env: Env): Promise<Map<string, n
 export async function closureSize(roots: string[], env: Env): Promise<number | undefined> {
   const nixStore = which('nix-store', env)
   if (!nixStore || roots.length === 0) return undefined
-  const result = await capture(nixStore, ['--query', '--requisites', ...roots], { env })
-  return result.exitCode === 0 ? result.stdout.split('\n').filter(Boolean).length : undefined
+  const result = await cosmetic(() => capture(nixStore, ['--query', '--requisites', ...roots], { env }))
+  return result?.exitCode === 0 ? result.stdout.split('\n').filter(Boolean).length : undefined
+}
+
+/**
+ * Sizes and counts only decorate the summary. A signal while one is asked, during a run that
+ * handles signals (interrupt.ts), must not cost that run its summary and queue: settle sees the
+ * signal and queues; here the answer is simply missing.
+ */
+async function cosmetic(ask: () => Promise<Captured>): Promise<Captured | undefined> {
+  try {
+    return await ask()
+  } catch (error) {
+    if (error instanceof HmsError && error.signal && interruption()) return undefined
+    throw error
+  }
 }
 
 /** The closure of `root` from the local store; undefined when it cannot tell. */

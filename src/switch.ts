@@ -60,7 +60,10 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const before = currentGeneration(ctx.env)
     // A signal during the preflight: nothing has been built yet, so nothing is started either.
     const early = interruption()
-    if (early) throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode: signalExitCode(early) ?? ExitCode.interrupted, signal: early })
+    if (early) {
+      const exitCode = signalExitCode(early) ?? ExitCode.interrupted
+      throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode, signal: early })
+    }
     if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
     const watching = plan.push && !blocker && plan.mode === 'watch-exec'
     let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
@@ -74,7 +77,8 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
-    if (plan.verify && interruption()) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${interruption()}`] }
+    const stopped = interruption()
+    if (plan.verify && stopped) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${stopped}`] }
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
     lock.release()

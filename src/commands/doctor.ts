@@ -14,7 +14,8 @@ import type { Command } from './index.js'
 const doctor: Command = async (args, io) => {
   const { options } = args
   // A switch killed mid-push left a marker: queue its generation first, so the pending check tells the truth.
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const { quiet, verbose, json } = options
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
   await recoverInflightQuietly(new State(io.env), io.env, out)
   const ctx = await doctorContext({ options, env: io.env, hostname: io.hostname }, () => loadConfig(io.env))
   const reports = await runChecks(checks, ctx, realWorld(io))

@@ -26,14 +26,18 @@ interface Batch {
   target?: Target
 }
 
-const push: Command = (args, io, context) => (args.options.plan ? pushCommand(args, io, context) : withRunSignals(() => pushCommand(args, io, context)))
+/** Signals are handled over the whole run (back-off included); --plan runs nothing to interrupt. */
+const push: Command = (args, io, context) =>
+  args.options.plan ? pushCommand(args, io, context) : withRunSignals(() => pushCommand(args, io, context))
 
 const pushCommand: Command = async (args, io, { version }) => {
   const { options } = args
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const state = new State(io.env)
   if (options.drop && !options.pending) throw usageError('--drop goes with --pending', 'hms push --pending --drop [--cache C] forgets what waits in the queue')
-  if (options.pending && args.positionals.length > 0) throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
+  if (options.pending && args.positionals.length > 0) {
+    throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
+  }
   // --plan reads, never writes: no recovery, no lock, no repair of a damaged queue.
   if (!options.plan) await recoverInflightQuietly(state, io.env, out)
   // Before planning: the cache to forget may be one hms can no longer resolve.
@@ -41,10 +45,13 @@ const pushCommand: Command = async (args, io, { version }) => {
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
-  const resolve = (cache: string) => (cache === plan.cache ? plan.target! : resolveTarget(cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE]))
+  const resolve = (cache: string) =>
+    cache === plan.cache ? plan.target! : resolveTarget(cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE])
   let refused = 0
   const batches: Batch[] = options.pending
-    ? await pendingBatches(state, { only: options.cache ? plan.cache! : undefined, locked: !options.plan, resolve, out, onRefused: (n) => { refused += n } })
+    ? await pendingBatches(state, {
+      only: options.cache ? plan.cache! : undefined, locked: !options.plan, resolve, out, onRefused: (n) => { refused += n },
+    })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
     for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
@@ -54,9 +61,11 @@ const pushCommand: Command = async (args, io, { version }) => {
   return withState(state, async () => {
     // Written ahead, before waiting on anyone (or starting a background push): a push that is refused,
     // fails or is killed halfway leaves its paths queued.
-    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`, b.target && queueTarget(b.target))
+    const why = `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`
+    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, why, b.target && queueTarget(b.target))
     if (options.background) {
-      const bg = spawnBackgroundPush(ctx, state, options.pending && !options.cache ? { ...plan, cache: undefined } : plan, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
+      const what = options.pending && !options.cache ? { ...plan, cache: undefined } : plan
+      const bg = spawnBackgroundPush(ctx, state, what, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
       out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
       return ExitCode.ok
     }
@@ -89,7 +98,7 @@ async function dropQueued(state: State, cache: string | undefined, out: Output):
     entries.splice(0, entries.length, ...kept)
     return { dropped }
   }))
-  out.info(`dropped ${dropped} queued path${dropped === 1 ? '' : 's'}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
+  out.info(`dropped ${plural(dropped, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
   return ExitCode.ok
 }
 
@@ -97,7 +106,7 @@ async function dropQueued(state: State, cache: string | undefined, out: Output):
 function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1]): number {
   const { entries } = state.readPending()
   const gone = entries.filter((e) => cache === undefined || e.cache === cache)
-  io.stdout.write(`would drop ${gone.length} queued path${gone.length === 1 ? '' : 's'}${cache ? ` for ${printable(cache)}` : ''}\n`)
+  io.stdout.write(`would drop ${plural(gone.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}\n`)
   for (const e of gone) io.stdout.write(`  ${printable(e.cache)}  ${printable(e.path)}\n`)
   return ExitCode.ok
 }
@@ -129,7 +138,8 @@ interface PendingOptions {
  * The queue, grouped by cache and by where each entry was going. Entries whose recorded target
  * is not what their cache name means now are refused, never sent elsewhere.
  */
-async function pendingBatches(state: State, { only, locked, resolve, out, onRefused }: PendingOptions): Promise<Batch[]> {
+async function pendingBatches(state: State, options: PendingOptions): Promise<Batch[]> {
+  const { only, locked, resolve, out, onRefused } = options
   const { entries, warning } = locked ? await withState(state, () => state.pending()) : state.readPending()
   if (warning) out.warn(warning)
   const groups = new Map<string, { cache: string; recorded?: QueueTarget; paths: string[] }>()
@@ -144,13 +154,17 @@ async function pendingBatches(state: State, { only, locked, resolve, out, onRefu
     group.paths.push(e.path)
     groups.set(key, group)
   }
-  for (const [cache, n] of elsewhere) out.info(`${plural(n, 'path')} wait${n === 1 ? 's' : ''} for ${printable(cache)}, not pushed now (--cache ${printable(only!)}); hms push --pending pushes every cache`)
+  for (const [cache, n] of elsewhere) {
+    const wait = `${plural(n, 'path')} wait${n === 1 ? 's' : ''} for ${printable(cache)}`
+    out.info(`${wait}, not pushed now (--cache ${printable(only!)}); hms push --pending pushes every cache`)
+  }
   if (groups.size === 0) out.info(only ? `nothing waits for ${printable(only)}` : 'the queue is empty: nothing to push')
   const batches: Batch[] = []
   for (const { cache, recorded, paths } of groups.values()) {
     const refuse = (why: string) => {
       onRefused(paths.length)
-      out.warn(`${plural(paths.length, 'queued path')} for ${printable(cache)} not pushed: ${why}; to forget them: hms push --pending --drop --cache '${cache}'`)
+      const drop = `hms push --pending --drop --cache '${cache}'`
+      out.warn(`${plural(paths.length, 'queued path')} for ${printable(cache)} not pushed: ${why}; to forget them: ${drop}`)
     }
     let target: Target
     try {
@@ -160,7 +174,8 @@ async function pendingBatches(state: State, { only, locked, resolve, out, onRefu
       continue
     }
     const now = queueTarget(target)
-    if (recorded && !sameTarget(recorded, now)) refuse(`they were queued for ${describeTarget(recorded)}, but ${printable(cache)} now means ${describeTarget(now)}`)
+    const moved = recorded && !sameTarget(recorded, now)
+    if (moved) refuse(`they were queued for ${describeTarget(recorded)}, but ${printable(cache)} now means ${describeTarget(now)}`)
     else batches.push({ cache, paths, target })
   }
   return batches

@@ -55,12 +55,14 @@ const status: Command = async (args, io) => {
     usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, isCachix(cache) ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes } : { bytes, quotaBytes: null, fraction: null }])),
   }
   if (options.json) return out.json(report), 0
-  const queueDamage = pendingRead.warning ? [`damaged     ${pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'}: ${pendingRead.warning}`] : []
+  const damage = pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'
+  const queueDamage = pendingRead.warning ? [`damaged     ${damage}: ${pendingRead.warning}`] : []
+  const waiting = Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ')
   const lines = [
     `profile     ${report.profile ?? '(none)'} (host ${report.host})`,
     `cache       ${report.cache}`,
     `generation  ${report.generation ? `${report.generation.number}  ${report.generation.path}` : '(none found)'}`,
-    `pending     ${Object.keys(pending).length ? Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ') + ' — run hms push --pending' : pendingRead.warning ? 'nothing readable' : 'nothing waiting'}`,
+    `pending     ${waiting ? `${waiting} — run hms push --pending` : pendingRead.warning ? 'nothing readable' : 'nothing waiting'}`,
     ...queueDamage,
     ...(historyRead.warning ? [`damaged     ${historyRead.warning}`] : []),
     ...(pushing ? [`pushing     in progress (pid ${pushing})`] : []),
@@ -71,7 +73,8 @@ const status: Command = async (args, io) => {
   ]
   io.stdout.write(lines.map(printable).join('\n') + '\n')
   for (const [cache, u] of Object.entries(report.usage)) {
-    if (u.fraction !== null && u.quotaBytes !== null && u.fraction >= 0.8) out.warn(`${printable(cache)} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
+    if (u.fraction === null || u.quotaBytes === null || u.fraction < 0.8) continue
+    out.warn(`${printable(cache)} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
   }
   return 0
 }

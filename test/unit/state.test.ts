@@ -58,9 +58,13 @@ describe('state', () => {
   it(`keeps the newest ${historyLines} runs once history passes ${historyLines + historySlack} lines`, () => {
     const state = fresh()
     state.ensureDir()
-    const record = (n: number) => ({ time: '2026-01-01T00:00:00Z', command: 'push' as const, profile: null, cache: 'c', mode: 'pending', generation: n, paths: 0, bytes: 0, failed: 0, durationMs: 0, exitCode: 0 })
+    const record = (n: number) => ({
+      time: '2026-01-01T00:00:00Z', command: 'push' as const, profile: null, cache: 'c', mode: 'pending',
+      generation: n, paths: 0, bytes: 0, failed: 0, durationMs: 0, exitCode: 0,
+    })
     const full = historyLines + historySlack
-    writeFileSync(state.file('history.jsonl'), Array.from({ length: full }, (_, i) => JSON.stringify(record(i)) + '\n').join(''))
+    const text = Array.from({ length: full }, (_, i) => JSON.stringify(record(i)) + '\n').join('')
+    writeFileSync(state.file('history.jsonl'), text)
     state.appendHistory(record(full))
     const kept = state.readHistory().entries
     expect(kept).toHaveLength(historyLines)
