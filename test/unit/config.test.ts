@@ -86,8 +86,11 @@ describe('validated-config cache', () => {
 describe('push.exclude', () => {
   it('a pattern that is no regular expression is a config error naming file and field', async () => {
     await expect(parseConfig('{"push": {"exclude": ["-source$", "(unclosed"]}}', file)).rejects.toThrow(/invalid config \/home\/m\/.config\/hms\/config.json: push\.exclude\.1: not a valid regular expression/)
-    // Store URLs are checked when the file is read, not when a push to them fails.
+  })
+
+  it('store URLs are checked when the file is read, not when a push to them fails', async () => {
     await expect(parseConfig('{"caches": {"lan": {"url": "https:///nix"}}}', file)).rejects.toThrow('invalid config /home/m/.config/hms/config.json: caches.lan.url "https:///nix" has no host')
+    // The message names the URL without its credentials.
     await expect(parseConfig('{"profiles": {"a": {"cache": "s3://k:secret@"}}}', file)).rejects.toThrow('profiles.a.cache "s3://" has no bucket')
   })
 })
