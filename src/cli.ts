@@ -4,6 +4,7 @@ import pkg from '../package.json' with { type: 'json' }
 import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
 import { redacting } from './redact.js'
+import type { ErrorDocument } from './schema.js'
 import { describeFailure, flushed, watchWrites, writeFailure } from './streams.js'
 
 export interface Io {
@@ -55,7 +56,8 @@ function report(error: unknown, io: Io, args: ParsedArgs | undefined): number {
   const exitCode = known ? error.exitCode : ExitCode.failure
   io.stderr.write(`hms: ${message}${hint ? ` — ${hint}` : ''}\n`)
   if (args?.options.json ?? wantsJson(io.argv)) {
-    const document = known && error.document !== undefined ? error.document : { version: pkg.version, command: args?.command ?? null, error: { message, hint: hint ?? null }, exitCode }
+    const generic: ErrorDocument = { version: pkg.version, command: args?.command ?? null, error: { message, hint: hint ?? null }, exitCode }
+    const document = known && error.document !== undefined ? error.document : generic
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
   }
   return exitCode

@@ -64,6 +64,32 @@ describe('on a terminal', () => {
   })
 })
 
+describe('the spinner on a terminal', () => {
+  it('hms push shows one while cachix pushes', async () => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    const run = await onTerminal(s, 100, 'push')
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.stdout).toMatch(/pushing to modular-workspace: \d+ paths?, [\d.]+ KiB/)
+    expect(run.stdout).toMatch(/✔\u001b\[39m pushed 9 paths/)
+  })
+
+  it('a store-URL switch: no spinner while the build writes, nothing glued to nix\'s lines, labelled [hook]', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    mkdirSync(cache)
+    s.setFixture({ sleep: 2 })
+    const run = await onTerminal(s, 100, `--flake .#mitsio@shoshin --cache file://${cache}`)
+    expect(run.exitCode, run.stdout).toBe(0)
+    const lastNixLine = run.stdout.lastIndexOf('running post-build-hook')
+    expect(lastNixLine).toBeGreaterThan(0)
+    const spinner = run.stdout.indexOf('pushing to file://')
+    if (spinner >= 0) expect(spinner).toBeGreaterThan(lastNixLine)
+    expect(run.stdout).not.toMatch(/pushing to [^\n]*running post-build-hook/)
+    expect(run.stdout).toMatch(/shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
+  })
+})
+
 describe('keys typed in a real terminal (tmux)', () => {
   it('Ctrl-C during the build with a file:// cache: exit 130, nothing switched, nothing left running', async () => {
     const s = sandbox()
@@ -191,7 +217,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     const screen = await t.waitFor(/run 10 exit=\d+/, 150_000)
     expect(screen.match(/run \d+ exit=0/g)).toHaveLength(10)
     expect(screen.match(/switched in [\d.]+s \(generation 1\) · pushed 3 paths/g)).toHaveLength(10)
-  })
+  }, 180_000)
 
   it.each([['SIGTERM', '143'], ['SIGINT', '130']] as const)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
     const s = sandbox()
