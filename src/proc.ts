@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { HmsError, signalExitCode } from './errors.js'
-import { descendants, nowTicks, procOf, stragglers, table } from './procs.js'
+import { descendants, markerVariable, procOf, stragglers, table } from './procs.js'
 
 export interface Outcome {
   exitCode: number
@@ -22,8 +22,9 @@ export interface RunOptions {
 }
 
 const handled: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
-/** Children in hms's own process group (see runForeground), by pid, with the tick they started at. */
-const attached = new Map<number, number>()
+/** Children in hms's own process group (see runForeground), by pid, with the marker they carry. */
+const attached = new Map<number, string>()
+let runs = 0
 /** Captured children, each the leader of a process group of its own. */
 const groups = new Set<number>()
 /** Children being started or awaited: the signal handlers stay installed while any is. */
@@ -50,13 +51,13 @@ function fromTerminal(): boolean {
 }
 
 /** Sends `signal` to each child below hms and to what it left in the group; cachix ignores SIGINT, its command does not. */
-function signalTrees(roots: Map<number, number>, signal: NodeJS.Signals): void {
+function signalTrees(roots: Map<number, string>, signal: NodeJS.Signals): void {
   const rows = table()
   const targets = new Set<number>()
-  for (const [pid, since] of roots) {
+  for (const [pid, marker] of roots) {
     if (!attached.has(pid)) continue
     for (const p of descendants(rows, pid)) targets.add(p)
-    for (const p of stragglers(rows, since)) targets.add(p)
+    for (const p of stragglers(rows, marker)) targets.add(p)
   }
   for (const pid of targets) kill(pid, signal)
 }
@@ -106,17 +107,19 @@ async function drained(child: ChildProcess, closed: Promise<unknown>, ms: number
  * processes. Whatever the child left running in the group is ended after it.
  */
 export async function runForeground(file: string, args: string[], options: RunOptions): Promise<Outcome> {
-  const since = nowTicks()
+  // What the child starts inherits the marker: that is how its leftovers are told from their neighbours.
+  const marker = `${process.pid}.${++runs}`
   const { result, interrupted } = await guarded(async () => {
-    const child = spawn(file, args, { env: options.env as NodeJS.ProcessEnv, cwd: options.cwd, stdio: options.stdio })
+    const env = { ...options.env, [markerVariable]: marker } as NodeJS.ProcessEnv
+    const child = spawn(file, args, { env, cwd: options.cwd, stdio: options.stdio })
     const closed = new Promise((resolve) => child.once('close', resolve))
-    if (child.pid) attached.set(child.pid, since)
+    if (child.pid) attached.set(child.pid, marker)
     if (options.onStderr) child.stderr?.on('data', options.onStderr)
     if (options.onStdout) child.stdout?.on('data', options.onStdout)
     try {
       const end = await ended(child)
       if (child.pid) attached.delete(child.pid)
-      await endStragglers(stragglers(table(), since))
+      await endStragglers(stragglers(table(), marker))
       await drained(child, closed, 2000)
       return end
     } finally {

@@ -8,8 +8,6 @@ export interface Proc {
   pgrp: number
   /** Foreground process group of the process's terminal (-1 without one). */
   tpgid: number
-  /** Start time in clock ticks since boot; NaN where the system does not tell (no /proc). */
-  start: number
   zombie: boolean
 }
 
@@ -19,7 +17,7 @@ const linux = existsSync('/proc/self/stat')
 function parseStat(pid: number, text: string): Proc | undefined {
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
   if (f.length < 20) return undefined
-  return { pid, ppid: Number(f[1]), pgrp: Number(f[2]), tpgid: Number(f[5]), start: Number(f[19]), zombie: f[0] === 'Z' }
+  return { pid, ppid: Number(f[1]), pgrp: Number(f[2]), tpgid: Number(f[5]), zombie: f[0] === 'Z' }
 }
 
 export function procOf(pid: number): Proc | undefined {
@@ -43,23 +41,17 @@ export function table(): Proc[] {
   return rows
 }
 
-/** macOS and the BSDs have no /proc; ps gives all but the start time. */
+/** macOS and the BSDs have no /proc; ps gives the same columns. */
 function psTable(): Proc[] {
   try {
     const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid=,tpgid=,stat='], { encoding: 'utf8' })
     return text.split('\n').flatMap((line) => {
       const [pid, ppid, pgrp, tpgid, stat] = line.trim().split(/\s+/)
-      return pid ? [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), tpgid: Number(tpgid), start: NaN, zombie: Boolean(stat?.startsWith('Z')) }] : []
+      return pid ? [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), tpgid: Number(tpgid), zombie: Boolean(stat?.startsWith('Z')) }] : []
     })
   } catch {
     return []
   }
-}
-
-/** Now, in the unit of `Proc.start` (Linux's USER_HZ is 100 on every architecture Nix runs on). */
-export function nowTicks(): number {
-  if (!linux) return NaN
-  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100)
 }
 
 /** `root` and everything below it that is still running. */
@@ -77,25 +69,27 @@ export function descendants(rows: Proc[], root: number): Set<number> {
   return found
 }
 
-/**
- * Processes a finished child left behind: in hms's process group (children share it, so the
- * terminal's keys reach them), started since the child was (`since`), and no longer below hms
- * (orphans of the child) or below hms's parent (the other end of `hms | head`, which shares the
- * group and must live).
- */
-export function stragglers(rows: Proc[], since: number): number[] {
-  const self = process.pid
-  const ours = rows.find((p) => p.pid === self)
-  if (!ours) return []
-  const protectedRoots = new Set([self, ours.ppid])
-  const byPid = new Map(rows.map((p) => [p.pid, p]))
-  const under = (p: Proc) => {
-    for (let q: Proc | undefined = p, n = 0; q && n < 64; q = byPid.get(q.ppid), n++) {
-      if (protectedRoots.has(q.ppid) && q.ppid !== 1) return true
-    }
+/** The variable each long-running child gets, with a value of its own, and passes on to all it starts. */
+export const markerVariable = 'HMS_RUN'
+
+/** Does `pid` carry `marker` in its environment? Only /proc tells (elsewhere: never, so nothing is ended). */
+export function carries(pid: number, marker: string): boolean {
+  if (!linux) return false
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`${markerVariable}=${marker}`)
+  } catch {
     return false
   }
-  return rows
-    .filter((p) => p.pgrp === ours.pgrp && p.pid !== self && !p.zombie && !(p.start < since) && !under(p))
-    .map((p) => p.pid)
+}
+
+/**
+ * What a child left running in hms's process group (children share it, so that the terminal's keys
+ * reach them): the processes there that inherited the child's marker. Never the other end of
+ * `hms | head`, nor anything else that merely shares the group (a script's other commands, a test
+ * runner's workers), as those never had the marker.
+ */
+export function stragglers(rows: Proc[], marker: string, has: (pid: number, marker: string) => boolean = carries): number[] {
+  const ours = rows.find((p) => p.pid === process.pid)
+  if (!ours) return []
+  return rows.filter((p) => p.pgrp === ours.pgrp && p.pid !== ours.pid && !p.zombie && has(p.pid, marker)).map((p) => p.pid)
 }

@@ -63,6 +63,26 @@ describe('stdout that goes away', () => {
   })
 })
 
+describe('what hms ends after its child', () => {
+  it('never a neighbour that shares its process group (a script\'s other commands, a test runner\'s workers)', async () => {
+    const s = sandbox()
+    const argv = join(s.root, 'hm-started')
+    // No job control in a script: hms, its child and the later `sleep 98` all share one group.
+    const script = [
+      `( ${hms} --flake .#mitsio@shoshin; echo "hms=$?" ) &`,
+      `until [ -s ${argv} ]; do sleep 0.1; done`,
+      'sleep 98 & neighbour=$!',
+      'wait %1',
+      'kill -0 $neighbour && echo neighbour-alive',
+      'kill $neighbour',
+    ].join('\n')
+    const run = await s.run('bash', ['-c', script], { env: { HM_STANDIN_ARGV_FILE: argv }, timeoutMs: 120_000 })
+    expect(run.stdout, run.stderr).toContain('hms=0')
+    expect(run.stdout).toContain('neighbour-alive')
+    expect(s.generation()?.number).toBe(1)
+  })
+})
+
 describe('time limits that hold', () => {
   // sh waits for its sleep: killing sh alone would leave the sleep holding hms's pipe for a minute.
   const hanging = (s: Sandbox) => binWith(s, 'cachix', `#!/bin/sh\nif [ "$1" = --version ]; then sleep 61; echo "cachix 1.11.1"; exit 0; fi\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
