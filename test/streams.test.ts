@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { formatIdentity, identityOf } from '../src/identity.js'
 import { errorDocumentSchema } from '../src/schema.js'
 import { noStackTrace, processes, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
@@ -142,7 +143,7 @@ function config(s: Sandbox, text: string): Record<string, string> {
 function held(s: Sandbox, lock: string): Record<string, string> {
   const dir = join(s.env.XDG_STATE_HOME!, 'hms')
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, lock), `${process.pid}\n`)
+  writeFileSync(join(dir, lock), `${formatIdentity(identityOf(process.pid))}\n`)
   return {}
 }
 
