@@ -4,6 +4,8 @@ import pkg from '../package.json' with { type: 'json' }
 import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
 import { redacting } from './redact.js'
+import type { ErrorDocument } from './schema.js'
+import { describeFailure, flushed, watchWrites, writeFailure } from './streams.js'
 
 export interface Io {
   argv: string[]
@@ -18,17 +20,25 @@ export interface Io {
 
 /** The whole program, with the world passed in; returns the exit code. */
 export async function run(world: Io): Promise<number> {
+  for (const stream of [world.stdout, world.stderr]) watchWrites(stream)
   const io = { ...world, stdout: redacting(world.stdout), stderr: redacting(world.stderr) }
+  let args: ParsedArgs | undefined
+  let code: number
   try {
-    const args = parseArgs(io.argv)
-    if (args.options.version) return write(io.stdout, `hms ${pkg.version}\n`)
-    if (args.options.help || args.command === 'help') return write(io.stdout, `${(await import('./help.js')).helpText(helpTopic(args))}\n`)
-    const { commands } = await import('./commands/index.js')
-    const command = (await commands[args.command as Exclude<typeof args.command, 'help'>]()).default
-    return await command(args, io, { version: pkg.version })
+    args = parseArgs(io.argv)
+    code = await dispatch(args, io)
   } catch (error) {
-    return report(error, io)
+    code = report(error, io, args)
   }
+  return afterWrites(code, io)
+}
+
+async function dispatch(args: ParsedArgs, io: Io): Promise<number> {
+  if (args.options.version) return write(io.stdout, `hms ${pkg.version}\n`)
+  if (args.options.help || args.command === 'help') return write(io.stdout, `${(await import('./help.js')).helpText(helpTopic(args))}\n`)
+  const { commands } = await import('./commands/index.js')
+  const command = (await commands[args.command as Exclude<typeof args.command, 'help'>]()).default
+  return await command(args, io, { version: pkg.version })
 }
 
 /** `hms help push`, `hms push --help`, or the overview. */
@@ -38,14 +48,37 @@ function helpTopic(args: ParsedArgs): Subcommand | undefined {
   return (subcommands as readonly string[]).includes(topic ?? '') ? (topic as Subcommand) : undefined
 }
 
-function report(error: unknown, io: Io): number {
-  if (error instanceof HmsError) {
-    io.stderr.write(`hms: ${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`)
-    return error.exitCode
+/** One line on stderr; with --json also the one document on stdout, so a script always gets one. */
+function report(error: unknown, io: Io, args: ParsedArgs | undefined): number {
+  const known = error instanceof HmsError
+  const message = known ? error.message : `unexpected error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`
+  const hint = known ? error.hint : 'please report it with the command you ran'
+  const exitCode = known ? error.exitCode : ExitCode.failure
+  io.stderr.write(`hms: ${message}${hint ? ` — ${hint}` : ''}\n`)
+  if (args?.options.json ?? wantsJson(io.argv)) {
+    const generic: ErrorDocument = { version: pkg.version, command: args?.command ?? null, error: { message, hint: hint ?? null }, exitCode }
+    const document = known && error.document !== undefined ? error.document : generic
+    io.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
   }
-  const message = error instanceof Error ? error.message : String(error)
-  io.stderr.write(`hms: unexpected error: ${message.split('\n')[0]} — please report it with the command you ran\n`)
-  return ExitCode.failure
+  return exitCode
+}
+
+/** --json among hms's own arguments (before `--`), for errors found while reading them. */
+function wantsJson(argv: string[]): boolean {
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv
+  return own.includes('--json')
+}
+
+/**
+ * Output that could not be written (`hms | head -1`, `> /dev/full`, a closed terminal) is said in
+ * one line at the very end, never earlier (the switch goes on), and the exit code is not 0.
+ */
+async function afterWrites(code: number, io: Io): Promise<number> {
+  await flushed()
+  const lost = writeFailure(io.stdout)
+  if (lost) io.stderr.write(`hms: could not write to stdout (${describeFailure(lost)}); output was lost\n`)
+  const failed = lost ?? writeFailure(io.stderr)
+  return failed && code === ExitCode.ok ? ExitCode.failure : code
 }
 
 function write(stream: Writable, text: string): number {
@@ -66,8 +99,6 @@ function withHome(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
 
 /** The real world: bin/hms.js calls this, whatever name or link it was started through. */
 export async function main(): Promise<void> {
-  // `hms --json | head -1` closes stdout early; that is not hms's failure.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
   const code = await run({ argv: process.argv.slice(2), env: withHome(process.env), cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })
   process.exitCode = code
 }

@@ -19,14 +19,17 @@ export class HmsError extends Error {
   readonly signal?: NodeJS.Signals
   /** A refusal no retry can change (wrong credentials, missing signature, unopenable store). */
   readonly permanent: boolean
+  /** Under --json, the document to print for this error instead of the generic `{ error: … }` one. */
+  readonly document?: unknown
 
-  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals; permanent?: boolean } = {}) {
+  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals; permanent?: boolean; document?: unknown } = {}) {
     super(message)
     this.name = 'HmsError'
     this.exitCode = options.exitCode ?? ExitCode.usage
     this.hint = options.hint
     this.signal = options.signal
     this.permanent = options.permanent ?? false
+    this.document = options.document
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { Ora } from 'ora'
 import type { Writable } from 'node:stream'
+import { writeFailure } from './streams.js'
 
 export interface OutputOptions {
   stdout: Writable & { isTTY?: boolean }
@@ -28,6 +29,8 @@ export class Output {
   readonly color: Colors
   private spinner?: Ora
   private spinnerText = ''
+  /** Counts stopProgress calls: a spinner still loading when one happens never starts. */
+  private epoch = 0
 
   private constructor(readonly options: OutputOptions, color: Colors) {
     this.color = color
@@ -71,21 +74,41 @@ export class Output {
     this.resumeSpinner()
   }
 
-  /** Spinner text, built only on a terminal: without one, a push of 100 000 paths must not format 100 000 lines. */
+  /**
+   * Spinner text, built only on a terminal: without one, a push of 100 000 paths must not format
+   * 100 000 lines. Callers show it only while nothing else writes to the terminal.
+   */
   async progress(describe: () => string): Promise<void> {
     if (!this.interactive) return
-    const text = describe()
-    this.spinnerText = text
-    if (!this.spinner) {
-      const { default: ora } = await import('ora')
-      this.spinner ??= ora({ stream: this.options.stderr, text }).start()
-    }
-    this.spinner.text = text
+    this.spinnerText = describe()
+    if (this.spinner) return void (this.spinner.text = this.spinnerText)
+    const epoch = this.epoch
+    const { default: ora } = await import('ora')
+    // Stopped while ora loaded (cachix reported and exited at once): starting now would spin after the summary.
+    if (epoch !== this.epoch) return
+    // discardStdin would put the terminal in raw mode: Ctrl-C and Ctrl-Z would no longer reach anyone.
+    this.spinner ??= ora({ stream: this.options.stderr, text: this.spinnerText, discardStdin: false }).start()
+    this.spinner.text = this.spinnerText
   }
 
   stopProgress(): void {
+    this.epoch++
     this.spinner?.stop()
     this.spinner = undefined
+  }
+
+  /**
+   * Where home-manager's stdout goes: to stderr under --json (stdout carries the summary), straight
+   * to a terminal, else through hms (`relay`), so a reader that goes away cannot kill the activation.
+   */
+  get childStdout(): 'inherit' | 'pipe' | 2 {
+    if (this.options.json) return 2
+    return this.options.stdout.isTTY ? 'inherit' : 'pipe'
+  }
+
+  /** home-manager's stdout, passed on while stdout can be written, then read and dropped. */
+  readonly relay = (chunk: Buffer): void => {
+    if (!writeFailure(this.options.stdout)) this.options.stdout.write(chunk)
   }
 
   json(document: unknown): void {

@@ -1,7 +1,8 @@
 import { emptyTally, tallyEvent, type PushTally } from './cachix.js'
 import { interruption, pause } from './interrupt.js'
+import { formatBytes, plural } from './format.js'
 import type { Output } from './output.js'
-import { runGroup, type Outcome } from './proc.js'
+import { runForeground, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import { closureSize } from './store.js'
 import type { Plan } from './plan.js'
@@ -100,6 +101,7 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
   const tally = emptyTally()
   let alreadyPresent = 0
   let nothing = false
+  let bytes = 0
   const parser = new ReportParser()
   // What cachix says beyond its report is held back: shown as it is when the push worked, or under
   // --verbose; boiled down to one line in hms's own message when it failed (an HTTP error is a screenful).
@@ -110,14 +112,19 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
       if (event.kind === 'header') alreadyPresent = event.present
       if (event.kind === 'nothing') nothing = true
       if (event.kind === 'text' && event.raw.toString().trim() === '') continue
+      const known = tally.announced.size
       if (!tallyEvent(tally, event) && event.kind === 'text') {
         if (verbose) ctx.out.raw(event.raw)
         else unknown.push(event.raw)
+      } else if (event.kind === 'pushing' || event.kind === 'pushed') {
+        if (tally.announced.size > known) bytes += event.bytes ?? 0
+        // cachix's output is all read by hms here: nothing else writes to the terminal.
+        void ctx.out.progress(() => `pushing to ${request.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
       }
     }
   }
   const [file, ...args] = cachixPushCommand(request)
-  const outcome = await runGroup(file!, args, {
+  const outcome = await runForeground(file!, args, {
     env: ctx.env,
     cwd: ctx.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,6 +132,7 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
     onStderr: (chunk) => onEvents(parser.feed(chunk)),
   })
   onEvents(parser.end())
+  ctx.out.stopProgress()
   const ok = outcome.exitCode === 0 && !outcome.interrupted && tally.failed.size === 0
   if (ok) for (const raw of unknown) ctx.out.raw(raw)
   // "Nothing to push" comes without a count: everything in the closures was already there.

@@ -133,3 +133,17 @@ export const summarySchema = z.strictObject({
 })
 
 export type Summary = z.infer<typeof summarySchema>
+
+/**
+ * What `--json` prints instead when hms stops before it has a result (a bad config, a held lock,
+ * `--strict` without cachix…): stdout still carries exactly one document.
+ */
+export const errorDocumentSchema = z.strictObject({
+  version: z.string(),
+  /** The subcommand, when the arguments got that far. */
+  command: z.string().nullable(),
+  error: z.strictObject({ message: z.string(), hint: z.string().nullable() }),
+  exitCode: z.number().int(),
+})
+
+export type ErrorDocument = z.infer<typeof errorDocumentSchema>

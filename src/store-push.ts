@@ -7,7 +7,7 @@ import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { finishedStatus, type Ran } from './switch.js'
 import { which } from './preflight.js'
-import { capture, runGroup, type Outcome } from './proc.js'
+import { capture, runForeground, type Outcome } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, type PathInfo } from './verify.js'
 import { defaultLimits, lastLine, presentIn, type Limits } from './presence.js'
@@ -49,6 +49,7 @@ export class StorePusher {
   private roots: string[] = []
   private running?: Promise<void>
   private stopped = false
+  private progressHeld = false
   /** A signal hms received while one of the pusher's children ran. */
   interrupted?: NodeJS.Signals
 
@@ -69,6 +70,21 @@ export class StorePusher {
   addRoots(roots: string[]): void {
     this.roots.push(...roots)
     this.kick()
+  }
+
+  /**
+   * No spinner while home-manager writes to the terminal (the build): it would be overdrawn, and
+   * nix's lines would be glued to it. Shown again, if a push is under way, once it is released.
+   */
+  holdProgress(hold: boolean): void {
+    this.progressHeld = hold
+    if (this.running && this.sendingPaths > 0) this.showProgress()
+  }
+
+  private showProgress(): void {
+    if (this.progressHeld) return
+    const { label } = this.options
+    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`)
   }
 
   /** Start nothing new (hms was interrupted); what is still waiting counts as failed, so it gets queued. */
@@ -120,7 +136,7 @@ export class StorePusher {
 
   private async batch(roots: string[]): Promise<void> {
     if (roots.length === 0) return
-    const { target, label, limits = defaultLimits } = this.options
+    const { target, limits = defaultLimits } = this.options
     const infos = await closureInfo(roots, this.ctx.env)
     const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
     if (candidates.length === 0) return
@@ -149,7 +165,7 @@ export class StorePusher {
     for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
     this.sending += sumSizes(send.map((p) => infos.get(p)?.narSize))
     this.sendingPaths += send.length
-    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`)
+    this.showProgress()
     const copied = await this.copy(send).catch(async (error: unknown) => {
       // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
       await this.confirmLanded(send)
@@ -196,7 +212,7 @@ export class StorePusher {
     const env = this.ssh.env
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
-      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, timeoutMs: 0 })
+      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
       if (signed.exitCode !== 0) return { sent: new Set(), ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
     }
     // Credentials go to nix in a private netrc file, never on its command line.
@@ -204,7 +220,7 @@ export class StorePusher {
     try {
       const [file, ...args] = nixCopyArgs(credentials.url)
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
-      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, timeoutMs: 0 })
+      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true })
       for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
       const sent = new Set([...result.stderr.matchAll(/^copying path '(\/[^']+)' to /gm)].map((m) => m[1]!))
       if (result.exitCode === 0) return { sent, ok: true }
@@ -309,18 +325,20 @@ export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | '
 export type Watched = Ran & { tally: PushTally }
 
 /** home-manager with hms's post-build hook; what it builds is pushed as it comes, the rest right after. */
-export async function storeWatch(plan: Plan, ctx: StoreCtx & { json: boolean }): Promise<Watched> {
+export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
   const started = performance.now()
   const pusher = new StorePusher(storeOptions(plan), ctx)
+  pusher.holdProgress(true)
   const hook = Hook.install(ctx.env)
   // Once a second: fewer, larger batches leave the CPU and the store database to the build.
   const timer = setInterval(() => pusher.addHookLines(hook.drain()), 1000)
   try {
     const [file, ...args] = plan.homeManager
-    const outcome = await runGroup(file!, args, { env: hook.env, cwd: ctx.cwd, stdio: ['inherit', ctx.json ? 2 : 'inherit', 'inherit'] })
+    const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio: ['inherit', ctx.out.childStdout, 'inherit'], onStdout: ctx.out.relay })
     clearInterval(timer)
     pusher.addHookLines(hook.drain())
     if (outcome.interrupted) pusher.stop()
+    pusher.holdProgress(false)
     await pusher.finish()
     ctx.out.stopProgress()
     return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }

@@ -16,10 +16,10 @@ export function printSummary(summary: Summary, out: Output): void {
     out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${pushPart(summary)}`)
   } else if (sw) {
     const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
-    out.info(`${color.green('✔')} ${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`)
+    out.info(`${color.green('✔')} ${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`)
   } else {
     const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason ? color.yellow('!') : color.green('✔')
-    out.info(`${mark}${pushPart(summary)} ${color.dim(`[${summary.mode}]`)}`.replace(`${mark} · `, `${mark} `))
+    out.info(`${mark}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`.replace(`${mark} · `, `${mark} `))
   }
   for (const p of summary.push.pushed) out.detail(`  pushed ${p.path} (${formatBytes(p.bytes)})`)
   printExcluded(summary, out)
@@ -45,6 +45,14 @@ export function printVerify(result: VerifyResult, out: Output): void {
   for (const m of missing.slice(0, shown)) out.line(`  ${m.path} (${formatBytes(m.bytes)})`)
   if (missing.length > shown) out.line(`  … and ${missing.length - shown} more (hms verify --json lists them all)`)
   out.line(`  push the whole closure: hms push --cache ${result.cache}${result.generation !== null ? '' : ` ${result.roots.join(' ')}`}`)
+}
+
+/**
+ * How the push happened, as the summary's last word: `watch-exec` only when cachix watch-exec ran;
+ * a store URL pushed during the build is hms's post-build `hook`.
+ */
+export function mechanism(summary: Pick<Summary, 'mode' | 'command'>): string {
+  return summary.mode === 'watch-exec' && !summary.command.includes('watch-exec') ? 'hook' : summary.mode
 }
 
 function pushPart(summary: Summary): string {

@@ -12,13 +12,14 @@ import { acquireLock } from './lock.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
-import { runGroup, type Outcome } from './proc.js'
+import { runForeground, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import type { Summary } from './schema.js'
 import { settle } from './settle.js'
 import { State } from './state.js'
 import { summarize } from './tally.js'
 import { storeWatch } from './store-push.js'
+import { describeFailure, writeFailure } from './streams.js'
 import { withHookOrFallback } from './trust.js'
 import { verifyAfterSwitch } from './verify.js'
 
@@ -74,6 +75,8 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     }
     const after = currentGeneration(ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
+    const lost = writeFailure(ctx.out.options.stdout)
+    if (lost) summary.notes.push(`stdout was closed (${describeFailure(lost)}) while home-manager wrote to it: its output from then on was dropped, the switch went on`)
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
@@ -110,15 +113,10 @@ function sameGeneration(a: Generation | undefined, b: Generation | undefined): b
   return a?.number === b?.number && a?.path === b?.path
 }
 
-/** With --json, stdout is the summary's: home-manager's stdout goes to stderr instead. */
-function childStdout(ctx: Context): number | 'inherit' {
-  return ctx.json ? 2 : 'inherit'
-}
-
 async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
   const started = performance.now()
   const [file, ...args] = plan.homeManager
-  const outcome = await runGroup(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio: ['inherit', childStdout(ctx), 'inherit'] })
+  const outcome = await runForeground(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio: ['inherit', ctx.out.childStdout, 'inherit'], onStdout: ctx.out.relay })
   return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
 }
 
@@ -132,25 +130,30 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
   let bytes = 0
   // cachix reports pushes once home-manager has exited: the first report ends the switch's own time.
   let switchedAt: number | undefined
+  // Watching the whole store, cachix reports while home-manager still writes: no spinner until it stops watching.
+  let watchingStore = false
   const onEvents = (events: ReportEvent[]) => {
     for (const event of events) {
       if (event.kind === 'pushing' || event.kind === 'failed') switchedAt ??= performance.now()
+      if (event.kind === 'untrusted') watchingStore = true
+      if (event.kind === 'text') watchingStore = watching(event.raw, watchingStore)
       const known = tally.announced.size
       const understood = tallyEvent(tally, event)
       if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
       else if (event.kind === 'pushing') {
         if (tally.announced.size > known) bytes += event.bytes ?? 0
-        void out.progress(() => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
+        if (!watchingStore) void out.progress(() => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
       }
     }
   }
   const statusDir = mkdtempSync(join(tmpdir(), 'hms-switch-'))
   const statusFile = join(statusDir, 'home-manager.status')
   const [file, ...args] = withBypass(plan.command, statusFile)
-  const outcome = await runGroup(file!, args, {
+  const outcome = await runForeground(file!, args, {
     env: ctx.env,
     cwd: ctx.cwd,
-    stdio: ['inherit', childStdout(ctx), 'pipe', 2],
+    stdio: ['inherit', out.childStdout, 'pipe', 2],
+    onStdout: out.relay,
     onStderr: (chunk) => {
       if (verbose) out.raw(chunk)
       onEvents(parser.feed(chunk))
@@ -173,4 +176,9 @@ function readStatus(file: string): number | undefined {
   }
 }
 
-
+/** cachix's store mode starts with `Watching /nix/store…` and ends with `Stopped watching /nix/store…`. */
+function watching(raw: Buffer, before: boolean): boolean {
+  const text = raw.toString('latin1')
+  if (text.includes('Stopped watching /nix/store')) return false
+  return before || text.includes('Watching /nix/store')
+}

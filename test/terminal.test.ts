@@ -1,8 +1,16 @@
-import { describe, expect, it } from 'vitest'
-import { useSandboxes } from './helpers/common.js'
-import { HMS_BIN, type Sandbox } from './helpers/sandbox.js'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
+import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
+import { hmsCommand, openTerminal, type Terminal } from './helpers/tmux.js'
 
 const sandbox = useSandboxes()
+const terminals: Terminal[] = []
+afterEach(() => {
+  for (const t of terminals.splice(0)) t.close()
+})
 
 /** hms on a real pseudo-terminal (util-linux `script`), as a person runs it. */
 async function onTerminal(s: Sandbox, columns: number, args: string) {
@@ -10,6 +18,39 @@ async function onTerminal(s: Sandbox, columns: number, args: string) {
     env: { CI: undefined, NO_COLOR: undefined, TERM: 'xterm', CACHIX_STANDIN_PUSH_DELAY: '0.2' },
     timeoutMs: 60_000,
   })
+}
+
+/** A tmux terminal with a shell prompt, closed after the test. */
+async function terminal(s: Sandbox, env: Record<string, string | undefined> = {}): Promise<Terminal> {
+  const t = openTerminal(s, env)
+  terminals.push(t)
+  await t.waitFor(/[$#] $/m, 20_000)
+  return t
+}
+
+/** The stand-ins, with `name` replaced by a script of our own. */
+function binWith(s: Sandbox, name: string, script: string): string {
+  const bin = join(s.root, `bin-${name}`)
+  mkdirSync(bin, { recursive: true })
+  for (const entry of readdirSync(FIXTURES_BIN)) if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
+  writeFileSync(join(bin, name), script)
+  chmodSync(join(bin, name), 0o755)
+  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+}
+
+/** `ps` state letter of each process whose command line matches. */
+function states(match: (args: string) => boolean): string[] {
+  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' }).split('\n')
+    .map((line) => line.trim().match(/^(\S+)\s+(.*)$/))
+    .filter((m): m is RegExpMatchArray => Boolean(m && match(m[2]!)))
+    .map((m) => m[1]!)
+}
+
+const sleeping = (seconds: number) => () => processes().some((args) => args.endsWith(`sleep ${seconds}`))
+const exitShown = /exit=(\d+)/
+
+async function nothingLeft(s: Sandbox, seconds: number): Promise<void> {
+  await until(() => !processes().some((args) => args.endsWith(`sleep ${seconds}`) || (args.includes('nix-build') && args.includes(s.flakeDir))), 10_000)
 }
 
 describe('on a terminal', () => {
@@ -20,5 +61,177 @@ describe('on a terminal', () => {
     expect(run.stdout.length).toBeLessThan(200_000)
     if (columns > 0) expect(run.stdout).toMatch(/pushing to modular-workspace: \d+ paths?, [\d.]+ KiB/)
     expect(run.stdout).toMatch(/\u001b\[32m✔\u001b\[39m shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths/)
+  })
+})
+
+describe('the spinner on a terminal', () => {
+  it('hms push shows one while cachix pushes', async () => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    const run = await onTerminal(s, 100, 'push')
+    expect(run.exitCode, run.stdout).toBe(0)
+    expect(run.stdout).toMatch(/pushing to modular-workspace: \d+ paths?, [\d.]+ KiB/)
+    expect(run.stdout).toMatch(/✔\u001b\[39m pushed 9 paths/)
+  })
+
+  it('a store-URL switch: no spinner while the build writes, nothing glued to nix\'s lines, labelled [hook]', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    mkdirSync(cache)
+    s.setFixture({ sleep: 2 })
+    const run = await onTerminal(s, 100, `--flake .#mitsio@shoshin --cache file://${cache}`)
+    expect(run.exitCode, run.stdout).toBe(0)
+    const lastNixLine = run.stdout.lastIndexOf('running post-build-hook')
+    expect(lastNixLine).toBeGreaterThan(0)
+    const spinner = run.stdout.indexOf('pushing to file://')
+    if (spinner >= 0) expect(spinner).toBeGreaterThan(lastNixLine)
+    expect(run.stdout).not.toMatch(/pushing to [^\n]*running post-build-hook/)
+    expect(run.stdout).toMatch(/shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
+  })
+})
+
+describe('keys typed in a real terminal (tmux)', () => {
+  it('Ctrl-C during the build with a file:// cache: exit 130, nothing switched, nothing left running', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    mkdirSync(cache)
+    s.setFixture({ sleep: 91 })
+    const t = await terminal(s)
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin --cache file://${cache}; echo "exit=$?"`)
+    await until(sleeping(91), 60_000)
+    // The first packages reach the cache while ripgrep sleeps: hms is busy pushing when the key comes.
+    await until(() => readdirSync(cache).some((f) => f.endsWith('.narinfo')), 30_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/switch failed after [\d.]+s \(stopped by SIGINT\)/)
+    expect(s.generation()).toBeUndefined()
+    await nothingLeft(s, 91)
+  })
+
+  it('Ctrl-C during the build under cachix watch-exec: exit 130, nothing switched, nothing left running', async () => {
+    const s = sandbox()
+    s.setFixture({ sleep: 92 })
+    const t = await terminal(s)
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await until(sleeping(92), 60_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/switch failed after [\d.]+s \(stopped by SIGINT\)/)
+    expect(s.generation()).toBeUndefined()
+    await nothingLeft(s, 92)
+    // The prompt is back and takes input: no spinner holds the terminal.
+    t.type('echo typed-after')
+    await t.waitFor(/^typed-after$/m, 10_000)
+  })
+
+  it('Ctrl-C while the push spinner turns: exit 130 at once, the switch kept, the generation queued', async () => {
+    const s = sandbox()
+    const t = await terminal(s, { CACHIX_STANDIN_PUSH_DELAY: '3' })
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await t.waitFor(/pushing to modular-workspace: \d+ path/, 60_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 15_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    const generation = s.generation()
+    expect(generation?.number).toBe(1)
+    expect(pending(s).map((e) => e.path)).toContain(generation!.path)
+    await until(() => !processes().some((args) => args.includes('cachix') && args.includes(s.flakeDir)), 10_000)
+  })
+
+  it('Ctrl-C during hms push to a store URL: exit 130, the copy stopped, the generation still queued', async () => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    const cache = join(s.root, 'nas')
+    mkdirSync(cache)
+    const realNix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
+    // A copy that takes its time, as a big closure over a slow link does.
+    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in *" copy "*) sleep 93 ;; esac\nexec ${realNix} "$@"\n`)
+    const t = await terminal(s, { PATH: path })
+    t.type(`${hmsCommand} push --cache file://${cache}; echo "exit=$?"`)
+    await t.waitFor(/pushing to file:\/\/\S+: \d+ path/, 60_000)
+    await until(sleeping(93), 10_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 15_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
+    await until(() => !sleeping(93)(), 10_000)
+  })
+
+  it('Ctrl-Z stops the build with hms, like any job; fg carries on to a good switch', async () => {
+    const s = sandbox()
+    s.setFixture({ sleep: 4 })
+    const t = await terminal(s)
+    // Alone on its line: after Ctrl-Z the shell would run whatever follows at once.
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin`)
+    await until(sleeping(4), 60_000)
+    t.keys('C-z')
+    await t.waitFor(/Stopped\s+node/, 15_000)
+    // nix-build (home-manager's child) is stopped too, not building on behind the shell's back.
+    const nixBuild = (args: string) => args.includes('nix-build') && args.includes(s.flakeDir)
+    await until(() => states(nixBuild).length > 0 && states(nixBuild).every((st) => st.startsWith('T')), 10_000)
+    await sleep(5000)
+    expect(s.generation()).toBeUndefined()
+    t.type('fg')
+    await t.waitFor(/shoshin switched in|switch failed/, 60_000)
+    t.type('echo "exit=$?"')
+    const screen = await t.waitFor(exitShown, 10_000)
+    expect(screen.match(exitShown)![1], screen).toBe('0')
+    expect(screen).toMatch(/shoshin switched in [\d.]+s \(generation 1\)/)
+    expect(s.generation()?.number).toBe(1)
+  })
+
+  it('home-manager can ask on /dev/tty (sudo, ssh, pinentry do): the answer typed reaches it', async () => {
+    const s = sandbox()
+    const path = binWith(s, 'home-manager', [
+      '#!/bin/sh',
+      "printf 'Proceed? ' >/dev/tty || exit 97",
+      'read answer </dev/tty || exit 98',
+      'echo "home-manager heard: $answer" >/dev/tty',
+      `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
+    ].join('\n'))
+    const t = await terminal(s, { PATH: path })
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await t.waitFor(/Proceed\? /, 30_000)
+    t.type('yes please')
+    const screen = await t.waitFor(exitShown, 60_000)
+    expect(screen).toContain('home-manager heard: yes please')
+    expect(screen.match(exitShown)![1], screen).toBe('0')
+    expect(s.generation()?.number).toBe(1)
+  })
+
+  it('ten switches whose cachix reports everything at once and exits: each hms ends right after its summary', async () => {
+    const s = sandbox()
+    const report = Array.from({ length: 3 }, (_, i) => `Pushing /nix/store/${String(i).repeat(32)}-instant-${i} (1.00 KiB)`).join('\\n')
+    const path = binWith(s, 'cachix', [
+      '#!/bin/sh',
+      `[ "$1" = --version ] && exec ${join(FIXTURES_BIN, 'cachix')} --version`,
+      'while [ "$1" != -- ]; do shift; done; shift',
+      '"$@"; status=$?',
+      `printf '${report}\\n' >&2`,
+      'exit $status',
+    ].join('\n'))
+    const t = await terminal(s, { PATH: path })
+    t.type(`for i in 1 2 3 4 5 6 7 8 9 10; do ${hmsCommand} --flake .#mitsio@shoshin; echo "run $i exit=$?"; done`)
+    const screen = await t.waitFor(/run 10 exit=\d+/, 150_000)
+    expect(screen.match(/run \d+ exit=0/g)).toHaveLength(10)
+    expect(screen.match(/switched in [\d.]+s \(generation 1\) · pushed 3 paths/g)).toHaveLength(10)
+  }, 180_000)
+
+  it.each([['SIGTERM', '143'], ['SIGINT', '130']] as const)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
+    const s = sandbox()
+    const seconds = signal === 'SIGTERM' ? 95 : 96
+    s.setFixture({ sleep: seconds })
+    const t = await terminal(s)
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await until(sleeping(seconds), 60_000)
+    const hms = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
+      .split('\n').find((line) => line.includes(HMS_BIN))!.trim().split(/\s+/)[0]!
+    process.kill(Number(hms), signal)
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe(code)
+    expect(s.generation()).toBeUndefined()
+    await nothingLeft(s, seconds)
   })
 })

@@ -15,7 +15,7 @@ const switchCommand: Command = async (args, io, { version }) => {
     printPlan(plan, out, options.json)
     return 0
   }
-  // Loaded only now: --plan must not pay for the runtime (execa, the report parser…).
+  // Loaded only now: --plan must not pay for the runtime (the process runner, the report parser…).
   const { runSwitch } = await import('../switch.js')
   const { withRunSignals } = await import('../interrupt.js')
   return withRunSignals(async () => {

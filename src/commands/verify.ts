@@ -21,8 +21,8 @@ const verify: Command = async (args, io) => {
     else printVerify(result, out)
     return result.ok ? ExitCode.ok : ExitCode.failure
   } catch (error) {
-    // With --json the reason goes to stdout too, so scripts see why, not only exit 2.
-    if (error instanceof HmsError && options.json) out.json(failedVerify(input, error))
+    // With --json the reason goes to stdout in verify's own shape, so scripts see why, not only exit 2.
+    if (error instanceof HmsError && options.json) throw new HmsError(error.message, { exitCode: error.exitCode, hint: error.hint, document: failedVerify(input, error) })
     throw error
   }
 }
