@@ -4,7 +4,7 @@
 # as V8 parses it). Nix cannot ask V8, and builtins.match (POSIX ERE) both judges differently
 # ("(?:x)", "\d" are fine in JavaScript) and aborts evaluation on a bad pattern instead of
 # returning, so this file scans the pattern itself. It takes printable ASCII only: the schema
-# refuses anything else before this runs. test/nix-regex.test.ts compares it with Node's RegExp on
+# refuses anything else before this runs. test/nix-schema.test.ts compares it with Node's RegExp on
 # a table of edge cases and on thousands of generated patterns.
 #
 # Stricter than V8 on purpose (rejected here, accepted by some Node versions; never the other way):
