@@ -39,6 +39,22 @@ function states(match: (args: string) => boolean): string[] {
 const sleeping = (seconds: number) => () => processes().some((args) => args.endsWith(`sleep ${seconds}`))
 const exitShown = /exit=(\d+)/
 
+/** The hms the terminal's shell runs. */
+function hmsPid(t: Terminal): number {
+  const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
+    .split('\n').find((l) => l.includes(HMS_BIN))
+  return Number(line!.trim().split(/\s+/)[0])
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 async function nothingLeft(s: Sandbox, seconds: number): Promise<void> {
   const ours = (args: string) => args.endsWith(`sleep ${seconds}`) || (args.includes('nix-build') && args.includes(s.flakeDir))
   await until(() => !processes().some(ours), 10_000)
@@ -212,6 +228,19 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(screen.match(/switched in [\d.]+s \(generation 1\) · pushed 3 paths/g)).toHaveLength(10)
   }, 180_000)
 
+  it('the terminal closed during the build (SIGHUP): hms and the build end, nothing switched, nothing left', async () => {
+    const s = sandbox()
+    s.setFixture({ sleep: 99 })
+    const t = await terminal(s)
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await until(sleeping(99), 60_000)
+    const hms = hmsPid(t)
+    t.close()
+    await until(() => !processes().some((args) => args.includes(HMS_BIN) && args.includes(s.flakeDir)) && !alive(hms), 20_000)
+    await nothingLeft(s, 99)
+    expect(s.generation()).toBeUndefined()
+  })
+
   const alone = [['SIGTERM', '143'], ['SIGINT', '130']] as const
   it.each(alone)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
     const s = sandbox()
@@ -220,9 +249,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
     await until(sleeping(seconds), 60_000)
-    const hms = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
-      .split('\n').find((line) => line.includes(HMS_BIN))!.trim().split(/\s+/)[0]!
-    process.kill(Number(hms), signal)
+    process.kill(hmsPid(t), signal)
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe(code)
     expect(s.generation()).toBeUndefined()
