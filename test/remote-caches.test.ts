@@ -117,7 +117,9 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     expect(unsigned.stderr).toContain('the destination only accepts signed paths: create a key')
     expect(unsigned.stderr).not.toMatch(/retry \d\/\d/)
     const summary = summaryOf(unsigned.stdout)
-    expect(summary.push.pushed).toEqual([])
+    // builtins.toFile's path is content-addressed: the store takes it unsigned, and it may land
+    // before nix copy meets the first refused path (the order depends on the load).
+    expect(summary.push.pushed.filter((p) => !p.path.endsWith('-hm-session-vars.sh'))).toEqual([])
     expect(summary.push.queued).toContain(generation.path)
     expect(pending(s)[0]!.reason).toMatch(/lacks a valid signature/)
 
