@@ -67,7 +67,7 @@ describe('on a terminal', () => {
     expect(run.exitCode, run.stdout).toBe(0)
     expect(run.stdout.length).toBeLessThan(200_000)
     if (columns > 0) expect(run.stdout).toMatch(/pushing to modular-workspace: \d+ paths?, [\d.]+ KiB/)
-    const summary = /\u001b\[32m✔\u001b\[39m shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths/
+    const summary = /\u001b\[32m✔\u001b\[39m shoshin switched in [\d.]+s \(generation 1\) · pushed 12 paths/
     expect(run.stdout).toMatch(summary)
   })
 })

@@ -60,6 +60,11 @@ export interface Sandbox {
   cacheNarSizes(cacheDir: string): Map<string, number>
   /** `nix-store -qR path`, dependencies first. */
   closure(path: string): string[]
+  /**
+   * Everything a switch of `attr` left built: the current generation's closure, plus what home-manager
+   * builds beside it (nix-env's user-environment and env-manifest.nix, the news file hm-news.json).
+   */
+  built(attr?: string): string[]
   /** A second host: realises path into a fresh store, substituting only from the cache. */
   substitute(cacheDir: string, path: string): Promise<{ exitCode: number; stderr: string; storeDir: string }>
   cleanup(): void
@@ -239,6 +244,15 @@ export function makeSandbox(): Sandbox {
       return sizes
     },
     closure: (storePath) => nixStore(['--query', '--requisites', storePath]).split('\n').filter(Boolean),
+    built(attr = 'mitsio@shoshin') {
+      const closure = (p: string) => nixStore(['--query', '--requisites', p]).split('\n').filter(Boolean)
+      const generation = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/home-manager'))
+      const userEnvironment = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/profile'))
+      const news = execFileSync('nix-build', [path.join(flakeDir, 'home.nix'), '-A', `homeConfigurations."${attr}".config.news.json.output`, '--no-out-link'], {
+        env: mergedEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim()
+      return unique([...closure(generation), ...closure(userEnvironment), news])
+    },
     async substitute(cacheDir, storePath) {
       substitutes += 1
       const storeDir = path.join(root, `second-host-${substitutes}`)
