@@ -300,7 +300,11 @@ describe('cachix stand-in', () => {
     const reportLines = first.stderr.split('\n').filter((line) => line.startsWith('Pushing '))
     expect(reportLines.sort()).toEqual(closure1.map((p) => `Pushing ${p} (${humanSize(sizes.get(p)!)})`).sort())
     // Dependencies go first, and nothing else of cachix's is printed in this mode.
-    expect(pushedPaths(first.stderr).at(-1)).toBe(gen1.path)
+    const order = pushedPaths(first.stderr)
+    const after = (path: string, deps: string[]) => Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
+    expect(after(gen1.path, sb.closure(gen1.path))).toBe(true)
+    const userEnvironment = order.find((p) => p.endsWith('-user-environment'))!
+    expect(after(userEnvironment, sb.closure(userEnvironment))).toBe(true)
     expect(first.stderr).not.toMatch(/✗|⏳|All done|WARNING/)
 
     const again = await watchExec(sb, 'mycache')
