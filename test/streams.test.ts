@@ -24,7 +24,7 @@ describe('stdout that goes away', () => {
     const run = await shell(s, `${hms} --flake .#mitsio@shoshin | true`)
     expect(s.generation()?.number, run.stderr).toBe(1)
     expect(run.stderr).toMatch(/note: stdout was closed \(EPIPE: the reader closed it\) while home-manager wrote to it/)
-    expect(run.stderr).toMatch(/✔ shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths/)
+    expect(run.stderr).toMatch(/✔ shoshin switched in [\d.]+s \(generation 1\) · pushed 12 paths/)
     expect([...run.stderr.matchAll(lostLine)].map((m) => m[1])).toEqual(['EPIPE'])
     expect(run.hmsExit).toBe(1)
     expect(run.stderr).not.toMatch(noStackTrace)

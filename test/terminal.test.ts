@@ -94,7 +94,7 @@ describe('the spinner on a terminal', () => {
     const spinner = run.stdout.indexOf('pushing to file://')
     if (spinner >= 0) expect(spinner).toBeGreaterThan(lastNixLine)
     expect(run.stdout).not.toMatch(/pushing to [^\n]*running post-build-hook/)
-    expect(run.stdout).toMatch(/switched in [\d.]+s \(generation 1\) · pushed 9 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
+    expect(run.stdout).toMatch(/switched in [\d.]+s \(generation 1\) · pushed 12 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
   })
 })
 
