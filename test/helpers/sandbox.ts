@@ -15,6 +15,17 @@ export const FIXTURES_BIN = path.join(REPO_ROOT, 'test/fixtures/bin')
 export const FIXTURE_FLAKE = path.join(REPO_ROOT, 'test/fixtures/home')
 export const HMS_BIN = path.join(REPO_ROOT, 'bin/hms.js')
 
+/**
+ * The built hms copied where any user can read it, for tests that run it as `nobody`: the checkout itself may sit
+ * in a 0700 directory (a fresh clone under root's home), where `nobody` cannot reach bin/hms.js.
+ */
+export function worldReadableHms(): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'hms-copy-'))
+  for (const part of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true })
+  execFileSync('chmod', ['-R', 'a+rX', copy])
+  return path.join(copy, 'bin/hms.js')
+}
+
 export interface RunResult {
   exitCode: number
   /** Set when the process died of a signal; exitCode is then 128 + its number. */
