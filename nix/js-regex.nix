@@ -4,12 +4,12 @@
 # as V8 parses it). Nix cannot ask V8, and builtins.match (POSIX ERE) both judges differently
 # ("(?:x)", "\d" are fine in JavaScript) and aborts evaluation on a bad pattern instead of
 # returning, so this file scans the pattern itself. It takes printable ASCII only: the schema
-# refuses anything else before this runs. test/nix-regex.test.ts compares it with Node's RegExp on
+# refuses anything else before this runs. test/nix-schema.test.ts compares it with Node's RegExp on
 # a table of edge cases and on thousands of generated patterns.
 #
 # Stricter than V8 on purpose (rejected here, accepted by some Node versions; never the other way):
-# escapes in group names ("(?<\u0061>.)"), modifier groups ("(?i:a)", Node >= 23) and the same
-# group name in two alternatives ("(?<a>x)|(?<a>y)", Node >= 23).
+# escapes in group names ("(?<\u0061>.)"), and, refused by Node 20 but taken by newer V8, modifier
+# groups ("(?i:a)") and the same group name in two alternatives ("(?<a>x)|(?<a>y)").
 pattern:
 let
   inherit (builtins)

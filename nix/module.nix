@@ -122,7 +122,7 @@ in
         Written to {file}`$XDG_CONFIG_HOME/hms/config.json`, leaving out every option that is
         null. When nothing is set, no file is written and a config.json of your own (e.g. from
         `hms init`) is left alone. Every value hms would refuse is refused here, at evaluation
-        time, with hms's own message. See <https://github.com/OWNER/hms#config-file>.
+        time, with hms's own message. The keys are those of hms's config file (README, "Config file").
       '';
     };
 

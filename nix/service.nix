@@ -53,7 +53,7 @@ in
     '';
 
     package = mkOption {
-      type = types.package;
+      type = types.nullOr types.package;
       default = config.programs.hms.package;
       defaultText = lib.literalExpression "config.programs.hms.package";
       description = "The hms package the service runs.";
@@ -79,6 +79,10 @@ in
   config = mkIf cfg.enable {
     assertions = [
       (lib.hm.assertions.assertPlatform "services.hms" pkgs lib.platforms.linux)
+      {
+        assertion = cfg.package != null;
+        message = "services.hms.package is null (it follows programs.hms.package): the service needs an hms to run.";
+      }
     ];
 
     systemd.user.paths.hms-push = {

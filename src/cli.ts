@@ -5,7 +5,7 @@ import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args
 import { ExitCode, HmsError } from './errors.js'
 import { redacting } from './redact.js'
 import type { ErrorDocument } from './schema.js'
-import { describeFailure, flushed, watchWrites, writeFailure } from './streams.js'
+import { describeFailure, flushed, hasDocument, watchWrites, writeDocument, writeFailure } from './streams.js'
 
 export interface Io {
   argv: string[]
@@ -51,14 +51,20 @@ function helpTopic(args: ParsedArgs): Subcommand | undefined {
 /** One line on stderr; with --json also the one document on stdout, so a script always gets one. */
 function report(error: unknown, io: Io, args: ParsedArgs | undefined): number {
   const known = error instanceof HmsError
-  const message = known ? error.message : `unexpected error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`
+  const text = error instanceof Error ? error.message : String(error)
+  const message = known ? error.message : `unexpected error: ${text.split('\n')[0]}`
   const hint = known ? error.hint : 'please report it with the command you ran'
   const exitCode = known ? error.exitCode : ExitCode.failure
   io.stderr.write(`hms: ${message}${hint ? ` — ${hint}` : ''}\n`)
-  if (args?.options.json ?? wantsJson(io.argv)) {
-    const generic: ErrorDocument = { version: pkg.version, command: args?.command ?? null, error: { message, hint: hint ?? null }, exitCode }
+  if ((args?.options.json ?? wantsJson(io.argv)) && !hasDocument(io.stdout)) {
+    const generic: ErrorDocument = {
+      version: pkg.version,
+      command: args?.command ?? null,
+      error: { message, hint: hint ?? null },
+      exitCode,
+    }
     const document = known && error.document !== undefined ? error.document : generic
-    io.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+    writeDocument(io.stdout, document)
   }
   return exitCode
 }

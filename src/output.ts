@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { Ora } from 'ora'
 import type { Writable } from 'node:stream'
-import { writeFailure } from './streams.js'
+import { writeDocument, writeFailure } from './streams.js'
 
 export interface OutputOptions {
   stdout: Writable & { isTTY?: boolean }
@@ -112,7 +112,7 @@ export class Output {
   }
 
   json(document: unknown): void {
-    this.options.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+    writeDocument(this.options.stdout, document)
   }
 
   line(text: string): void {

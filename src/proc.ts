@@ -50,7 +50,10 @@ function fromTerminal(): boolean {
   return Boolean(me && me.tpgid > 0 && me.tpgid === me.pgrp)
 }
 
-/** Sends `signal` to each child below hms and to what it left in the group; cachix ignores SIGINT, its command does not. */
+/**
+ * Sends `signal` to each child, everything below it and what it left in the group: cachix ignores
+ * SIGINT, its command does not.
+ */
 function signalTrees(roots: Map<number, string>, signal: NodeJS.Signals): void {
   const rows = table()
   const targets = new Set<number>()
@@ -162,7 +165,9 @@ export async function capture(file: string, args: string[], options: CaptureOpti
   let timedOut = false
   let interrupted: NodeJS.Signals | undefined
   if (options.attached) {
-    const outcome = await runForeground(file, args, { env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], ...collect })
+    const cwd = options.cwd ?? process.cwd()
+    const stdio: RunOptions['stdio'] = ['ignore', 'pipe', 'pipe']
+    const outcome = await runForeground(file, args, { env: options.env, cwd, stdio, ...collect })
     ;({ exitCode, interrupted } = outcome)
   } else {
     const run = await guarded(async () => {
@@ -172,14 +177,23 @@ export async function capture(file: string, args: string[], options: CaptureOpti
     })
     ;({ result: exitCode, interrupted } = run)
   }
-  if (interrupted) throw new HmsError(`interrupted by ${interrupted}`, { exitCode: signalExitCode(interrupted) ?? 130, signal: interrupted })
+  if (interrupted) {
+    const exitCode = signalExitCode(interrupted) ?? 130
+    throw new HmsError(`interrupted by ${interrupted}`, { exitCode, signal: interrupted })
+  }
   const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
   return { exitCode, stdout: text(out), stderr: text(err), timedOut }
 }
 
 /** A short child leading its own process group, so a time limit ends it with all it started. */
-async function inOwnGroup(file: string, args: string[], options: CaptureOptions, collect: Pick<RunOptions, 'onStdout' | 'onStderr'>): Promise<{ exitCode: number; timedOut: boolean }> {
-  const child = spawn(file, args, { env: options.env as NodeJS.ProcessEnv, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+async function inOwnGroup(
+  file: string,
+  args: string[],
+  options: CaptureOptions,
+  collect: Pick<RunOptions, 'onStdout' | 'onStderr'>,
+): Promise<{ exitCode: number; timedOut: boolean }> {
+  const env = options.env as NodeJS.ProcessEnv
+  const child = spawn(file, args, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const closed = new Promise((resolve) => child.once('close', resolve))
   child.stdout?.on('data', collect.onStdout!)
   child.stderr?.on('data', collect.onStderr!)

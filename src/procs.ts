@@ -47,7 +47,9 @@ function psTable(): Proc[] {
     const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid=,tpgid=,stat='], { encoding: 'utf8' })
     return text.split('\n').flatMap((line) => {
       const [pid, ppid, pgrp, tpgid, stat] = line.trim().split(/\s+/)
-      return pid ? [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), tpgid: Number(tpgid), zombie: Boolean(stat?.startsWith('Z')) }] : []
+      if (!pid) return []
+      const zombie = Boolean(stat?.startsWith('Z'))
+      return [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp), tpgid: Number(tpgid), zombie }]
     })
   } catch {
     return []
@@ -88,8 +90,9 @@ export function carries(pid: number, marker: string): boolean {
  * `hms | head`, nor anything else that merely shares the group (a script's other commands, a test
  * runner's workers), as those never had the marker.
  */
-export function stragglers(rows: Proc[], marker: string, has: (pid: number, marker: string) => boolean = carries): number[] {
+export function stragglers(rows: Proc[], marker: string, has: typeof carries = carries): number[] {
   const ours = rows.find((p) => p.pid === process.pid)
   if (!ours) return []
-  return rows.filter((p) => p.pgrp === ours.pgrp && p.pid !== ours.pid && !p.zombie && has(p.pid, marker)).map((p) => p.pid)
+  const left = rows.filter((p) => p.pgrp === ours.pgrp && p.pid !== ours.pid && !p.zombie && has(p.pid, marker))
+  return left.map((p) => p.pid)
 }

@@ -119,7 +119,8 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
       } else if (event.kind === 'pushing' || event.kind === 'pushed') {
         if (tally.announced.size > known) bytes += event.bytes ?? 0
         // cachix's output is all read by hms here: nothing else writes to the terminal.
-        void ctx.out.progress(() => `pushing to ${request.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
+        const size = formatBytes(bytes)
+        void ctx.out.progress(() => `pushing to ${request.cache}: ${plural(tally.announced.size, 'path')}, ${size}`)
       }
     }
   }

@@ -7,7 +7,7 @@ import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { finishedStatus, type Ran } from './switch.js'
 import { which } from './preflight.js'
-import { capture, runForeground, type Outcome } from './proc.js'
+import { capture, runForeground, type Outcome, type RunOptions } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, type PathInfo } from './verify.js'
 import { defaultLimits, lastLine, presentIn, type Limits } from './presence.js'
@@ -84,7 +84,8 @@ export class StorePusher {
   private showProgress(): void {
     if (this.progressHeld) return
     const { label } = this.options
-    void this.ctx.out.progress(() => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`)
+    const text = () => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`
+    void this.ctx.out.progress(text)
   }
 
   /** Start nothing new (hms was interrupted); what is still waiting counts as failed, so it gets queued. */
@@ -334,7 +335,8 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
   const timer = setInterval(() => pusher.addHookLines(hook.drain()), 1000)
   try {
     const [file, ...args] = plan.homeManager
-    const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio: ['inherit', ctx.out.childStdout, 'inherit'], onStdout: ctx.out.relay })
+    const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
+    const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
     clearInterval(timer)
     pusher.addHookLines(hook.drain())
     if (outcome.interrupted) pusher.stop()

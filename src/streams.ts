@@ -24,7 +24,11 @@ export function writeFailure(stream: object): NodeJS.ErrnoException | undefined 
 
 /** `EPIPE: the reader closed it`, `ENOSPC: no space left on device`… */
 export function describeFailure(error: NodeJS.ErrnoException): string {
-  const why: Record<string, string> = { EPIPE: 'the reader closed it', ENOSPC: 'no space left on device', EIO: 'input/output error' }
+  const why: Record<string, string> = {
+    EPIPE: 'the reader closed it',
+    ENOSPC: 'no space left on device',
+    EIO: 'input/output error',
+  }
   const code = error.code ?? 'error'
   return `${code}: ${why[code] ?? error.message}`
 }
@@ -32,4 +36,17 @@ export function describeFailure(error: NodeJS.ErrnoException): string {
 /** Lets write errors already under way be reported (they are emitted on a later tick). */
 export function flushed(): Promise<void> {
   return new Promise((resolve) => setImmediate(() => setImmediate(resolve)))
+}
+
+/** Streams that already carry `--json`'s one document. */
+const documented = new WeakSet<object>()
+
+/** `--json`'s one document; an error after it (a late interrupt) must not add a second one. */
+export function writeDocument(stream: Writable, document: unknown): void {
+  documented.add(stream)
+  stream.write(`${JSON.stringify(document, null, 2)}\n`)
+}
+
+export function hasDocument(stream: object): boolean {
+  return documented.has(stream)
 }

@@ -16,7 +16,9 @@ export function printSummary(summary: Summary, out: Output): void {
     out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${pushPart(summary)}`)
   } else if (sw) {
     const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
-    out.info(`${color.green('✔')} ${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`)
+    const how = color.dim(`[${mechanism(summary)}]`)
+    const what = `${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}`
+    out.info(`${color.green('✔')} ${what}${pushPart(summary)} ${how}`)
   } else {
     const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason ? color.yellow('!') : color.green('✔')
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`.replace(`${mark} · `, `${mark} `))

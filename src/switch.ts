@@ -12,7 +12,7 @@ import { acquireLock } from './lock.js'
 import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
-import { runForeground, type Outcome } from './proc.js'
+import { runForeground, type Outcome, type RunOptions } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import type { Summary } from './schema.js'
 import { settle } from './settle.js'
@@ -76,7 +76,12 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const after = currentGeneration(ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
     const lost = writeFailure(ctx.out.options.stdout)
-    if (lost) summary.notes.push(`stdout was closed (${describeFailure(lost)}) while home-manager wrote to it: its output from then on was dropped, the switch went on`)
+    if (lost) {
+      const why = describeFailure(lost)
+      const note = `stdout was closed (${why}) while home-manager wrote to it: its output from then on was dropped, `
+        + 'the switch went on'
+      summary.notes.push(note)
+    }
     const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
@@ -116,7 +121,8 @@ function sameGeneration(a: Generation | undefined, b: Generation | undefined): b
 async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
   const started = performance.now()
   const [file, ...args] = plan.homeManager
-  const outcome = await runForeground(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio: ['inherit', ctx.out.childStdout, 'inherit'], onStdout: ctx.out.relay })
+  const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
+  const outcome = await runForeground(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
   return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
 }
 
@@ -142,7 +148,8 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
       if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
       else if (event.kind === 'pushing') {
         if (tally.announced.size > known) bytes += event.bytes ?? 0
-        if (!watchingStore) void out.progress(() => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`)
+        const text = () => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`
+        if (!watchingStore) void out.progress(text)
       }
     }
   }

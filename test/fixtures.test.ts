@@ -82,7 +82,7 @@ describe('home-manager stand-in', () => {
     expect(first.exitCode).toBe(0)
     expect(first.stderr).toMatch(/building '\/nix\/store\/\S+-hm-pkg-hello-2\.12\.drv'/)
     expect(first.stdout).toMatch(/^Starting Home Manager activation\n/)
-    expect(first.stdout).toContain('Creating profile generation 1\n')
+    expect(first.stdout).toContain('Activating installPackages\n')
     const gen1 = sb.generation()
     expect(gen1?.number).toBe(1)
     expect(gen1?.path).toMatch(/^\/nix\/store\/[a-z0-9]{32}-home-manager-generation$/)
@@ -99,7 +99,6 @@ describe('home-manager stand-in', () => {
     sb.setPackage('git', '2.45')
     const second = await sb.run('home-manager', ['switch', '--flake', '.#mitsio@shoshin'])
     expect(second.exitCode).toBe(0)
-    expect(second.stdout).toContain('Creating profile generation 2\n')
     expect(sb.generation()?.number).toBe(2)
     expect(sb.generation()?.path).not.toBe(gen1!.path)
   })
@@ -153,7 +152,20 @@ describe('home-manager stand-in', () => {
     const missing = await sb.run('home-manager', ['switch', '--cores'])
     expect(missing.exitCode).toBe(1)
     expect(missing.stderr).toMatch(/missing argument for --cores/)
-    expect((await sb.run('home-manager', ['--version'])).stdout).toBe('24.05\n')
+    expect((await sb.run('home-manager', ['--version'])).stdout).toBe('25.11-pre\n')
+  })
+
+  it('sets the profile before activating, as 25.11 does: a file in the way leaves the new generation current, exit 1', async () => {
+    const sb = sandbox()
+    fs.mkdirSync(path.join(sb.home, '.config/hm-fixture'), { recursive: true })
+    fs.writeFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'mine\n')
+    const result = await sb.run('home-manager', ['switch', '--flake', '.#mitsio@shoshin'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toMatch(/Existing file '\S+\/\.config\/hm-fixture\/config' is in the way of '\S+'/)
+    expect(sb.generation()?.number).toBe(1)
+    expect(fs.readFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'utf8')).toBe('mine\n')
+    const listed = await sb.run('home-manager', ['generations'])
+    expect(listed.stdout).toMatch(/: id 1 -> \/nix\/store\/\S+-home-manager-generation \(current\)\n$/)
   })
 
   it('fails without linking when the attribute is missing or the build fails', async () => {
@@ -165,7 +177,8 @@ describe('home-manager stand-in', () => {
 
     sb.setFixture({ fail: true })
     const broken = await sb.run('home-manager', ['switch', '--flake', '.#mitsio@shoshin'])
-    expect(broken.exitCode).toBe(100)
+    // `nix build` exits 1 for a failed build (nix-build would say 100).
+    expect(broken.exitCode).toBe(1)
     expect(broken.stderr).toContain('building ripgrep-14.1 failed on purpose')
     expect(broken.stderr).toMatch(/error: builder for '\/nix\/store\/\S+-hm-pkg-ripgrep-14\.1\.drv' failed/)
     expect(broken.stdout).toBe('')
@@ -276,7 +289,10 @@ describe('cachix stand-in', () => {
     expect(first.exitCode).toBe(0)
     expect(first.stdout).toContain('Starting Home Manager activation\n')
     const gen1 = sb.generation()!
-    const closure1 = sb.closure(gen1.path)
+    // The generation's closure, and what the switch built beside it (user-environment, env-manifest.nix, hm-news.json).
+    const closure1 = sb.built()
+    expect(closure1.filter((p) => !sb.closure(gen1.path).includes(p)).map((p) => p.slice(44)).sort())
+      .toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
     expect(sb.cachePaths(cache)).toEqual(new Set(closure1))
     expect(fs.existsSync(path.join(cache, 'nix-cache-info'))).toBe(true)
 
@@ -284,13 +300,16 @@ describe('cachix stand-in', () => {
     const reportLines = first.stderr.split('\n').filter((line) => line.startsWith('Pushing '))
     expect(reportLines.sort()).toEqual(closure1.map((p) => `Pushing ${p} (${humanSize(sizes.get(p)!)})`).sort())
     // Dependencies go first, and nothing else of cachix's is printed in this mode.
-    expect(pushedPaths(first.stderr).at(-1)).toBe(gen1.path)
+    const order = pushedPaths(first.stderr)
+    const after = (path: string, deps: string[]) => Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
+    expect(after(gen1.path, sb.closure(gen1.path))).toBe(true)
+    const userEnvironment = order.find((p) => p.endsWith('-user-environment'))!
+    expect(after(userEnvironment, sb.closure(userEnvironment))).toBe(true)
     expect(first.stderr).not.toMatch(/✗|⏳|All done|WARNING/)
 
     const again = await watchExec(sb, 'mycache')
     expect(again.exitCode).toBe(0)
     expect(pushedPaths(again.stderr)).toEqual([])
-    expect(again.stdout).toContain('No change so reusing latest profile generation 1\n')
     expect(sb.generation()).toEqual(gen1)
 
     sb.setPackage('git', '2.45')
@@ -298,8 +317,9 @@ describe('cachix stand-in', () => {
     expect(changed.exitCode).toBe(0)
     const gen2 = sb.generation()!
     expect(gen2.number).toBe(2)
-    const fresh = sb.closure(gen2.path).filter((p) => !closure1.includes(p))
-    expect(fresh.map((p) => p.slice(44)).sort()).toEqual(['hm-pkg-git-2.45', 'home-manager-generation', 'home-manager-path'])
+    const fresh = sb.built().filter((p) => !closure1.includes(p))
+    expect(fresh.map((p) => p.slice(44)).sort())
+      .toEqual(['env-manifest.nix', 'hm-pkg-git-2.45', 'home-manager-generation', 'home-manager-path', 'user-environment'])
     expect(pushedPaths(changed.stderr).sort()).toEqual(fresh.sort())
     expect(sb.cachePaths(cache)).toEqual(new Set([...closure1, ...fresh]))
 
@@ -328,11 +348,9 @@ describe('cachix stand-in', () => {
       env: { CACHIX_STANDIN_FAIL: 'network', CACHIX_STANDIN_RETRY_DELAY: '0' },
     })
     expect(result.exitCode).toBe(0)
-    const gen = sb.generation()!
-    const closure = sb.closure(gen.path)
-    expect(pushedPaths(result.stderr).sort()).toEqual([...closure].sort())
+    expect(pushedPaths(result.stderr).sort()).toEqual(sb.built().sort())
     expect(result.stderr).toMatch(new RegExp(`${RED_CROSS.replaceAll('[', '\\[')}/nix/store/\\S+Pushing /nix/store/`))
-    expect(result.stderr.endsWith(`${RED_CROSS}${gen.path}`)).toBe(true)
+    expect(result.stderr).toMatch(new RegExp(`${RED_CROSS.replaceAll('[', '\\[')}/nix/store/[^\\s✗]+$`))
     expect(result.stderr).not.toMatch(/retry #/)
     expect(sb.cachePaths(cache).size).toBe(0)
   })
@@ -342,7 +360,7 @@ describe('cachix stand-in', () => {
     const cache = sb.cacheDir('mycache')
     const result = await watchExec(sb, 'mycache', { env: { CACHIX_STANDIN_FAIL_MATCH: '-hm-pkg-git-' } })
     expect(result.exitCode).toBe(0)
-    const closure = sb.closure(sb.generation()!.path)
+    const closure = sb.built()
     const git = closure.find((p) => p.endsWith('-hm-pkg-git-2.44'))!
     expect(result.stderr).toContain(`Pushing ${git} (`)
     expect(result.stderr).toMatch(new RegExp(`${RED_CROSS.replaceAll('[', '\\[')}${git}Pushing /nix/store/`))

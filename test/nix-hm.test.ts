@@ -249,6 +249,8 @@ describe('platforms, package = null, old option names', () => {
     expect(JSON.parse(await readFile(out.configJson!, 'utf8'))).toEqual({ cache: 'c' })
     expect(await evalHmError(tp, 'master', hms({ enable: true, package: null, pushOnActivation: true })))
       .toContain('programs.hms.package is null, but pushOnActivation and the shell integrations run hms.')
+    expect(await evalHmError(tp, 'master', hms({ enable: true, package: null }, { services: { hms: { enable: true } } })))
+      .toContain('services.hms.package is null (it follows programs.hms.package)')
   })
 
   it('the old names keep working with a warning, or say what replaced them', async () => {

@@ -70,8 +70,9 @@ describe('hms switch with a file:// cache', () => {
     const generation = s.generation()!
     expect(summary).toMatchObject({ cache: `file://${cache}`, mode: 'watch-exec', command: ['home-manager', 'switch', '--flake', '.#mitsio@shoshin'], exitCode: 0 })
     expect(summary.switch).toMatchObject({ ok: true, generation: generation.number })
-    // Fresh salt: everything in the generation was built by this run (or is referenced by what was).
-    const closure = s.closure(generation.path)
+    // Fresh salt: everything in the generation was built by this run (or is referenced by what was),
+    // and so were nix-env's user-environment and env-manifest.nix and the news file beside it.
+    const closure = s.built()
     expect(sorted(s.cachePaths(cache))).toEqual(sorted(closure))
     expect(sorted(summary.push.pushed.map((p) => p.path))).toEqual(sorted(closure))
     expect(strangerPath).toMatch(/^\/nix\/store\/.*-stranger$/)
@@ -84,7 +85,8 @@ describe('hms switch with a file:// cache', () => {
     expect(run.stderr).not.toMatch(/cachix/i)
 
     const sigs = nix(s, ['path-info', '--store', `file://${cache}`, '--sigs', '-r', generation.path]).trim().split('\n')
-    expect(sigs).toHaveLength(closure.length)
+    const generationClosure = s.closure(generation.path)
+    expect(sigs).toHaveLength(generationClosure.length)
     for (const line of sigs) expect(line).toMatch(/\shms-test-1:[A-Za-z0-9+/=]{88}/)
 
     const publicKey = readFileSync(join(s.root, 'cache.pub'), 'utf8').trim()
@@ -92,7 +94,7 @@ describe('hms switch with a file:// cache', () => {
     const trusted = await pull(publicKey, 'host-b')
     expect(trusted.exitCode, trusted.stderr).toBe(0)
     expect(trusted.stderr).not.toMatch(/^building /m)
-    expect((trusted.stderr.match(/^copying path .* from 'file:/gm) ?? []).length).toBe(closure.length)
+    expect((trusted.stderr.match(/^copying path .* from 'file:/gm) ?? []).length).toBe(generationClosure.length)
     // The control: the same pull trusting another key gets nothing, so the signatures above are what made it work.
     const untrusted = await pull('other-key-1:' + publicKey.split(':')[1], 'host-c')
     expect(untrusted.exitCode).not.toBe(0)
@@ -106,7 +108,8 @@ describe('hms switch with a file:// cache', () => {
     expect(first.exitCode, first.stderr).toBe(0)
     const gen1 = s.generation()!
     const before = s.cachePaths(cache)
-    expect(sorted(before)).toEqual(sorted(s.closure(gen1.path)))
+    expect(sorted(before)).toEqual(sorted(s.built()))
+    expect(gen1.number).toBe(1)
 
     const again = await s.hms(switchArgs, { env })
     expect(again.exitCode, again.stderr).toBe(0)
@@ -117,8 +120,9 @@ describe('hms switch with a file:// cache', () => {
     const edited = await s.hms(switchArgs, { env })
     expect(edited.exitCode, edited.stderr).toBe(0)
     const gen2 = s.generation()!
-    const fresh = s.closure(gen2.path).filter((p) => !before.has(p))
-    expect(fresh.map((p) => p.slice(44)).sort()).toEqual(['hm-pkg-hello-2.13', 'home-manager-generation', 'home-manager-path'])
+    const fresh = s.built().filter((p) => !before.has(p))
+    expect(fresh.map((p) => p.slice(44)).sort())
+      .toEqual(['env-manifest.nix', 'hm-pkg-hello-2.13', 'home-manager-generation', 'home-manager-path', 'user-environment'])
     expect(sorted(summaryOf(edited.stdout).push.pushed.map((p) => p.path))).toEqual(sorted(fresh))
     expect(sorted(s.cachePaths(cache))).toEqual(sorted([...before, ...fresh]))
 
@@ -133,9 +137,10 @@ describe('hms switch with a file:// cache', () => {
     const run = await s.hms(switchArgs)
     expect(run.exitCode, run.stderr).toBe(0)
     const summary = summaryOf(run.stdout)
-    const closure = s.closure(s.generation()!.path)
+    const closure = s.built()
     const byName = (name: string) => closure.find((p) => p.slice(44) === name)!
-    const left = ['hm-pkg-git-2.44', 'home-manager-path', 'home-manager-generation'].map(byName)
+    // user-environment and env-manifest.nix refer to home-manager-path: they stay out too.
+    const left = ['hm-pkg-git-2.44', 'home-manager-path', 'home-manager-generation', 'user-environment', 'env-manifest.nix'].map(byName)
     expect(sorted(summary.push.excluded)).toEqual(sorted(left))
     expect(sorted(s.cachePaths(cache))).toEqual(sorted(closure.filter((p) => !left.includes(p))))
     expect(summary.push.failed).toEqual([])

@@ -1,22 +1,12 @@
-import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatIdentity, identityOf } from '../src/identity.js'
 import { errorDocumentSchema } from '../src/schema.js'
-import { noStackTrace, processes, until, useSandboxes } from './helpers/common.js'
+import { binWith, noStackTrace, processes, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
-
-/** The stand-ins, with `name` replaced by a script of our own. */
-function binWith(s: Sandbox, name: string, script: string): string {
-  const bin = join(s.root, `bin-${name}`)
-  mkdirSync(bin, { recursive: true })
-  for (const entry of readdirSync(FIXTURES_BIN)) if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
-  writeFileSync(join(bin, name), script)
-  chmodSync(join(bin, name), 0o755)
-  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
-}
 
 /** hms in a shell pipeline or redirection; prints hms's own exit code last, as `hms=N`. */
 async function shell(s: Sandbox, line: string, env: Record<string, string | undefined> = {}) {
@@ -34,7 +24,7 @@ describe('stdout that goes away', () => {
     const run = await shell(s, `${hms} --flake .#mitsio@shoshin | true`)
     expect(s.generation()?.number, run.stderr).toBe(1)
     expect(run.stderr).toMatch(/note: stdout was closed \(EPIPE: the reader closed it\) while home-manager wrote to it/)
-    expect(run.stderr).toMatch(/✔ shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths/)
+    expect(run.stderr).toMatch(/✔ shoshin switched in [\d.]+s \(generation 1\) · pushed 12 paths/)
     expect([...run.stderr.matchAll(lostLine)].map((m) => m[1])).toEqual(['EPIPE'])
     expect(run.hmsExit).toBe(1)
     expect(run.stderr).not.toMatch(noStackTrace)
@@ -65,7 +55,7 @@ describe('stdout that goes away', () => {
 })
 
 describe('what hms ends after its child', () => {
-  it('never a neighbour that shares its process group (a script\'s other commands, a test runner\'s workers)', async () => {
+  it('never a neighbour in its process group (a script\'s other commands, a test runner\'s workers)', async () => {
     const s = sandbox()
     const argv = join(s.root, 'hm-started')
     // No job control in a script: hms, its child and the later `sleep 98` all share one group.
@@ -86,7 +76,11 @@ describe('what hms ends after its child', () => {
 
 describe('time limits that hold', () => {
   // sh waits for its sleep: killing sh alone would leave the sleep holding hms's pipe for a minute.
-  const hanging = (s: Sandbox) => binWith(s, 'cachix', `#!/bin/sh\nif [ "$1" = --version ]; then sleep 61; echo "cachix 1.11.1"; exit 0; fi\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+  const hanging = (s: Sandbox) => binWith(s, 'cachix', [
+    '#!/bin/sh',
+    'if [ "$1" = --version ]; then sleep 61; echo "cachix 1.11.1"; exit 0; fi',
+    `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
+  ].join('\n'))
 
   it('a cachix --version that hangs: hms doctor answers within its 5 s limit and leaves nothing behind', async () => {
     const s = sandbox()
@@ -98,7 +92,7 @@ describe('time limits that hold', () => {
     await until(() => !processes().some((args) => args === 'sleep 61'), 5_000)
   })
 
-  it('a cachix --version that hangs: the switch falls back after the 10 s limit, not after cachix gives up', async () => {
+  it('a cachix --version that hangs: the switch falls back after its 10 s limit, not when cachix gives up', async () => {
     const s = sandbox()
     const started = Date.now()
     const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: hanging(s) }, timeoutMs: 90_000 })
@@ -114,7 +108,7 @@ describe('--json on early errors: still exactly one document', () => {
   const cases: [string, string[], (s: Sandbox) => Record<string, string | undefined>][] = [
     ['a bad config', ['--json', '--flake', '.#mitsio@shoshin'], (s) => config(s, '{ "cache": 5 }')],
     ['the switch lock held', ['--json', '--flake', '.#mitsio@shoshin'], (s) => held(s, 'switch.lock')],
-    ['--strict without cachix', ['--json', '--strict', '--flake', '.#mitsio@shoshin'], (s) => ({ PATH: withoutCachix(s) })],
+    ['--strict without cachix', ['--json', '--strict', '--flake', '.#mitsio@shoshin'], (s) => ({ PATH: noCachix(s) })],
     ['hms push with no generation', ['push', '--json'], () => ({})],
     ['a bad option value', ['--json', '--retries', 'many'], () => ({})],
     ['status with a bad config', ['status', '--json'], (s) => config(s, '{ "push": { "jobs": -1 } }')],
@@ -147,7 +141,7 @@ function held(s: Sandbox, lock: string): Record<string, string> {
   return {}
 }
 
-function withoutCachix(s: Sandbox): string {
+function noCachix(s: Sandbox): string {
   const bin = join(s.root, 'no-cachix')
   mkdirSync(bin)
   symlinkSync(join(FIXTURES_BIN, 'home-manager'), join(bin, 'home-manager'))

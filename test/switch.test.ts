@@ -25,8 +25,10 @@ describe('hms switch (watch-exec through cachix)', () => {
     const generation = s.generation()!
     expect(summary.switch).toMatchObject({ ok: true, exitCode: 0, generation: generation.number })
     const inCache = s.cachePaths(s.cacheDir('modular-workspace'))
-    expect([...inCache].sort()).toEqual(s.closure(generation.path).sort())
+    expect([...inCache].sort()).toEqual(s.built().sort())
     expect(summary.push.pushed.map((p) => p.path).sort()).toEqual([...inCache].sort())
+    // Built beside the generation, pushed all the same, and named in the summary.
+    expect(summary.push.outsideGeneration.map((p) => p.slice(44)).sort()).toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
     const sizes = s.cacheNarSizes(s.cacheDir('modular-workspace'))
     expect(summary.push.bytes).toBe([...sizes.values()].reduce((a, b) => a + b, 0))
     for (const p of summary.push.pushed) expect(p.bytes).toBe(sizes.get(p.path))
@@ -73,14 +75,35 @@ describe('hms switch (watch-exec through cachix)', () => {
     expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(before)
   })
 
+  it('an activation that fails after the profile was set: switch not ok, the generation given, what was built pushed', async () => {
+    const s = sandbox()
+    mkdirSync(join(s.home, '.config/hm-fixture'), { recursive: true })
+    writeFileSync(join(s.home, '.config/hm-fixture/config'), 'mine\n')
+    const human = await s.hms(['--flake', '.#mitsio@shoshin'])
+    expect(human.exitCode).toBe(1)
+    expect(human.stderr).toMatch(/✖ shoshin switch failed after [\d.]+s \(home-manager exited with 1; generation 1 is current but not fully activated\) · pushed \d+ paths/)
+
+    s.setPackage('git', '2.45')
+    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])
+    expect(run.exitCode).toBe(1)
+    const summary = summaryOf(run.stdout)
+    const generation = s.generation()!
+    expect(generation.number).toBe(2)
+    expect(summary.switch).toMatchObject({ ok: false, exitCode: 1, generation: 2, signal: null })
+    expect(summary.notes).toContain('home-manager failed after generation 2 became current (its activation did not finish); what was built is pushed')
+    const inCache = s.cachePaths(s.cacheDir('modular-workspace'))
+    expect(summary.push.pushed.map((p) => p.path)).toContain(generation.path)
+    for (const p of summary.push.pushed) expect(inCache.has(p.path)).toBe(true)
+  })
+
   it('after one package changes, pushes only the new paths', async () => {
     const s = sandbox()
     expect((await s.hms(['--flake', '.#mitsio@shoshin'])).exitCode).toBe(0)
-    const old = new Set(s.closure(s.generation()!.path))
+    const old = new Set(s.built())
     s.setPackage('ripgrep', '14.2')
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
-    const fresh = s.closure(s.generation()!.path).filter((p) => !old.has(p))
+    const fresh = s.built().filter((p) => !old.has(p))
     const pushed = summaryOf(run.stdout).push.pushed.map((p) => p.path)
     expect(pushed.sort()).toEqual(fresh.sort())
     expect(pushed.some((p) => p.endsWith('-hm-pkg-ripgrep-14.2'))).toBe(true)
@@ -96,7 +119,7 @@ describe('hms switch (watch-exec through cachix)', () => {
     const run = await s.hms(['--flake', '.#mitsio@gyakusatsu', '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
     expect(summaryOf(run.stdout)).toMatchObject({ profile: 'gyakusatsu', cache: 'gyakusatsu-cache' })
-    expect(s.cachePaths(s.cacheDir('gyakusatsu-cache'))).toEqual(new Set(s.closure(s.generation()!.path)))
+    expect(s.cachePaths(s.cacheDir('gyakusatsu-cache'))).toEqual(new Set(s.built('mitsio@gyakusatsu')))
     expect(s.cachePaths(s.cacheDir('modular-workspace')).size).toBe(0)
   })
 

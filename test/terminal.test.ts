@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
+import { binWith, pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 import { hmsCommand, openTerminal, type Terminal } from './helpers/tmux.js'
 
@@ -28,16 +28,6 @@ async function terminal(s: Sandbox, env: Record<string, string | undefined> = {}
   return t
 }
 
-/** The stand-ins, with `name` replaced by a script of our own. */
-function binWith(s: Sandbox, name: string, script: string): string {
-  const bin = join(s.root, `bin-${name}`)
-  mkdirSync(bin, { recursive: true })
-  for (const entry of readdirSync(FIXTURES_BIN)) if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
-  writeFileSync(join(bin, name), script)
-  chmodSync(join(bin, name), 0o755)
-  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
-}
-
 /** `ps` state letter of each process whose command line matches. */
 function states(match: (args: string) => boolean): string[] {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' }).split('\n')
@@ -49,8 +39,25 @@ function states(match: (args: string) => boolean): string[] {
 const sleeping = (seconds: number) => () => processes().some((args) => args.endsWith(`sleep ${seconds}`))
 const exitShown = /exit=(\d+)/
 
+/** The hms the terminal's shell runs. */
+function hmsPid(t: Terminal): number {
+  const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
+    .split('\n').find((l) => l.includes(HMS_BIN))
+  return Number(line!.trim().split(/\s+/)[0])
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 async function nothingLeft(s: Sandbox, seconds: number): Promise<void> {
-  await until(() => !processes().some((args) => args.endsWith(`sleep ${seconds}`) || (args.includes('nix-build') && args.includes(s.flakeDir))), 10_000)
+  const ours = (args: string) => args.endsWith(`sleep ${seconds}`) || (args.includes('nix-build') && args.includes(s.flakeDir))
+  await until(() => !processes().some(ours), 10_000)
 }
 
 describe('on a terminal', () => {
@@ -60,7 +67,8 @@ describe('on a terminal', () => {
     expect(run.exitCode, run.stdout).toBe(0)
     expect(run.stdout.length).toBeLessThan(200_000)
     if (columns > 0) expect(run.stdout).toMatch(/pushing to modular-workspace: \d+ paths?, [\d.]+ KiB/)
-    expect(run.stdout).toMatch(/\u001b\[32m✔\u001b\[39m shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths/)
+    const summary = /\u001b\[32m✔\u001b\[39m shoshin switched in [\d.]+s \(generation 1\) · pushed 12 paths/
+    expect(run.stdout).toMatch(summary)
   })
 })
 
@@ -74,7 +82,7 @@ describe('the spinner on a terminal', () => {
     expect(run.stdout).toMatch(/✔\u001b\[39m pushed 9 paths/)
   })
 
-  it('a store-URL switch: no spinner while the build writes, nothing glued to nix\'s lines, labelled [hook]', async () => {
+  it('a store-URL switch: no spinner while the build writes, nothing glued to nix lines, [hook]', async () => {
     const s = sandbox()
     const cache = join(s.root, 'nas')
     mkdirSync(cache)
@@ -86,7 +94,7 @@ describe('the spinner on a terminal', () => {
     const spinner = run.stdout.indexOf('pushing to file://')
     if (spinner >= 0) expect(spinner).toBeGreaterThan(lastNixLine)
     expect(run.stdout).not.toMatch(/pushing to [^\n]*running post-build-hook/)
-    expect(run.stdout).toMatch(/shoshin switched in [\d.]+s \(generation 1\) · pushed 9 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
+    expect(run.stdout).toMatch(/switched in [\d.]+s \(generation 1\) · pushed 12 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
   })
 })
 
@@ -201,9 +209,10 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(s.generation()?.number).toBe(1)
   })
 
-  it('ten switches whose cachix reports everything at once and exits: each hms ends right after its summary', async () => {
+  it('ten switches whose cachix reports all at once and exits: each hms ends right after its summary', async () => {
     const s = sandbox()
-    const report = Array.from({ length: 3 }, (_, i) => `Pushing /nix/store/${String(i).repeat(32)}-instant-${i} (1.00 KiB)`).join('\\n')
+    const line = (i: number) => `Pushing /nix/store/${String(i).repeat(32)}-instant-${i} (1.00 KiB)`
+    const report = [0, 1, 2].map(line).join('\\n')
     const path = binWith(s, 'cachix', [
       '#!/bin/sh',
       `[ "$1" = --version ] && exec ${join(FIXTURES_BIN, 'cachix')} --version`,
@@ -219,16 +228,28 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(screen.match(/switched in [\d.]+s \(generation 1\) · pushed 3 paths/g)).toHaveLength(10)
   }, 180_000)
 
-  it.each([['SIGTERM', '143'], ['SIGINT', '130']] as const)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
+  it('the terminal closed during the build (SIGHUP): hms and the build end, nothing switched, nothing left', async () => {
+    const s = sandbox()
+    s.setFixture({ sleep: 99 })
+    const t = await terminal(s)
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await until(sleeping(99), 60_000)
+    const hms = hmsPid(t)
+    t.close()
+    await until(() => !processes().some((args) => args.includes(HMS_BIN) && args.includes(s.flakeDir)) && !alive(hms), 20_000)
+    await nothingLeft(s, 99)
+    expect(s.generation()).toBeUndefined()
+  })
+
+  const alone = [['SIGTERM', '143'], ['SIGINT', '130']] as const
+  it.each(alone)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
     const s = sandbox()
     const seconds = signal === 'SIGTERM' ? 95 : 96
     s.setFixture({ sleep: seconds })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
     await until(sleeping(seconds), 60_000)
-    const hms = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
-      .split('\n').find((line) => line.includes(HMS_BIN))!.trim().split(/\s+/)[0]!
-    process.kill(Number(hms), signal)
+    process.kill(hmsPid(t), signal)
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe(code)
     expect(s.generation()).toBeUndefined()

@@ -50,7 +50,6 @@ let
   sourceOf = name: if file name == null then null else toString (file name);
   # The derivations behind a source string, so a test can build them and read the text.
   drvsOf = s: if s == null then [ ] else builtins.attrNames (builtins.getContext s);
-  unitNames = [ "systemd/user/hms-push.path" "systemd/user/hms-push.service" ];
   # Files a test builds and reads: name → { path, drvs }.
   built = path: if path == null then null else { inherit path; drvs = drvsOf path; };
   # home.file keys vary (".zshrc", "./.zshrc"): the first ending in the name.
@@ -60,42 +59,38 @@ let
       key = lib.findFirst (k: k == name || lib.hasSuffix "/${name}" k) null (builtins.attrNames config.home.file);
     in
     if key == null then null else toString config.home.file.${key}.source;
-  failed = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
 in
+# Failed assertions never get here: home-manager throws them ("Failed assertions: …").
 {
-  summary = {
-    configJson = sourceOf "hms/config.json";
-    files = {
-      pathUnit = built (sourceOf "systemd/user/hms-push.path");
-      serviceUnit = built (sourceOf "systemd/user/hms-push.service");
-      bashrc = built (homeFile ".bashrc");
-      zshrc = built (homeFile ".zshrc");
-      fishConfig = built (sourceOf "fish/config.fish");
-      alias = built (config.programs.bash.shellAliases.home-manager or null);
-    };
-    wantedBy = builtins.filter (n: lib.hasInfix "hms-push" n) (builtins.attrNames config.xdg.configFile);
-    activation = builtins.mapAttrs (_: e: { inherit (e) after before data; }) (
-      lib.filterAttrs (n: _: n == "hmsPush") config.home.activation
-    );
-    # The order home-manager runs its activation entries in.
-    activationOrder = map (e: e.name) (config.lib.dag.topoSort config.home.activation).result;
-    aliases = {
-      bash = config.programs.bash.shellAliases.home-manager or null;
-      zsh = config.programs.zsh.shellAliases.home-manager or null;
-      fish = config.programs.fish.shellAliases.home-manager or null;
-    };
-    packages = map (p: p.name) (builtins.filter (p: lib.hasPrefix "hms" (p.name or "")) config.home.packages);
-    inherit failed;
-    warnings = builtins.filter (lib.hasInfix "hms") config.warnings;
-    # What home-manager's manual renders for these options (its docs use optionAttrSetToDocList).
-    options = map (o: { inherit (o) name type; description = o.description or ""; }) (
-      builtins.filter (o: o.visible && !o.internal) (
-        lib.optionAttrSetToDocList { programs.hms = options.programs.hms; services.hms = options.services.hms; }
-      )
-    );
-    maintainers = lib.mapAttrsToList (file: ms: { inherit file; names = map (m: m.name) ms; }) (
-      lib.filterAttrs (f: _: lib.hasInfix "module.nix" f) config.meta.maintainers
-    );
+  configJson = sourceOf "hms/config.json";
+  files = {
+    pathUnit = built (sourceOf "systemd/user/hms-push.path");
+    serviceUnit = built (sourceOf "systemd/user/hms-push.service");
+    bashrc = built (homeFile ".bashrc");
+    zshrc = built (homeFile ".zshrc");
+    fishConfig = built (sourceOf "fish/config.fish");
+    alias = built (config.programs.bash.shellAliases.home-manager or null);
   };
+  wantedBy = builtins.filter (n: lib.hasInfix "hms-push" n) (builtins.attrNames config.xdg.configFile);
+  activation = builtins.mapAttrs (_: e: { inherit (e) after before data; }) (
+    lib.filterAttrs (n: _: n == "hmsPush") config.home.activation
+  );
+  # The order home-manager runs its activation entries in.
+  activationOrder = map (e: e.name) (config.lib.dag.topoSort config.home.activation).result;
+  aliases = {
+    bash = config.programs.bash.shellAliases.home-manager or null;
+    zsh = config.programs.zsh.shellAliases.home-manager or null;
+    fish = config.programs.fish.shellAliases.home-manager or null;
+  };
+  packages = map (p: p.name) (builtins.filter (p: lib.hasPrefix "hms" (p.name or "")) config.home.packages);
+  warnings = builtins.filter (lib.hasInfix "hms") config.warnings;
+  # What home-manager's manual renders for these options (its docs use optionAttrSetToDocList).
+  options = map (o: { inherit (o) name type; description = o.description or ""; }) (
+    builtins.filter (o: o.visible && !o.internal) (
+      lib.optionAttrSetToDocList { programs.hms = options.programs.hms; services.hms = options.services.hms; }
+    )
+  );
+  maintainers = lib.mapAttrsToList (file: ms: { inherit file; names = map (m: m.name) ms; }) (
+    lib.filterAttrs (f: _: lib.hasInfix "module.nix" f) config.meta.maintainers
+  );
 }
-.summary

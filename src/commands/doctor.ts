@@ -9,6 +9,7 @@ import { recoverInflightQuietly } from '../inflight.js'
 import { which } from '../preflight.js'
 import { State } from '../state.js'
 import { capture } from '../proc.js'
+import { writeDocument } from '../streams.js'
 import type { Command } from './index.js'
 
 const doctor: Command = async (args, io) => {
@@ -20,7 +21,7 @@ const doctor: Command = async (args, io) => {
   const ctx = await doctorContext({ options, env: io.env, hostname: io.hostname }, () => loadConfig(io.env))
   const reports = await runChecks(checks, ctx, realWorld(io))
   const exitCode = failed(reports) ? ExitCode.failure : ExitCode.ok
-  if (options.json) io.stdout.write(`${JSON.stringify({ version: pkg.version, ok: exitCode === 0, checks: reports, exitCode }, null, 2)}\n`)
+  if (options.json) writeDocument(io.stdout, { version: pkg.version, ok: exitCode === 0, checks: reports, exitCode })
   else await print(reports, io, options.quiet)
   return exitCode
 }

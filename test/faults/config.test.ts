@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { HMS_BIN } from '../helpers/sandbox.js'
+import { worldReadableHms } from '../helpers/sandbox.js'
 import { runInProcess, stackTrace } from './io.js'
 
 const valid = {
@@ -87,7 +87,7 @@ describe('config faults', () => {
     const file = configFile(JSON.stringify(valid))
     chmodSync(file, 0o000)
     chmodSync(join(file, '..'), 0o755)
-    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, HMS_BIN, '--plan'], {
+    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, worldReadableHms(), '--plan'], {
       env: { HMS_CONFIG: file, HOME: '/tmp', PATH: '/usr/bin:/bin', NO_COLOR: '1' }, extendEnv: false, reject: false,
     })
     expect(run.exitCode).toBe(2)

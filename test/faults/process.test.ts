@@ -52,9 +52,11 @@ describe('process faults', () => {
     const cache = `push-${signal.toLowerCase()}-${process.pid}`
     s.cacheDir(cache)
     let pid = 0
-    const running = s.hms(['--flake', '.#mitsio@shoshin', '--cache', cache, '--json'], { env: { CACHIX_STANDIN_PUSH_DELAY: '3' }, onSpawn: (p) => { pid = p } })
-    await until(() => s.generation() !== undefined)
-    await sleep(300)
+    // A delay no other test uses: its `sleep` shows that cachix uploads, so home-manager has finished
+    // (25.11 sets the profile before activating: a new generation alone does not say so).
+    const delay = `3.${process.pid}`
+    const running = s.hms(['--flake', '.#mitsio@shoshin', '--cache', cache, '--json'], { env: { CACHIX_STANDIN_PUSH_DELAY: delay }, onSpawn: (p) => { pid = p } })
+    await until(() => processes().some((args) => args === `sleep ${delay}`))
     process.kill(pid, signal)
     const run = await running
     expect(run.exitCode).toBe(code)
@@ -88,7 +90,7 @@ describe('environment faults', () => {
     expect(run.stderr).toMatch(/^! cannot write hms's state in .*\/state\/hms \(E[A-Z]+\): switching without the lock, queue and history$/m)
     expect(run.stderr).not.toMatch(stackTrace)
     expect(s.generation()?.number).toBe(1)
-    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(s.generation()!.path)))
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.built()))
   })
 
   it('HOME unset: hms finds the home directory itself', async () => {
@@ -174,7 +176,7 @@ describe('review regressions', () => {
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--strict', '--json'], { env: { PATH: path, CACHIX_STANDIN_FAIL: 'network', HMS_RETRY_BASE_MS: '10' } })
     expect(run.exitCode, run.stderr).toBe(0)
     expect(summaryOf(run.stdout).push.failed).toEqual([])
-    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(s.generation()!.path)))
+    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.built()))
   })
 
   it('hms push while another push holds the lock: refused at once, and the paths are queued', async () => {

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { summarySchema } from '../../src/schema.js'
-import { makeSandbox, type Sandbox } from './sandbox.js'
+import { FIXTURES_BIN, makeSandbox, type Sandbox } from './sandbox.js'
 
 /** A fresh sandbox per call (with the default Cachix cache created, unless told not to), all cleaned up after each test. */
 export function useSandboxes(options: { cache?: boolean } = {}): () => Sandbox {
@@ -42,3 +42,15 @@ export function pending(s: Sandbox): { path: string; cache: string; reason: stri
 }
 
 export const noStackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
+
+/** A PATH with the stand-ins, except `name`, which is a script of the test's own. */
+export function binWith(s: Sandbox, name: string, script: string): string {
+  const bin = join(s.root, `bin-${name}`)
+  mkdirSync(bin, { recursive: true })
+  for (const entry of readdirSync(FIXTURES_BIN)) {
+    if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
+  }
+  writeFileSync(join(bin, name), script)
+  chmodSync(join(bin, name), 0o755)
+  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+}

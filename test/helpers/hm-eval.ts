@@ -17,7 +17,6 @@ export interface HmSummary {
   activationOrder: string[]
   aliases: Record<'bash' | 'zsh' | 'fish', string | null>
   packages: string[]
-  failed: string[]
   warnings: string[]
   maintainers: { file: string; names: string[] }[]
   options: { name: string; type: string; description: string }[]

@@ -15,6 +15,17 @@ export const FIXTURES_BIN = path.join(REPO_ROOT, 'test/fixtures/bin')
 export const FIXTURE_FLAKE = path.join(REPO_ROOT, 'test/fixtures/home')
 export const HMS_BIN = path.join(REPO_ROOT, 'bin/hms.js')
 
+/**
+ * The built hms copied where any user can read it, for tests that run it as `nobody`: the checkout itself may sit
+ * in a 0700 directory (a fresh clone under root's home), where `nobody` cannot reach bin/hms.js.
+ */
+export function worldReadableHms(): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'hms-copy-'))
+  for (const part of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true })
+  execFileSync('chmod', ['-R', 'a+rX', copy])
+  return path.join(copy, 'bin/hms.js')
+}
+
 export interface RunResult {
   exitCode: number
   /** Set when the process died of a signal; exitCode is then 128 + its number. */
@@ -60,6 +71,11 @@ export interface Sandbox {
   cacheNarSizes(cacheDir: string): Map<string, number>
   /** `nix-store -qR path`, dependencies first. */
   closure(path: string): string[]
+  /**
+   * Everything a switch of `attr` left built: the current generation's closure, plus what home-manager
+   * builds beside it (nix-env's user-environment and env-manifest.nix, the news file hm-news.json).
+   */
+  built(attr?: string): string[]
   /** A second host: realises path into a fresh store, substituting only from the cache. */
   substitute(cacheDir: string, path: string): Promise<{ exitCode: number; stderr: string; storeDir: string }>
   cleanup(): void
@@ -239,6 +255,15 @@ export function makeSandbox(): Sandbox {
       return sizes
     },
     closure: (storePath) => nixStore(['--query', '--requisites', storePath]).split('\n').filter(Boolean),
+    built(attr = 'mitsio@shoshin') {
+      const closure = (p: string) => nixStore(['--query', '--requisites', p]).split('\n').filter(Boolean)
+      const generation = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/home-manager'))
+      const userEnvironment = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/profile'))
+      const news = execFileSync('nix-build', [path.join(flakeDir, 'home.nix'), '-A', `homeConfigurations."${attr}".config.news.json.output`, '--no-out-link'], {
+        env: mergedEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim()
+      return unique([...closure(generation), ...closure(userEnvironment), news])
+    },
     async substitute(cacheDir, storePath) {
       substitutes += 1
       const storeDir = path.join(root, `second-host-${substitutes}`)

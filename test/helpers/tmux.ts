@@ -21,14 +21,16 @@ export interface Terminal {
 
 export const hmsCommand = `node ${HMS_BIN}`
 
-/** A 160×50 terminal in the sandbox's flake directory, with the sandbox env but as a person has it (no CI, colours allowed). */
+/** A 160×50 terminal in the sandbox's flake directory, with the sandbox env as a person has it (no CI, colours). */
 export function openTerminal(s: Sandbox, env: Record<string, string | undefined> = {}): Terminal {
   const socket = join(s.root, 'tmux.sock')
   const merged: Record<string, string> = {}
-  for (const [key, value] of Object.entries({ ...s.env, CI: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', PS1: '$ ', HISTFILE: '/dev/null', ...env })) {
+  const wanted = { ...s.env, CI: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', HISTFILE: '/dev/null', ...env }
+  for (const [key, value] of Object.entries(wanted)) {
     if (value !== undefined) merged[key] = value
   }
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env: merged, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const tmux = (...args: string[]) =>
+    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env: merged, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   tmux('new-session', '-d', '-x', '160', '-y', '50', '-c', s.flakeDir, 'bash --norc --noprofile -i')
   tmux('set-option', '-g', 'history-limit', '5000')
   const shellPid = Number(tmux('display-message', '-p', '#{pane_pid}').trim())
