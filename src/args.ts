@@ -1,10 +1,11 @@
+import { CommanderError, type Command } from 'commander'
+import { commandOf, commandTree, exampleOf, namesOf, sharedOptions, subcommands, type Subcommand } from './command-tree.js'
 import { usageError } from './errors.js'
 import { shellQuote } from './format.js'
 
-export const subcommands = ['switch', 'push', 'status', 'log', 'verify', 'doctor', 'init', 'completion', 'help'] as const
-export type Subcommand = (typeof subcommands)[number]
+export { subcommands, type Subcommand } from './command-tree.js'
 
-/** hms's own options: long names, plus the few short ones home-manager does not use. */
+/** hms's own options, as the subcommands read them. */
 export interface HmsOptions {
   flake?: string
   profile?: string
@@ -19,7 +20,7 @@ export interface HmsOptions {
   compressionMethod?: 'xz' | 'zstd'
   help: boolean
   version: boolean
-  // Options of some subcommands only (see commandOptions).
+  // Options of some subcommands only (see command-tree.ts).
   mode?: 'watch-exec' | 'generation'
   retries?: number
   background: boolean
@@ -46,45 +47,6 @@ export interface ParsedArgs {
   positionals: string[]
 }
 
-type Setter = (options: HmsOptions, value: string, name: string) => void
-
-export interface OptionSpec {
-  names: string[]
-  value?: string
-  set: Setter
-  /** Also handed to home-manager, because it is home-manager's option too. */
-  shared?: boolean
-  /** The subcommands that take this option; all when absent. */
-  only?: Subcommand[]
-  description: string
-  /** Wording for subcommands other than switch, where the switch's would mislead. */
-  otherwise?: string
-}
-
-/** What an option means for `command`: each subcommand's help speaks of that subcommand. */
-export function describe(spec: OptionSpec, command: Subcommand): string {
-  return command === 'switch' || !spec.otherwise ? spec.description : spec.otherwise
-}
-
-const flag = (key: 'plan' | 'json' | 'quiet' | 'verbose' | 'help' | 'version' | 'strict'): Setter =>
-  (options) => { options[key] = true }
-
-export const hmsOptions: OptionSpec[] = [
-  { names: ['--flake'], value: 'uri', set: (o, v) => { o.flake = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile (passed to home-manager)', otherwise: 'flake attribute whose host picks the profile, e.g. .#mitsio@shoshin' },
-  { names: ['-p', '--profile'], value: 'name', set: (o, v) => { o.profile = v }, only: ['switch', 'push', 'status', 'verify', 'doctor'],  description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)' },
-  { names: ['--cache'], value: 'name|url', set: (o, v) => { o.cache = v }, only: ['switch', 'push', 'status', 'verify', 'doctor', 'init'],  description: 'the cache: a Cachix name, a name from config caches, or a store URL (file://, s3://, ssh://…)' },
-  { names: ['--no-push'], set: (o) => { o.push = false }, only: ['switch'],  description: 'just switch, push nothing' },
-  { names: ['--plan'], set: flag('plan'), only: ['switch', 'push'],  description: 'print what would run, and why, then exit' },
-  { names: ['--json'], set: flag('json'), only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],  description: 'one JSON document on stdout at the end; everything else goes to stderr' },
-  { names: ['-q', '--quiet'], set: flag('quiet'), description: 'print only warnings and errors' },
-  { names: ['-v', '--verbose'], set: flag('verbose'), shared: true, description: "more detail: cachix's raw lines and every pushed path; also home-manager's own -v", otherwise: "more detail: cachix's raw lines and every pushed path" },
-  { names: ['--strict'], set: flag('strict'), only: ['switch', 'push'],  description: 'a failed or impossible push is an error (exit 3, or 2 before switching)', otherwise: 'a failed push exits 3; one that cannot happen at all (no cachix, no credentials) exits 2' },
-  { names: ['--push-jobs'], value: 'n', set: (o, v, n) => { o.pushJobs = positiveInt(v, n) }, only: ['switch', 'push'],  description: 'parallel uploads (cachix --jobs)' },
-  { names: ['--compression-method'], value: 'xz|zstd', set: (o, v, n) => { o.compressionMethod = compression(v, n) }, only: ['switch', 'push'],  description: 'compression used by cachix' },
-  { names: ['-h', '--help'], set: flag('help'), description: 'show help' },
-  { names: ['-V', '--version'], set: flag('version'), description: 'show the version' },
-]
-
 /**
  * How many values each home-manager / nix option takes, so its values are never mistaken for hms's
  * words: the union of the option `case` arms of home-manager 24.05, 25.11 and master
@@ -102,142 +64,133 @@ export const homeManagerArity: Record<string, number> = {
   '--no-write-lock-file': 0, '--no-registries': 0, '--commit-lock-file': 0, '--no-out-link': 0, '--recursive': 0,
 }
 
-const retries: OptionSpec = { names: ['--retries'], value: 'n', set: (o, v, n) => { o.retries = wholeNumber(v, n) }, description: 'retries with backoff for network errors before a path is queued (default 2)' }
-const background: OptionSpec = { names: ['--background'], set: (o) => { o.background = true }, description: 'push in a detached process; the switch itself stays in the foreground, the push outcome lands in the queue and history', otherwise: 'push in a detached process and return at once; the outcome lands in the queue and history' }
-const notify: OptionSpec = { names: ['--notify'], set: (o) => { o.notify = true }, description: 'desktop notification (notify-send) when the push ends' }
-
-/**
- * Options that belong to one subcommand. They win over the global table for that subcommand;
- * subcommands other than switch reject unknown options instead of passing them on.
- */
-export const commandOptions: Partial<Record<Subcommand, OptionSpec[]>> = {
-  switch: [
-    { names: ['--mode'], value: 'watch-exec|generation', set: (o, v, n) => { o.mode = mode(v, n) }, description: 'watch-exec pushes what was built (default); generation pushes the new generation after a plain switch' },
-    retries, background, notify,
-    { names: ['--verify'], set: (o) => { o.verify = true }, description: 'after pushing, check that the whole generation is in the cache' },
-  ],
-  push: [
-    { names: ['--pending'], set: (o) => { o.pending = true }, description: 'push everything waiting in the queue' },
-    { names: ['--drop'], set: (o) => { o.drop = true }, description: 'with --pending: forget what waits (for --cache, else every cache) instead of pushing it' },
-    retries, background, notify,
-  ],
-  verify: [
-    { names: ['--jobs'], value: 'n', set: (o, v, n) => { o.verifyJobs = positiveInt(v, n) }, description: 'narinfo requests in flight at once (default 16)' },
-    { names: ['--timeout'], value: 'seconds', set: (o, v, n) => { o.timeout = positiveInt(v, n) }, description: 'how long one request may take (default 15)' },
-  ],
-  log: [
-    { names: ['-n', '--lines'], value: 'n', set: (o, v, n) => { o.lines = positiveInt(v, n) }, description: 'how many runs to show (default 10)' },
-  ],
-  init: [
-    { names: ['--flake'], value: 'path', set: (o, v) => { o.flake = v }, description: 'the flake holding homeConfigurations, without #attr (hms adds #user@host)' },
-    { names: ['--user'], value: 'name', set: (o, v) => { o.user = v }, description: 'user part of the flake attribute' },
-    { names: ['--profile'], value: 'name=host[,host][:cache]', set: (o, v) => { o.profileSpecs.push(v) }, description: 'a host profile; repeat for more' },
-    { names: ['--force'], set: (o) => { o.force = true }, description: 'overwrite an existing config' },
-  ],
-}
-
-const indexOf = (specs: OptionSpec[]) => new Map(specs.flatMap((spec) => spec.names.map((name) => [name, spec] as const)))
-const globalFor = (c: Subcommand) => hmsOptions.filter((spec) => !spec.only || spec.only.includes(c))
-const byCommand = new Map(subcommands.map((c) => [c, indexOf([...globalFor(c), ...(commandOptions[c] ?? [])])]))
-/**
- * Before the subcommand word, options are read as switch reads them (switch is the default):
- * `hms -n -b backup` is home-manager's dry run, never `hms log`'s `-n <count>`.
- */
-const beforeCommand = byCommand.get('switch')!
-const anyLongOption = new Map([...subcommands.flatMap((c) => [...byCommand.get(c)!])])
-
 export function defaultOptions(): HmsOptions {
-  return { push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false, background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [] }
+  return {
+    push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false,
+    background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [],
+  }
 }
 
-export function optionsOf(command: Subcommand): OptionSpec[] {
-  return [...new Set(byCommand.get(command)!.values())]
+/** hms's option names of one subcommand, and whether each takes a value. */
+type Table = Map<string, { value: boolean; shared: boolean }>
+
+function tableOf(command: Command): Table {
+  return new Map(command.options.flatMap((option) => namesOf(option).map((name) => [
+    name, { value: option.required, shared: sharedOptions.has(name) },
+  ] as const)))
 }
 
+/**
+ * commander parses hms's words; home-manager's options, which it cannot know, are taken out first.
+ * The pre-pass moves them with their values (homeManagerArity) and everything after `--` to the
+ * pass-through, copies -v to both, and hands commander the subcommand first, then hms's own words.
+ */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const at = findSubcommand(argv)
-  const command = at === undefined ? 'switch' : toSubcommand(argv[at]!)
-  const table = byCommand.get(command)!
-  const options = defaultOptions()
+  const tree = commandTree()
+  const tables = new Map(subcommands.map((name) => [name, tableOf(commandOf(tree, name))]))
+  const at = findSubcommand(argv, tables)
+  const word = at === undefined ? 'switch' : argv[at]!
+  const command = (subcommands as readonly string[]).includes(word) ? (word as Subcommand) : 'switch'
+  const { own, passthrough, words } = prePass(argv, at, command, tables.get(command)!)
+  try {
+    tree.parse([word, ...own], { from: 'user' })
+  } catch (error) {
+    throw error instanceof CommanderError ? translate(error, command, words) : error
+  }
+  const parsed = commandOf(tree, command)
+  return { command, options: optionsOf(command, parsed.opts()), passthrough, positionals: parsed.args }
+}
+
+function prePass(argv: readonly string[], at: number | undefined, command: Subcommand, table: Table) {
+  const own: string[] = []
   const passthrough: string[] = []
-  const positionals: string[] = []
+  const words: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (i === at) continue
     if (arg === '--') {
-      // `--` ends hms's options: for switch the rest is home-manager's, elsewhere it is the command's words.
-      ;(command === 'switch' ? passthrough : positionals).push(...argv.slice(i + 1))
+      // `--` ends hms's options: for switch the rest is home-manager's, elsewhere the command's words.
+      if (command === 'switch') passthrough.push(...argv.slice(i + 1))
+      else own.push(...argv.slice(i)), words.push(...argv.slice(i + 1))
       break
     }
-    const [name, inline] = splitShort(arg, table) ?? splitInline(arg)
-    if (i === at) continue
-    const spec = table.get(name)
+    const [name, inline] = splitInline(arg)
+    const spec = table.get(name) ?? shortWithValue(arg, table)
     if (spec) {
-      let value = inline
-      if (spec.value && value === undefined) {
-        value = argv[++i]
-        if (value === undefined) throw usageError(`option ${name} needs a value (<${spec.value}>)`, `e.g. hms ${name} ${example(spec)}`)
-      } else if (!spec.value && inline !== undefined) {
-        throw usageError(`option ${name} takes no value`)
-      }
-      if (spec.value && value === '') throw usageError(`option ${name} needs a value (<${spec.value}>), not an empty one`, `e.g. hms ${name} ${example(spec)}`)
-      spec.set(options, value ?? '', name)
+      if (!spec.value && inline !== undefined) throw usageError(`option ${name} takes no value`)
+      const value = spec.value && inline === undefined && table.has(arg) && i + 1 < argv.length ? [argv[++i]!] : []
+      own.push(arg, ...value)
       if (spec.shared) passthrough.push(arg)
-      continue
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      rejectTypo(name, table, command)
+    } else if (arg.startsWith('-') && arg !== '-') {
+      // Outside switch an unknown option is an error; in switch, one close to hms's own is a typo.
+      if (command !== 'switch' || isTypo(name, table)) {
+        own.push(arg)
+        continue
+      }
       const arity = inline === undefined ? (homeManagerArity[arg] ?? 0) : 0
       passthrough.push(...argv.slice(i, i + 1 + arity))
       i += arity
-      continue
+    } else {
+      own.push(arg)
+      words.push(arg)
     }
-    positionals.push(arg)
   }
-  if (command === 'switch' && positionals.length > 0) {
-    throw usageError(`unexpected argument "${positionals[0]}"`, 'home-manager options go after the flags, or after --')
-  }
-  if (noArguments.includes(command) && positionals.length > 0) {
-    throw usageError(`hms ${command} takes no arguments, got "${positionals[0]}"`, `see hms ${command} --help`)
-  }
-  return { command, options, passthrough, positionals }
+  return { own, passthrough, words }
 }
 
-/** Index of the first bare word that is not an option's value: the subcommand, if any. */
-function findSubcommand(argv: readonly string[]): number | undefined {
-  let foreign: string | undefined
+/** `-pshoshin`, `-n5`: one of hms's own short options with its value attached. */
+function shortWithValue(arg: string, table: Table) {
+  const spec = /^-[A-Za-z]./.test(arg) ? table.get(arg.slice(0, 2)) : undefined
+  return spec?.value ? spec : undefined
+}
+
+const isTypo = (name: string, table: Table): boolean => name.startsWith('--') && !(name in homeManagerArity)
+  && closest(name, [...table.keys()].filter((n) => n.startsWith('--'))) !== undefined
+
+/**
+ * Index of the first bare word that is not an option's value: the subcommand, if any. Options
+ * before it are read as switch reads them (switch is the default): `hms -n -b backup` is
+ * home-manager's dry run, never `hms log`'s `-n <count>`.
+ */
+function findSubcommand(argv: readonly string[], tables: Map<Subcommand, Table>): number | undefined {
+  const beforeCommand = tables.get('switch')!
+  let foreign: { name: string; owner: Subcommand } | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') break
     const [name, inline] = splitInline(arg)
     const spec = beforeCommand.get(name)
-    const other = spec || name in homeManagerArity ? undefined : otherCommands(name)
-    if (spec) {
-      if (spec.value && inline === undefined) i++
-    } else if (other) {
+    const other = spec || name in homeManagerArity ? undefined : otherCommand(name, tables)
+    if (spec || other) {
       // `hms --pending push` is fine; `hms --pending` alone is not a switch (see below).
-      foreign ??= name
-      if (other.spec.value && inline === undefined) i++
+      if (other) foreign ??= { name, owner: other.owner }
+      if ((spec ?? other!.spec).value && inline === undefined) i++
     } else if (arg.startsWith('-') && arg !== '-') {
-      if (name.startsWith('--') && !(name in homeManagerArity) && !anyLongOption.has(name)) rejectTypo(name, anyLongOption, 'switch')
+      // A typo of hms's option: commander rejects it (and says which was meant), whatever follows.
+      if (isTypo(name, beforeCommand)) return undefined
       if (inline === undefined) i += homeManagerArity[arg] ?? 0
     } else {
       return i
     }
   }
   if (foreign) {
-    const owner = otherCommands(foreign)!.command
-    throw usageError(`${foreign} is an option of hms ${owner}, not of a switch`, `did you mean: hms ${owner} ${argv.map(shellQuote).join(' ')}`)
+    const { name, owner } = foreign
+    const hint = `did you mean: hms ${owner} ${argv.map(shellQuote).join(' ')}`
+    throw usageError(`${name} is an option of hms ${owner}, not of a switch`, hint)
   }
   return undefined
 }
 
-const noArguments: Subcommand[] = ['status', 'log', 'doctor', 'init']
-
-/** `-pshoshin`, `-n5`: one of hms's own short options with its value attached. */
-function splitShort(arg: string, table: Map<string, OptionSpec>): [string, string] | undefined {
-  if (!/^-[A-Za-z]./.test(arg)) return undefined
-  const spec = table.get(arg.slice(0, 2))
-  return spec?.value ? [arg.slice(0, 2), arg.slice(2)] : undefined
+/**
+ * `hms --pending` (forgot `push`): an option of another subcommand, not home-manager's, would
+ * otherwise start a switch that home-manager then fails on. Which command it belongs to.
+ */
+function otherCommand(name: string, tables: Map<Subcommand, Table>) {
+  for (const [owner, table] of tables) {
+    const spec = owner === 'switch' ? undefined : table.get(name)
+    if (spec) return { owner, spec }
+  }
+  return undefined
 }
 
 function splitInline(arg: string): [string, string | undefined] {
@@ -246,35 +199,44 @@ function splitInline(arg: string): [string, string | undefined] {
   return eq < 0 ? [arg, undefined] : [arg.slice(0, eq), arg.slice(eq + 1)]
 }
 
-function toSubcommand(word: string): Subcommand {
-  if ((subcommands as readonly string[]).includes(word)) return word as Subcommand
-  const guess = closest(word, subcommands)
-  throw usageError(`unknown command "${word}"`, guess ? `did you mean "hms ${guess}"?` : `commands: ${subcommands.join(', ')}`)
+/** commander's values, under the names the rest of hms reads. */
+function optionsOf(command: Subcommand, values: Record<string, unknown>): HmsOptions {
+  const { jobs, profile, ...rest } = values
+  const given = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
+  const options: HmsOptions = { ...defaultOptions(), ...given }
+  if (command === 'init') options.profileSpecs = (profile as string[] | undefined) ?? []
+  else if (profile !== undefined) options.profile = profile as string
+  if (jobs !== undefined) options.verifyJobs = jobs as number
+  return options
 }
 
-/**
- * `hms --pending` (forgot `push`): an option of another subcommand, not home-manager's, would
- * otherwise start a switch that home-manager then fails on. Which command it belongs to.
- */
-function otherCommands(name: string): { command: Subcommand; spec: OptionSpec } | undefined {
-  for (const command of subcommands) {
-    const spec = command === 'switch' ? undefined : byCommand.get(command)!.get(name)
-    if (spec) return { command, spec }
+/** commander's error, as hms's one-line usage error (exit 2) with the hint after the dash. */
+function translate(error: CommanderError, command: Subcommand, words: string[]): Error {
+  const text = error.message.replace(/^error: /, '')
+  const quoted = /'([^']*)'/.exec(text)?.[1] ?? ''
+  const suggestion = /\(Did you mean (.+)\?\)/.exec(text)?.[1]
+  switch (error.code) {
+    case 'commander.unknownOption': {
+      const where = command === 'switch' ? '' : ` for hms ${command}`
+      const hint = suggestion ? `did you mean ${suggestion}?` : `see hms ${command} --help`
+      return usageError(`unknown option ${quoted}${where}`, hint)
+    }
+    case 'commander.unknownCommand': {
+      const hint = suggestion ? `did you mean "hms ${suggestion}"?` : `commands: ${subcommands.join(', ')}`
+      return usageError(`unknown command "${quoted}"`, hint)
+    }
+    case 'commander.optionMissingArgument': {
+      const [name] = quoted.split(/[ ,]/)
+      return usageError(`option ${name} needs a value (${quoted.slice(quoted.indexOf('<'))})`, exampleOf(name!))
+    }
+    case 'commander.excessArguments':
+      if (command === 'switch') {
+        return usageError(`unexpected argument "${words[0]}"`, 'home-manager options go after the flags, or after --')
+      }
+      return usageError(`hms ${command} takes no arguments, got "${words[0]}"`, `see hms ${command} --help`)
+    default:
+      return usageError(text.split('\n')[0]!)
   }
-  return undefined
-}
-
-/**
- * Only `switch` hands unknown options to home-manager. There, a long option that is neither hms's
- * nor home-manager's but close to one of hms's is a typo, not a pass-through.
- */
-function rejectTypo(name: string, table: Map<string, OptionSpec>, command: Subcommand): void {
-  const guess = closest(name, [...table.keys()].filter((n) => n.startsWith('--')))
-  if (command !== 'switch') {
-    throw usageError(`unknown option ${name} for hms ${command}`, guess ? `did you mean ${guess}?` : `see hms ${command} --help`)
-  }
-  if (!name.startsWith('--') || name in homeManagerArity) return
-  if (guess) throw usageError(`unknown option ${name}`, `did you mean ${guess}?`)
 }
 
 export function closest(word: string, candidates: readonly string[]): string | undefined {
@@ -301,29 +263,4 @@ function editDistance(a: string, b: string): number {
     previous = current
   }
   return previous[b.length]!
-}
-
-function positiveInt(value: string, name: string): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value) || n < 1) throw usageError(`option ${name} needs a positive whole number, got "${value}"`)
-  return n
-}
-
-function wholeNumber(value: string, name: string): number {
-  if (!/^\d+$/.test(value)) throw usageError(`option ${name} needs a whole number, got "${value}"`)
-  return Number(value)
-}
-
-function mode(value: string, name: string): 'watch-exec' | 'generation' {
-  if (value === 'watch-exec' || value === 'generation') return value
-  throw usageError(`option ${name} must be watch-exec or generation, got "${value}"`)
-}
-
-function compression(value: string, name: string): 'xz' | 'zstd' {
-  if (value === 'xz' || value === 'zstd') return value
-  throw usageError(`option ${name} must be xz or zstd, got "${value}"`)
-}
-
-function example(spec: OptionSpec): string {
-  return { uri: '.#mitsio@shoshin', name: 'shoshin', 'name|url': 'my-cache', n: '8', seconds: '15', 'xz|zstd': 'zstd', 'watch-exec|generation': 'generation' }[spec.value ?? ''] ?? ''
 }

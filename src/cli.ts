@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
-import { parseArgs, subcommands, type ParsedArgs, type Subcommand } from './args.js'
+import type { ParsedArgs, Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
 import { redacting } from './redact.js'
 import type { ErrorDocument } from './schema.js'
@@ -25,7 +25,9 @@ export async function run(world: Io): Promise<number> {
   let args: ParsedArgs | undefined
   let code: number
   try {
-    args = parseArgs(io.argv)
+    // `hms --version` alone needs no parser: commander and the command tree load for everything else.
+    if (io.argv.length === 1 && ['--version', '-V'].includes(io.argv[0]!)) return afterWrites(version(io), io)
+    args = (await import('./args.js')).parseArgs(io.argv)
     code = await dispatch(args, io)
   } catch (error) {
     code = report(error, io, args)
@@ -34,19 +36,25 @@ export async function run(world: Io): Promise<number> {
 }
 
 async function dispatch(args: ParsedArgs, io: Io): Promise<number> {
-  if (args.options.version) return write(io.stdout, `hms ${pkg.version}\n`)
-  if (args.options.help || args.command === 'help') return write(io.stdout, `${(await import('./help.js')).helpText(helpTopic(args))}\n`)
+  if (args.options.version) return version(io)
+  if (args.options.help || args.command === 'help') {
+    const { helpText } = await import('./help.js')
+    return write(io.stdout, `${helpText(await helpTopic(args))}\n`)
+  }
   const { commands } = await import('./commands/index.js')
   const command = (await commands[args.command as Exclude<typeof args.command, 'help'>]()).default
   return await command(args, io, { version: pkg.version })
 }
 
 /** `hms help push`, `hms push --help`, or the overview. */
-function helpTopic(args: ParsedArgs): Subcommand | undefined {
+async function helpTopic(args: ParsedArgs): Promise<Subcommand | undefined> {
   if (args.command !== 'help') return args.command === 'switch' && !args.options.help ? undefined : args.command
+  const { subcommands } = await import('./command-tree.js')
   const topic = args.positionals[0]
   return (subcommands as readonly string[]).includes(topic ?? '') ? (topic as Subcommand) : undefined
 }
+
+const version = (io: Io): number => write(io.stdout, `hms ${pkg.version}\n`)
 
 /** One line on stderr; with --json also the one document on stdout, so a script always gets one. */
 function report(error: unknown, io: Io, args: ParsedArgs | undefined): number {

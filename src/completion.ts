@@ -1,6 +1,7 @@
-import { describe, homeManagerArity, optionsOf, subcommands, type OptionSpec, type Subcommand } from './args.js'
+import type { Option } from 'commander'
+import { homeManagerArity } from './args.js'
+import { commandTree, namesOf, subcommands, type Subcommand } from './command-tree.js'
 import type { Config } from './config.js'
-import { topics } from './help.js'
 
 export const shells = ['bash', 'zsh', 'fish'] as const
 export type Shell = (typeof shells)[number]
@@ -46,26 +47,37 @@ export function candidatesOf(config: Config, env: Record<string, string | undefi
   }
 }
 
-function valuesOf(spec: OptionSpec, c: Candidates): string[] {
-  if (spec.names.includes('--cache')) return c.caches
-  if (spec.value?.includes('|')) return spec.value.split('|')
-  if (spec.value === 'name' && spec.names.includes('--profile')) return c.profiles
-  if (spec.value === 'uri' && spec.names.includes('--flake')) return c.flakeAttrs
+/** Candidates for an option's value: its choices, or what the config offers for it. */
+function valuesOf(option: Option, c: Candidates): string[] {
+  if (option.long === '--cache') return c.caches
+  if (option.argChoices) return option.argChoices
+  if (option.flags.endsWith('--profile <name>')) return c.profiles
+  if (option.flags.endsWith('--flake <uri>')) return c.flakeAttrs
   return []
 }
 
 /** home-manager's own options, completed for the default subcommand since they pass straight through. */
 function homeManagerOptions(own: OptionModel[]): OptionModel[] {
   const taken = new Set(own.flatMap((o) => o.names))
-  return Object.entries(homeManagerArity).filter(([name]) => !taken.has(name))
-    .map(([name, arity]) => ({ names: [name], description: "home-manager's option, passed through", takesValue: arity > 0, values: [] }))
+  return Object.entries(homeManagerArity).filter(([name]) => !taken.has(name)).map(([name, arity]) => ({
+    names: [name], description: "home-manager's option, passed through", takesValue: arity > 0, values: [],
+  }))
 }
 
+/** Every subcommand and option from commander's registry, the one the parser reads. */
 export function completionModel(c: Candidates): CommandModel[] {
-  const positionals: Partial<Record<Subcommand, string[] | 'files'>> = { completion: [...shells], help: [...subcommands], push: 'files', verify: 'files' }
-  return subcommands.map((name) => {
-    const options = optionsOf(name).map((spec) => ({ names: spec.names, description: describe(spec, name), takesValue: Boolean(spec.value), values: valuesOf(spec, c) }))
-    return { name, summary: topics[name].summary, options: name === 'switch' ? [...options, ...homeManagerOptions(options)] : options, positionals: positionals[name] ?? [] }
+  const positionals: Partial<Record<Subcommand, string[] | 'files'>> = {
+    completion: [...shells], help: [...subcommands], push: 'files', verify: 'files',
+  }
+  return commandTree().commands.map((command) => {
+    const name = command.name() as Subcommand
+    const options = command.options.map((option) => ({
+      names: namesOf(option), description: option.description, takesValue: option.required, values: valuesOf(option, c),
+    }))
+    return {
+      name, summary: command.summary(), positionals: positionals[name] ?? [],
+      options: name === 'switch' ? [...options, ...homeManagerOptions(options)] : options,
+    }
   })
 }
 
