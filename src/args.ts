@@ -1,5 +1,7 @@
 import { CommanderError, type Command } from 'commander'
-import { commandOf, commandTree, exampleOf, namesOf, sharedOptions, subcommands, type Subcommand } from './command-tree.js'
+import {
+  commandOf, commandTree, exampleOf, namesOf, sharedOptions, subcommands, type Subcommand,
+} from './command-tree.js'
 import { usageError } from './errors.js'
 import { shellQuote } from './format.js'
 

@@ -26,7 +26,8 @@ const ownFlake: Subcommand[] = ['switch', 'push', 'status', 'verify', 'doctor']
 const global: OptionDef[] = [
   {
     flags: '--flake <uri>', only: ownFlake, example: '.#mitsio@shoshin',
-    description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile (passed to home-manager)',
+    description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile '
+      + '(passed to home-manager)',
     otherwise: 'flake attribute whose host picks the profile, e.g. .#mitsio@shoshin',
   },
   {
@@ -110,7 +111,9 @@ const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
       description: 'how long one request may take (default 15)',
     },
   ],
-  log: [{ flags: '-n, --lines <n>', parse: positiveInt, example: '5', description: 'how many runs to show (default 10)' }],
+  log: [
+    { flags: '-n, --lines <n>', parse: positiveInt, example: '5', description: 'how many runs to show (default 10)' },
+  ],
   init: [
     {
       flags: '--flake <path>', example: '~/ws',
@@ -199,7 +202,10 @@ reason is printed; nothing is counted as missing) or a usage error`,
     examples: [
       ['hms init', 'on a terminal: asks, proposing this host, $USER and ./flake.nix'],
       ['hms init --cache my-cache --flake ~/ws', 'one profile named after this host'],
-      ['hms init --cache my-cache --profile shoshin=shoshin:skylake --profile kinoite', 'two profiles, one with its own cache'],
+      [
+        'hms init --cache my-cache --profile shoshin=shoshin:skylake --profile kinoite',
+        'two profiles, one with its own cache',
+      ],
       ['hms init --cache file:///mnt/nas/nix-cache --force', 'replace an existing config'],
     ],
     footer: 'Writes $HMS_CONFIG, else $XDG_CONFIG_HOME/hms/config.json. Refuses to overwrite without --force (exit 1).',
@@ -209,7 +215,10 @@ reason is printed; nothing is counted as missing) or a usage error`,
     usage: 'hms completion bash|zsh|fish', words: '[words...]',
     summary: 'print a shell completion script',
     examples: [
-      ['hms completion bash > ~/.local/share/bash-completion/completions/hms', 'bash (or: eval "$(hms completion bash)" in ~/.bashrc)'],
+      [
+        'hms completion bash > ~/.local/share/bash-completion/completions/hms',
+        'bash (or: eval "$(hms completion bash)" in ~/.bashrc)',
+      ],
       ['hms completion zsh > "${fpath[1]}/_hms"', 'zsh (or: source <(hms completion zsh) after compinit)'],
       ['hms completion fish > ~/.config/fish/completions/hms.fish', 'fish'],
     ],
@@ -259,12 +268,14 @@ export function commandTree(): Command {
     const words = topics[name].words
     if (words) command.argument(words)
     const own = commandOptions[name] ?? []
-    const ownNames = new Set(own.flatMap((def) => new Option(def.flags).long))
-    const globals = global.filter((def) => (!def.only || def.only.includes(name)) && !ownNames.has(new Option(def.flags).long))
+    const ownNames = new Set(own.map(longOf))
+    const globals = global.filter((def) => (!def.only || def.only.includes(name)) && !ownNames.has(longOf(def)))
     for (const def of [...globals, ...own]) command.addOption(toOption(def, name))
   }
   return program.exitOverride()
 }
+
+const longOf = (def: OptionDef) => new Option(def.flags).long
 
 /** One subcommand of the tree. */
 export function commandOf(tree: Command, name: Subcommand): Command {

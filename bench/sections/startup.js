@@ -69,7 +69,7 @@ export async function startup({ work, rounds = 20, importRounds = 10, log }) {
   }
 
   // What each dependency costs to import on its own (ESM, resolved from the repository).
-  const deps = ['chalk', 'execa', 'ora', 'zod']
+  const deps = ['chalk', 'commander', 'execa', 'ora', 'zod']
   const importVariants = [
     { id: 'none', file: node, args: ['--input-type=module', '-e', ''], options: { cwd: REPO } },
     ...deps.map((d) => ({ id: d, file: node, args: ['--input-type=module', '-e', `await import(${JSON.stringify(d)})`], options: { cwd: REPO } })),

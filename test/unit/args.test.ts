@@ -133,3 +133,16 @@ describe('review of the command line by a user', () => {
     }
   })
 })
+
+describe('commander reads hms\'s words', () => {
+  it('takes grouped short options of a subcommand, as getopt does', () => {
+    expect(parseArgs(['log', '-qn', '3']).options).toMatchObject({ quiet: true, lines: 3 })
+    expect(parseArgs(['push', '-qv', '--pending']).options).toMatchObject({ quiet: true, verbose: true, pending: true })
+  })
+
+  it('keeps hms push -- PATH… as push\'s paths, not home-manager\'s', () => {
+    expect(parseArgs(['push', '--json', '--', '--odd-name', '/nix/store/x'])).toMatchObject({
+      command: 'push', options: { json: true }, passthrough: [], positionals: ['--odd-name', '/nix/store/x'],
+    })
+  })
+})

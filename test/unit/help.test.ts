@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { subcommands } from '../../src/args.js'
+import { commandOf, commandTree, namesOf } from '../../src/command-tree.js'
 import { helpText } from '../../src/help.js'
 
 describe('each subcommand’s help', () => {
@@ -12,5 +13,19 @@ describe('each subcommand’s help', () => {
   it('hms --help describes the switch and its pass-through', () => {
     expect(helpText('switch')).toMatch(/home-manager switch/)
     expect(helpText('switch')).toMatch(/passed to home-manager/)
+  })
+})
+
+describe('help from the command tree', () => {
+  it.each(subcommands)('hms %s --help lists every option commander reads for it', (command) => {
+    const text = helpText(command)
+    for (const option of commandOf(commandTree(), command).options) {
+      for (const name of namesOf(option)) expect(text).toMatch(new RegExp(`(^|[ ,])${name}\\b`, 'm'))
+    }
+  })
+
+  it('names the values an option accepts', () => {
+    expect(helpText('push')).toMatch(/--compression-method <xz\|zstd> .*\(choices: "xz", "zstd"\)/)
+    expect(helpText('switch')).toMatch(/\(choices: "watch-exec", "generation"\)/)
   })
 })
