@@ -1,6 +1,6 @@
-import { CommanderError, type Command } from 'commander'
+import { CommanderError } from 'commander'
 import {
-  commandOf, commandTree, exampleOf, namesOf, sharedOptions, subcommands, type Subcommand,
+  commandOf, commandTree, exampleOf, optionTable, subcommands, type OptionTable as Table, type Subcommand,
 } from './command-tree.js'
 import { usageError } from './errors.js'
 import { shellQuote } from './format.js'
@@ -73,27 +73,17 @@ export function defaultOptions(): HmsOptions {
   }
 }
 
-/** hms's option names of one subcommand, and whether each takes a value. */
-type Table = Map<string, { value: boolean; shared: boolean }>
-
-function tableOf(command: Command): Table {
-  return new Map(command.options.flatMap((option) => namesOf(option).map((name) => [
-    name, { value: option.required, shared: sharedOptions.has(name) },
-  ] as const)))
-}
-
 /**
  * commander parses hms's words; home-manager's options, which it cannot know, are taken out first.
  * The pre-pass moves them with their values (homeManagerArity) and everything after `--` to the
  * pass-through, copies -v to both, and hands commander the subcommand first, then hms's own words.
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const tree = commandTree()
-  const tables = new Map(subcommands.map((name) => [name, tableOf(commandOf(tree, name))]))
-  const at = findSubcommand(argv, tables)
+  const at = findSubcommand(argv)
   const word = at === undefined ? 'switch' : argv[at]!
   const command = (subcommands as readonly string[]).includes(word) ? (word as Subcommand) : 'switch'
-  const { own, passthrough, words } = prePass(argv, at, command, tables.get(command)!)
+  const { own, passthrough, words } = prePass(argv, at, command, optionTable(command))
+  const tree = commandTree([command])
   try {
     tree.parse([word, ...own], { from: 'user' })
   } catch (error) {
@@ -154,15 +144,15 @@ const isTypo = (name: string, table: Table): boolean => name.startsWith('--') &&
  * before it are read as switch reads them (switch is the default): `hms -n -b backup` is
  * home-manager's dry run, never `hms log`'s `-n <count>`.
  */
-function findSubcommand(argv: readonly string[], tables: Map<Subcommand, Table>): number | undefined {
-  const beforeCommand = tables.get('switch')!
+function findSubcommand(argv: readonly string[]): number | undefined {
+  const beforeCommand = optionTable('switch')
   let foreign: { name: string; owner: Subcommand } | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') break
     const [name, inline] = splitInline(arg)
     const spec = beforeCommand.get(name)
-    const other = spec || name in homeManagerArity ? undefined : otherCommand(name, tables)
+    const other = spec || name in homeManagerArity ? undefined : otherCommand(name)
     if (spec || other) {
       // `hms --pending push` is fine; `hms --pending` alone is not a switch (see below).
       if (other) foreign ??= { name, owner: other.owner }
@@ -187,9 +177,9 @@ function findSubcommand(argv: readonly string[], tables: Map<Subcommand, Table>)
  * `hms --pending` (forgot `push`): an option of another subcommand, not home-manager's, would
  * otherwise start a switch that home-manager then fails on. Which command it belongs to.
  */
-function otherCommand(name: string, tables: Map<Subcommand, Table>) {
-  for (const [owner, table] of tables) {
-    const spec = owner === 'switch' ? undefined : table.get(name)
+function otherCommand(name: string) {
+  for (const owner of subcommands) {
+    const spec = owner === 'switch' ? undefined : optionTable(owner).get(name)
     if (spec) return { owner, spec }
   }
   return undefined

@@ -68,7 +68,7 @@ const global: OptionDef[] = [
 ]
 
 /** Options hms reads and also hands to home-manager, because they are home-manager's too. */
-export const sharedOptions = new Set(['-v', '--verbose'])
+const sharedOptions = new Set(['-v', '--verbose'])
 
 const retries: OptionDef = {
   flags: '--retries <n>', parse: wholeNumber, example: '2',
@@ -255,27 +255,51 @@ function toOption(def: OptionDef, command: Subcommand): Option {
 
 export const exampleOf = (name: string): string => `e.g. hms ${name} ${examples.get(name) ?? ''}`.trimEnd()
 
+/** The names an option is typed as, and whether it takes a value, read from its flags. */
+const namesIn = (flags: string): string[] => flags.split(/[ ,]+/).filter((word) => word.startsWith('-'))
+
+/** hms's options of one subcommand: the global ones it takes, then its own (which win). */
+function definitionsOf(name: Subcommand): OptionDef[] {
+  const own = commandOptions[name] ?? []
+  const ownNames = new Set(own.flatMap((def) => namesIn(def.flags)))
+  const takes = (def: OptionDef) => !def.only || def.only.includes(name)
+  return [...global.filter((def) => takes(def) && !namesIn(def.flags).some((n) => ownNames.has(n))), ...own]
+}
+
+/** One subcommand's option names, each with whether it takes a value and is also home-manager's. */
+export type OptionTable = Map<string, { value: boolean; shared: boolean }>
+
+const tables = new Map<Subcommand, OptionTable>()
+
+/** The same registry as the tree, without building commander's objects: the pre-pass reads it for every run. */
+export function optionTable(name: Subcommand): OptionTable {
+  let table = tables.get(name)
+  if (!table) {
+    table = new Map(definitionsOf(name).flatMap((def) => namesIn(def.flags).map((n) => [
+      n, { value: def.flags.includes('<'), shared: sharedOptions.has(n) },
+    ] as const)))
+    tables.set(name, table)
+  }
+  return table
+}
+
 /**
- * The command tree: every subcommand with its options and bare words. Built anew for each parse,
- * since commander keeps the values it parsed on the commands.
+ * The command tree: every subcommand, with its options and bare words for those in `full` (all by
+ * default; a parse needs only its own). Built anew each time: commander keeps parsed values on it.
  */
-export function commandTree(): Command {
+export function commandTree(full: readonly Subcommand[] = subcommands): Command {
   // Errors become hms's one-line usage errors (args.ts), never commander's own text on stderr.
   const program = new Command('hms').helpOption(false).helpCommand(false).configureOutput({ outputError: () => {} })
   for (const name of subcommands) {
     const command = program.command(name).summary(topics[name].summary).helpOption(false).exitOverride()
     command.action(() => {})
+    if (!full.includes(name)) continue
     const words = topics[name].words
     if (words) command.argument(words)
-    const own = commandOptions[name] ?? []
-    const ownNames = new Set(own.map(longOf))
-    const globals = global.filter((def) => (!def.only || def.only.includes(name)) && !ownNames.has(longOf(def)))
-    for (const def of [...globals, ...own]) command.addOption(toOption(def, name))
+    for (const def of definitionsOf(name)) command.addOption(toOption(def, name))
   }
   return program.exitOverride()
 }
-
-const longOf = (def: OptionDef) => new Option(def.flags).long
 
 /** One subcommand of the tree. */
 export function commandOf(tree: Command, name: Subcommand): Command {

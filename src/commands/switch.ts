@@ -3,7 +3,6 @@ import { loadConfig } from '../config.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'
 import { printPlan } from '../render-plan.js'
-import { notify } from '../notify.js'
 import { printSummary } from '../summary.js'
 
 const switchCommand: Command = async (args, io, { version }) => {
@@ -23,7 +22,10 @@ const switchCommand: Command = async (args, io, { version }) => {
     if (options.json) out.json(summary)
     else printSummary(summary, out)
     // A background push notifies when it ends, from its own process.
-    if (options.notify && !summary.background && summary.push.attempted) await notify(summary, io.env, out)
+    // notify-send's runner is loaded only here: --plan must not load child_process for it.
+    if (options.notify && !summary.background && summary.push.attempted) {
+      await (await import('../notify.js')).notify(summary, io.env, out)
+    }
     return summary.exitCode
   })
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseArgs } from '../../src/args.js'
+import { parseArgs, subcommands } from '../../src/args.js'
+import { commandOf, commandTree, namesOf, optionTable } from '../../src/command-tree.js'
 import { HmsError } from '../../src/errors.js'
 
 describe('parseArgs', () => {
@@ -144,5 +145,13 @@ describe('commander reads hms\'s words', () => {
     expect(parseArgs(['push', '--json', '--', '--odd-name', '/nix/store/x'])).toMatchObject({
       command: 'push', options: { json: true }, passthrough: [], positionals: ['--odd-name', '/nix/store/x'],
     })
+  })
+})
+
+describe('the pre-pass and commander', () => {
+  it.each(subcommands)('read the same options of hms %s', (command) => {
+    const options = commandOf(commandTree(), command).options
+    const fromCommander = options.flatMap((o) => namesOf(o).map((name) => [name, o.required] as const))
+    expect([...optionTable(command)].map(([name, { value }]) => [name, value])).toEqual(fromCommander)
   })
 })
