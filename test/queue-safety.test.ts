@@ -116,7 +116,7 @@ describe('--plan never writes', () => {
 
 describe('signals at any moment of the run', () => {
   const title = '%s during the retry back-off of a switch: summary, generation queued, exit %i, no lock or marker left'
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)(title, async (signal, code) => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)(title, async (signal, code) => {
     const s = sandbox()
     const run = start(s, ['--flake', '.#mitsio@shoshin', '--retries', '3'], down)
     await until(() => /retry 1\/3 in 60\.0s/.test(run.stderr()), 60_000)
