@@ -43,8 +43,8 @@ const mutation = fc.oneof(
 )
 
 /** The few "wrong" values the README documents as valid for their field: a boolean `true`, zero retries. */
-function stillValid(field: string, doc: Record<string, any>): boolean {
-  const value = field.split('.').reduce((node, key) => node?.[key], doc)
+function stillValid(field: string, doc: Record<string, unknown>): boolean {
+  const value = field.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc)
   return (['push.strict', 'push.autoRetry'].includes(field) && value === true) || (field === 'push.retries' && value === 0)
 }
 
