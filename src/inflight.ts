@@ -1,7 +1,8 @@
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { currentGeneration } from './generation.js'
 import { formatIdentity, identityOf, isAlive, parseIdentity } from './identity.js'
 import type { Output } from './output.js'
+import { markerVariable } from './procs.js'
 import { printable } from './format.js'
 import type { QueueTarget, State } from './state.js'
 
@@ -45,6 +46,12 @@ export async function recoverInflight(state: State, env: Env, out: Output): Prom
   const owner = ownerOf(text)
   // A switch still running (or this very run) owns its marker.
   if (owner && (owner.pid === process.pid || isAlive(owner))) return
+  // Its children may outlive it (kill -9 of hms alone) and still link the generation: wait for them.
+  const left = owner ? childrenOf(owner.pid) : []
+  if (left.length > 0) {
+    out.warn(`a stopped switch's processes are still running (pid ${left.join(', ')}); what they build is queued once they end`)
+    return
+  }
   const parsed = parse(text)
   const generation = currentGeneration(env)
   if (parsed && generation) {
@@ -101,4 +108,22 @@ export async function recoverInflightQuietly(state: State, env: Env, out: Output
   } catch (error) {
     out.warn(`could not queue what a stopped switch left unpushed: ${(state.unwritable(error) as Error).message}`)
   }
+}
+
+/** Processes started by the hms with this pid: they inherit its `HMS_RUN=<pid>.<n>` (proc.ts). */
+function childrenOf(pid: number): number[] {
+  const prefix = `${markerVariable}=${pid}.`
+  let names: string[]
+  try {
+    names = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  return names.filter((name) => /^\d+$/.test(name)).map(Number).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').some((v) => v.startsWith(prefix))
+    } catch {
+      return false
+    }
+  })
 }

@@ -100,6 +100,9 @@ export function makePlan(input: PlanInput): Plan {
     homeManager,
     command,
     ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod)) } : {}),
+    ...(target?.kind === 'cachix' && mode === 'generation'
+      ? { pushCommand: cachixPushCommand({ cache: target.name, paths: [], jobs, compressionMethod }) }
+      : {}),
     exclude,
     verify: options.verify,
     ...(onlyTyped(target, config, env) ? { credentialsNote } : {}),
@@ -113,6 +116,16 @@ function onlyTyped(target: Target | undefined, config: Config, env: Record<strin
   if (target?.kind !== 'store' || !hasCredentials(target.url)) return false
   const later = resolveTarget(withoutCredentials(target.url), config.caches, env.HOME, 'config', [env.HMS_CACHE])
   return later.kind !== 'store' || !hasCredentials(later.url)
+}
+
+/** `cachix push`: one builder for what runs and what `--plan` shows. */
+export function cachixPushCommand(push: { cache: string; paths: string[]; jobs?: number; compressionMethod?: string }): string[] {
+  return [
+    'cachix', 'push',
+    ...(push.jobs ? ['--jobs', String(push.jobs)] : []),
+    ...(push.compressionMethod ? ['--compression-method', push.compressionMethod] : []),
+    push.cache, ...push.paths,
+  ]
 }
 
 export function watchExec(cache: string, push: { jobs?: number; compressionMethod?: string }, inner: string[]): string[] {

@@ -5,7 +5,7 @@ import type { Output } from './output.js'
 import { runForeground, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import { closureSize } from './store.js'
-import type { Plan } from './plan.js'
+import { cachixPushCommand, type Plan } from './plan.js'
 import { storePushRoots } from './store-push.js'
 import type { Target } from './target.js'
 
@@ -40,15 +40,6 @@ interface Ctx {
   env: Record<string, string | undefined>
   cwd: string
   out: Output
-}
-
-export function cachixPushCommand(request: PushRequest): string[] {
-  return [
-    'cachix', 'push',
-    ...(request.jobs ? ['--jobs', String(request.jobs)] : []),
-    ...(request.compressionMethod ? ['--compression-method', request.compressionMethod] : []),
-    request.cache, ...request.paths,
-  ]
 }
 
 /** Backoff before retry n (1-based): 1 s, 2 s, 4 s … scaled by HMS_RETRY_BASE_MS for tests. */

@@ -7,8 +7,7 @@ import type { Plan } from './plan.js'
 function pushRow(plan: Plan, dim: (text: string) => string): string {
   const after = plan.background ? 'after the switch, in the background' : 'after the switch'
   if (plan.mode === 'generation') {
-    const push = plan.pushCommand ?? ['cachix', 'push', ...(plan.jobs ? ['--jobs', String(plan.jobs)] : []), plan.cache!]
-    return `${shellJoin(push)} ${dim(`<the new generation>  (${after})`)}`
+    return `${shellJoin(plan.pushCommand ?? [])} ${dim(`<the new generation>  (${after})`)}`
   }
   if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim('<what the switch builds, minus what the cache has>')}`
   return dim('what the switch builds, by cachix watch-exec as it runs')

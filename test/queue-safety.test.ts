@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatIdentity, identityOf } from '../src/identity.js'
-import { noStackTrace, pending, summaryOf, until, useSandboxes } from './helpers/common.js'
+import { noStackTrace, pending, processes, summaryOf, until, useSandboxes } from './helpers/common.js'
 import { HMS_BIN, type RunResult, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -39,6 +39,13 @@ function sandboxPids(s: Sandbox): number[] {
 }
 /** No process of this sandbox is left (an orphaned cachix or home-manager finishes first). */
 const settled = (s: Sandbox) => until(() => sandboxPids(s).length === 0, 90_000)
+const isRunning = (pid: number) => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z')
+  } catch {
+    return false
+  }
+}
 /** Power loss: hms and everything it started, at once. */
 function killAll(s: Sandbox): void {
   for (const pid of sandboxPids(s)) {
@@ -116,7 +123,7 @@ describe('--plan never writes', () => {
 
 describe('signals at any moment of the run', () => {
   const title = '%s during the retry back-off of a switch: summary, generation queued, exit %i, no lock or marker left'
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)(title, async (signal, code) => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)(title, async (signal, code) => {
     const s = sandbox()
     const run = start(s, ['--flake', '.#mitsio@shoshin', '--retries', '3'], down)
     await until(() => /retry 1\/3 in 60\.0s/.test(run.stderr()), 60_000)
@@ -173,6 +180,25 @@ describe('kill -9, then any command tells the truth', () => {
     expect(push.exitCode, push.stderr).toBe(0)
     expect(pending(s)).toEqual([])
     expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.closure(generation.path)))
+  })
+
+  it('hms alone killed during the build: while its children still run, status leaves its marker alone', async () => {
+    const s = sandbox()
+    s.setFixture({ sleep: 5 })
+    const run = start(s, ['--flake', '.#mitsio@shoshin'])
+    await until(() => processes().some((args) => args.includes(`nix-build ${s.flakeDir}/`)), 60_000)
+    process.kill(run.pid, 'SIGKILL')
+    await until(() => !isRunning(run.pid))
+    // home-manager and nix may still link a generation: queueing "the current one" now would be too early.
+    const meanwhile = await s.hms(['status'])
+    expect(meanwhile.stderr).toMatch(/a stopped switch's processes are still running \(pid \d+/)
+    expect(readdirSync(stateDir(s))).toContain('switch.inflight')
+    killAll(s)
+    await settled(s)
+    const after = await s.hms(['status'])
+    expect(after.stderr).not.toMatch(/still running/)
+    expect(readdirSync(stateDir(s))).not.toContain('switch.inflight')
+    expect(unaccounted(s, 'modular-workspace')).toEqual([])
   })
 
   it('a --background push killed before it did anything: the generation is queued all the same', async () => {

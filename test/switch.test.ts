@@ -231,6 +231,18 @@ describe('hms switch command line', () => {
     expect(s.generation()).toBeUndefined()
   })
 
+  it('--plan shows the very cachix push the run executes (generation mode, jobs, compression)', async () => {
+    const s = sandbox()
+    const args = ['--flake', '.#mitsio@shoshin', '--mode', 'generation', '--push-jobs', '3', '--compression-method', 'xz']
+    const plan = await s.hms([...args, '--plan'], { env: { NO_COLOR: '1' } })
+    const shown = plan.stdout.split('\n').find((line) => line.startsWith('push '))!
+    const log = join(s.root, 'cachix.log')
+    expect((await s.hms(args, { env: { CACHIX_STANDIN_LOG: log } })).exitCode).toBe(0)
+    const ran = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('push\t'))!.split('\t')
+    expect(ran.at(-1)).toBe(s.generation()!.path)
+    expect(shown).toContain(`push     cachix ${ran.slice(0, -1).join(' ')} <the new generation>`)
+  })
+
   it('--json: stdout is exactly one JSON document, home-manager output on stderr', async () => {
     const s = sandbox()
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])

@@ -8,9 +8,9 @@ import { describeTarget, queueTarget, sameTarget } from '../queue-target.js'
 import { acquireLock } from '../lock.js'
 import { notify } from '../notify.js'
 import { Output } from '../output.js'
-import { makePlan, type Plan } from '../plan.js'
+import { cachixPushCommand, makePlan, type Plan } from '../plan.js'
 import { checkCachix } from '../preflight.js'
-import { cachixPush, cachixPushCommand } from '../push.js'
+import { cachixPush } from '../push.js'
 import type { Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
 import { applyPush, applyStrict, record } from '../settle.js'
@@ -54,7 +54,7 @@ const pushCommand: Command = async (args, io, { version }) => {
     })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
-    for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }))}\n`)
+    for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod }))}\n`)
     return ExitCode.ok
   }
   if (options.pending && batches.length === 0) return refused ? ExitCode.failure : ExitCode.ok
