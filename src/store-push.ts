@@ -49,7 +49,6 @@ export class StorePusher {
   private roots: string[] = []
   private running?: Promise<void>
   private stopped = false
-  private progressHeld = false
   /** A signal hms received while one of the pusher's children ran. */
   interrupted?: NodeJS.Signals
 
@@ -72,17 +71,7 @@ export class StorePusher {
     this.kick()
   }
 
-  /**
-   * No spinner while home-manager writes to the terminal (the build): it would be overdrawn, and
-   * nix's lines would be glued to it. Shown again, if a push is under way, once it is released.
-   */
-  holdProgress(hold: boolean): void {
-    this.progressHeld = hold
-    if (this.running && this.sendingPaths > 0) this.showProgress()
-  }
-
   private showProgress(): void {
-    if (this.progressHeld) return
     const { label } = this.options
     const text = () => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`
     void this.ctx.out.progress(text)
@@ -325,27 +314,29 @@ export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | '
 /** A switch run (see switch.ts), with the tally always there. */
 export type Watched = Ran & { tally: PushTally }
 
-/** home-manager with hms's post-build hook; what it builds is pushed as it comes, the rest right after. */
+/**
+ * home-manager with hms's post-build hook, which only records what each build produced; all of it
+ * is pushed in one batch once home-manager exits: one closure query, one presence check, one
+ * `nix copy` session, as a bare copy of the same paths. Batches during the build cost more than
+ * they saved: each was a `nix copy` of its own (and an ssh login), competing with the build for
+ * the CPU and the store database, and the build waited for none of them anyway. Until then the
+ * in-flight marker (inflight.ts) stands for every built path; an interrupted run queues them all.
+ */
 export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
   const started = performance.now()
   const pusher = new StorePusher(storeOptions(plan), ctx)
-  pusher.holdProgress(true)
   const hook = Hook.install(ctx.env)
-  // Once a second: fewer, larger batches leave the CPU and the store database to the build.
-  const timer = setInterval(() => pusher.addHookLines(hook.drain()), 1000)
   try {
     const [file, ...args] = plan.homeManager
     const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
     const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
-    clearInterval(timer)
-    pusher.addHookLines(hook.drain())
+    // Interrupted: nothing more is sent; what was built is handed over only to be queued.
     if (outcome.interrupted) pusher.stop()
-    pusher.holdProgress(false)
+    pusher.addHookLines(hook.drain())
     await pusher.finish()
     ctx.out.stopProgress()
     return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
   } finally {
-    clearInterval(timer)
     hook.remove()
   }
 }
