@@ -57,7 +57,8 @@ export class StorePusher {
   constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
     this.tally.exactSizes = true
     this.exclude = compileExclude(options.exclude)
-    this.ssh = shareSsh(options.target.url, ctx.env)
+    // Exclusions need the cache asked before and after the copy: three sessions, worth one login.
+    this.ssh = shareSsh(options.target.url, ctx.env, this.exclude.length > 0)
   }
 
   /** Lines from the post-build hook: `DRV_PATH OUT_PATHS`. */
