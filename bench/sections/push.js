@@ -4,10 +4,11 @@
 //   - `hms push --cache URL PATHS` against `nix copy --to URL PATHS`;
 //   - what a switch that builds 150 new packages adds when it pushes to URL (`hms --cache URL`
 //     minus `home-manager switch` alone, each building its own fresh 150), against the bare copy
-//     of that generation's new paths.
+//     of that generation's new paths; and home-manager with hms's hook alone (nothing pushed), which splits
+//     that time into what Nix spends running the hook after each build and what hms itself does.
 // The servers are test/helpers/servers.ts, bundled here with esbuild as the tests run them.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { median, stats, timeSync } from '../lib/measure.js'
 import { HMS_BIN, REPO, makeSandbox } from '../lib/sandbox.js'
@@ -16,16 +17,27 @@ const N = 150
 const FLAKE = '.#mitsio@shoshin'
 const NIX = ['--extra-experimental-features', 'nix-command']
 const KINDS = ['file', 'http', 'ssh', 'ssh-ng']
+const TRACE = path.join(REPO, 'bench/fixtures/trace-spawn.mjs')
+
+/** From a trace-spawn.mjs timeline: ms between the spawn of `program` and its exit. */
+function childMs(trace, program) {
+  const lines = readFileSync(trace, 'utf8').split('\n')
+  const at = (what) => Number(lines.find((l) => l.split('\t')[1]?.startsWith(`${what} ${program}`))?.split('\t')[0])
+  return at('exit') - at('spawn')
+}
 
 async function loadServers(work) {
   const { build } = await import('esbuild')
-  const outfile = path.join(work, 'servers.mjs')
-  await build({ entryPoints: [path.join(REPO, 'test/helpers/servers.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent' })
-  return import(outfile)
+  const bundle = async (entry, name) => {
+    const outfile = path.join(work, name)
+    await build({ entryPoints: [path.join(REPO, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent' })
+    return import(outfile)
+  }
+  return { ...(await bundle('test/helpers/servers.ts', 'servers.mjs')), ...(await bundle('src/hook.ts', 'hook.mjs')) }
 }
 
-export async function push({ work, rounds = 3, switchRounds = 2, log }) {
-  const { startServers } = await loadServers(work)
+export async function push({ work, rounds = 3, switchRounds = 3, log }) {
+  const { startServers, Hook } = await loadServers(work)
   const servers = await startServers({ ssh: true, http: true })
   const sandbox = makeSandbox(work)
   const checks = []
@@ -46,12 +58,15 @@ export async function push({ work, rounds = 3, switchRounds = 2, log }) {
       return r.status === 0 && r.stdout.trim() === ''
     }
     const bareCopy = (url, paths) => timeSync('nix', [...NIX, 'copy', '--to', url, ...paths], { env })
-    const hmsJson = (args) => {
+    const hmsJson = (args, traced = false) => {
+      // Traced (trace-spawn.mjs): how long its home-manager child ran, so hms's own share is known.
+      const trace = path.join(sandbox.root, `trace-${fresh}`)
+      const pre = traced ? ['--import', TRACE] : []
       const start = process.hrtime.bigint()
-      const r = spawnSync(process.execPath, [HMS_BIN, ...args, '--json'], { env, cwd: sandbox.flakeDir, encoding: 'utf8', maxBuffer: 64 << 20 })
+      const r = spawnSync(process.execPath, [...pre, HMS_BIN, ...args, '--json'], { env: { ...env, HMS_BENCH_TRACE: trace }, cwd: sandbox.flakeDir, encoding: 'utf8', maxBuffer: 64 << 20 })
       const ms = Number(process.hrtime.bigint() - start) / 1e6
       if (r.status !== 0) throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
-      return { ms, summary: JSON.parse(r.stdout) }
+      return { ms, summary: JSON.parse(r.stdout), childMs: traced ? childMs(trace, 'home-manager') : undefined }
     }
     const smallPaths = (round) => {
       const dir = path.join(sandbox.root, `small-${round}`)
@@ -62,7 +77,7 @@ export async function push({ work, rounds = 3, switchRounds = 2, log }) {
     }
 
     const results = {}
-    for (const kind of KINDS) results[kind] = { bare: [], hms: [], switchBare: [], switchHms: [], switchCopy: [], homeManager: [] }
+    for (const kind of KINDS) results[kind] = { bare: [], hms: [], switchHms: [], switchCopy: [], homeManager: [], withHook: [], hmsOwn: [] }
 
     // hms push of 150 paths vs nix copy of the same 150, alternating which goes first.
     for (let round = 0; round < rounds; round++) {
@@ -88,24 +103,39 @@ export async function push({ work, rounds = 3, switchRounds = 2, log }) {
     sandbox.setFixture({ size: 64, packages: Object.fromEntries(Array.from({ length: N }, (_, i) => [`p${i}`, `1.${i}`])) })
     const salt = `bench-push-${Date.now().toString(36)}-${process.pid}`
     let salts = 0
-    const homeManager = () => {
+    const homeManager = (runEnv) => {
       sandbox.setFixture({ salt: `${salt}-${salts++}` })
-      return timeSync('home-manager', ['switch', '--flake', FLAKE], { env, cwd: sandbox.flakeDir })
+      return timeSync('home-manager', ['switch', '--flake', FLAKE], { env: runEnv, cwd: sandbox.flakeDir })
     }
-    for (let round = 0; round < switchRounds; round++) {
-      for (const kind of KINDS) {
-        if (skip[kind]) continue
-        results[kind].homeManager.push(homeManager())
-        sandbox.setFixture({ salt: `${salt}-${salts++}` })
-        const before = new Set(sandbox.closure(sandbox.generation().path))
-        const dest = destination(kind)
-        const { ms, summary } = hmsJson(['--cache', dest.url, '--flake', FLAKE])
-        results[kind].switchHms.push(ms)
-        const built = sandbox.closure(sandbox.generation().path).filter((p) => !before.has(p))
-        const ok = summary.push.failed.length === 0 && holds(dest.url, built) && built.length >= N
-        checks.push({ check: `push ${kind}: a switch building ${N} packages pushed all it built`, ok, detail: `${built.length} new paths, ${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
-        results[kind].switchCopy.push(bareCopy(destination(kind).url, built))
+    // hms's post-build hook alone (nothing pushed): what Nix spends running it after each build.
+    const hook = Hook.install(env)
+    try {
+      for (let round = 0; round < switchRounds; round++) {
+        for (const kind of KINDS) {
+          if (skip[kind]) continue
+          // The three variants in a rotating order, so a slow moment does not always hit the same one.
+          const variants = ['alone', 'hook', 'hms']
+          for (let i = 0; i < 3; i++) {
+            const who = variants[(round + i) % 3]
+            if (who === 'alone') results[kind].homeManager.push(homeManager(env))
+            if (who === 'hook') results[kind].withHook.push(homeManager(hook.env))
+            if (who !== 'hms') continue
+            sandbox.setFixture({ salt: `${salt}-${salts++}` })
+            const before = new Set(sandbox.closure(sandbox.generation().path))
+            const dest = destination(kind)
+            const { ms, summary, childMs } = hmsJson(['--cache', dest.url, '--flake', FLAKE], true)
+            results[kind].switchHms.push(ms)
+            results[kind].hmsOwn.push(ms - childMs)
+            const built = sandbox.closure(sandbox.generation().path).filter((p) => !before.has(p))
+            const ok = summary.push.failed.length === 0 && holds(dest.url, built) && built.length >= N
+            checks.push({ check: `push ${kind}: a switch building ${N} packages pushed all it built`, ok, detail: `${built.length} new paths, ${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
+            results[kind].switchCopy.push(bareCopy(destination(kind).url, built))
+          }
+          hook.drain()
+        }
       }
+    } finally {
+      hook.remove()
     }
 
     const rows = []
@@ -138,7 +168,23 @@ export async function push({ work, rounds = 3, switchRounds = 2, log }) {
         target: '≤ 1.5×',
         met: addedRatio <= 1.5,
       })
-      log(`  ${kind}: hms push ${Math.round(median(r.hms))} ms vs nix copy ${Math.round(median(r.bare))} ms (${ratio.toFixed(2)}×); switch adds ${Math.round(median(added))} ms vs copy ${Math.round(median(r.switchCopy))} ms (${addedRatio.toFixed(2)}×)`)
+      // The same time in two parts: Nix running the hook after each build (inside home-manager's
+      // time), and hms's own work (its wall time minus its home-manager child's), which the
+      // build's own jitter does not blur.
+      const hookCost = r.withHook.map((ms, i) => ms - r.homeManager[i])
+      const own = r.hmsOwn
+      const ownRatio = median(own) / median(r.switchCopy)
+      rows.push({
+        section: 'push',
+        figure: `    of which hms's own work (its wall time minus its home-manager child's), ${kind}://`,
+        hms: { stats: stats(own), unit: 'ms', note: `the hook inside the build: ${Math.round(median(hookCost))} ms (home-manager with hms's hook ${Math.round(median(r.withHook))} ms, alone ${Math.round(median(r.homeManager))} ms)` },
+        baseline: { label: 'bare `nix copy --to` of what it built', stats: stats(r.switchCopy), unit: 'ms' },
+        ratio: Number(ownRatio.toFixed(2)),
+        ratioText: `${ownRatio.toFixed(2)}×`,
+        target: '≤ 1.5×',
+        met: ownRatio <= 1.5,
+      })
+      log(`  ${kind}: hms push ${Math.round(median(r.hms))} ms vs nix copy ${Math.round(median(r.bare))} ms (${ratio.toFixed(2)}×); switch adds ${Math.round(median(added))} ms vs copy ${Math.round(median(r.switchCopy))} ms (${addedRatio.toFixed(2)}×; hook ${Math.round(median(hookCost))} ms, hms's own ${Math.round(median(own))} ms = ${ownRatio.toFixed(2)}×)`)
     }
     return { rows, checks, extra: { push: { paths: N, rounds, switchRounds, results, skipped: skip } } }
   } finally {
