@@ -120,6 +120,7 @@ function prePass(argv: readonly string[], at: number | undefined, command: Subco
         continue
       }
       const arity = inline === undefined ? (homeManagerArity[arg] ?? 0) : 0
+      if (i + arity >= argv.length) throw missingValue(arg, arity)
       passthrough.push(...argv.slice(i, i + 1 + arity))
       i += arity
     } else {
@@ -128,6 +129,25 @@ function prePass(argv: readonly string[], at: number | undefined, command: Subco
     }
   }
   return { own, passthrough, words }
+}
+
+/**
+ * `hms -b` at the end: home-manager would start, only to fail on "missing argument"; a `--plan`
+ * would show a dangling `-b`. Whatever follows (`hms -b --plan`) is the value, as home-manager reads it.
+ */
+function missingValue(option: string, arity: number): Error {
+  const what = arity === 1 ? 'a value' : `${arity} values`
+  const about = homeManagerMeaning[option] ? ` (home-manager's ${homeManagerMeaning[option]})` : " (home-manager's option)"
+  return usageError(`${option} needs ${what}${about}`, `e.g. hms ${option} ${Array(arity).fill('<value>').join(' ')}`)
+}
+
+/** Words for the values of home-manager's most common options, for the error above. */
+const homeManagerMeaning: Record<string, string> = {
+  '-b': 'backup extension', '-B': 'backup command', '-f': 'configuration file', '--file': 'configuration file',
+  '-A': 'attribute', '-I': 'search path', '-j': 'number of build jobs', '--max-jobs': 'number of build jobs',
+  '--cores': 'cores per build', '-c': 'specialisation', '--specialisation': 'specialisation',
+  '--option': 'nix option name and value', '--arg': 'argument name and Nix value',
+  '--argstr': 'argument name and string', '--override-input': 'input name and flake',
 }
 
 /** `-pshoshin`, `-n5`: one of hms's own short options with its value attached. */

@@ -266,6 +266,9 @@ describe('hms switch command line', () => {
     [['--push-jobs', 'x'], /positive whole number/],
     [['-p', 'nope'], /unknown profile "nope".*known profiles: shoshin, gyakusatsu, kinoite/],
     [['swtich'], /did you mean "hms switch"/],
+    // home-manager's own option without its value: home-manager would only fail on "missing argument".
+    [['--flake', '.#mitsio@shoshin', '-b'], /^hms: -b needs a value \(home-manager's backup extension\)/],
+    [['--plan', '-b'], /^hms: -b needs a value/],
   ])('bad input %j: one line, exit 2, nothing run', async (args, message) => {
     const s = sandbox()
     const run = await s.hms(args)

@@ -55,6 +55,8 @@ describe('parseArgs', () => {
   it('recognises a subcommand after options', () => {
     expect(parseArgs(['--json', 'push', '/nix/store/x']).command).toBe('push')
     expect(parseArgs(['switch', '-b', 'x']).passthrough).toEqual(['-b', 'x'])
+    // As home-manager reads it: the word after -b is its value, whatever it looks like.
+    expect(parseArgs(['-b', '--plan'])).toMatchObject({ passthrough: ['-b', '--plan'], options: { plan: false } })
   })
 
   it.each([
@@ -70,6 +72,10 @@ describe('parseArgs', () => {
     [['--pending'], /--pending is an option of hms push.*did you mean: hms push --pending$/],
     [['--pending', '--drop', '--cache', 'old cache'], /did you mean: hms push --pending --drop --cache 'old cache'$/],
     [['--timeout', '5'], /option of hms verify.*hms verify --timeout 5$/],
+    [['--plan', '-b'], /^-b needs a value \(home-manager's backup extension\) e\.g\. hms -b <value>$/],
+    [['-b'], /^-b needs a value/],
+    [['--option', 'cores'], /^--option needs 2 values/],
+    [['switch', '--flake', '.#a@b', '-j'], /^-j needs a value/],
   ])('rejects %j with a usage error', (argv, message) => {
     try {
       parseArgs(argv)
