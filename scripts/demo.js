@@ -8,7 +8,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
-const say = (text) => process.stdout.write(`\n\u001b[1m▶ ${text}\u001b[0m\n`)
+// Bold headings only where hms itself would colour (src/output.ts colorLevel): `npm run demo | cat`
+// must not get escape codes. FORCE_COLOR wins, then NO_COLOR, then a terminal that is not dumb.
+function colour(env, isTTY) {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  if (env.NO_COLOR) return false
+  return Boolean(isTTY) && env.TERM !== 'dumb'
+}
+const bold = colour(process.env, process.stdout.isTTY) ? (text) => `\u001b[1m${text}\u001b[0m` : (text) => text
+const say = (text) => process.stdout.write(`\n${bold(`▶ ${text}`)}\n`)
 
 function requireNix() {
   const found = spawnSync('nix-build', ['--version'], { encoding: 'utf8' })
