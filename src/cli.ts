@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
 import type { ParsedArgs, Subcommand } from './args.js'
 import { ExitCode, HmsError } from './errors.js'
+import { freshLine } from './fresh-line.js'
 import { redacting } from './redact.js'
 import type { ErrorDocument } from './schema.js'
 import { describeFailure, flushed, hasDocument, watchWrites, writeDocument, writeFailure } from './streams.js'
@@ -21,7 +22,7 @@ export interface Io {
 /** The whole program, with the world passed in; returns the exit code. */
 export async function run(world: Io): Promise<number> {
   for (const stream of [world.stdout, world.stderr]) watchWrites(stream)
-  const io = { ...world, stdout: redacting(world.stdout), stderr: redacting(world.stderr) }
+  const io = { ...world, stdout: redacting(world.stdout), stderr: freshLine(redacting(world.stderr)) }
   let args: ParsedArgs | undefined
   let code: number
   try {

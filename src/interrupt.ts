@@ -1,4 +1,5 @@
 import { signalExitCode } from './errors.js'
+import { interruptedOnTerminal } from './fresh-line.js'
 
 /**
  * Signals over a whole run (a switch, a push), not only while a child runs: Ctrl-C or SIGTERM
@@ -11,6 +12,7 @@ let controller = new AbortController()
 let first: NodeJS.Signals | undefined
 
 function onSignal(signal: NodeJS.Signals): void {
+  if (signal === 'SIGINT') interruptedOnTerminal()
   if (first) return
   first = signal
   controller.abort(signal)

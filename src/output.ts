@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { Ora } from 'ora'
 import type { Writable } from 'node:stream'
+import { spinnerOnScreen } from './fresh-line.js'
 import { writeDocument, writeFailure } from './streams.js'
 
 export interface OutputOptions {
@@ -88,13 +89,16 @@ export class Output {
     if (epoch !== this.epoch) return
     // discardStdin would put the terminal in raw mode: Ctrl-C and Ctrl-Z would no longer reach anyone.
     this.spinner ??= ora({ stream: this.options.stderr, text: this.spinnerText, discardStdin: false }).start()
+    spinnerOnScreen(true)
     this.spinner.text = this.spinnerText
   }
 
   stopProgress(): void {
     this.epoch++
-    this.spinner?.stop()
+    if (!this.spinner) return
+    this.spinner.stop()
     this.spinner = undefined
+    spinnerOnScreen(false)
   }
 
   /**

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { HmsError, signalExitCode } from './errors.js'
+import { interruptedOnTerminal } from './fresh-line.js'
 import { descendants, markerVariable, procOf, stragglers, table } from './procs.js'
 
 export interface Outcome {
@@ -34,6 +35,7 @@ const received: NodeJS.Signals[] = []
 
 function onSignal(signal: NodeJS.Signals): void {
   received.push(signal)
+  if (signal === 'SIGINT') interruptedOnTerminal()
   for (const pid of groups) killGroup(pid, signal)
   const running = new Map(attached)
   if (running.size === 0) return

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { binWith, pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
@@ -253,5 +253,80 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(screen.match(exitShown)![1], screen).toBe(code)
     expect(s.generation()).toBeUndefined()
     await nothingLeft(s, seconds)
+  })
+})
+
+describe('hms init in a real terminal (tmux)', () => {
+  const configFile = (s: Sandbox) => join(s.env.XDG_CONFIG_HOME!, 'hms', 'config.json')
+  const cacheQuestion = /^Cache \(a Cachix name[^\n]*\): /gm
+
+  /** `hms init` asking its first question, stopped with Ctrl-Z, then `fg`: the question drawn again. */
+  async function stoppedAndResumed(s: Sandbox): Promise<Terminal> {
+    const t = await terminal(s)
+    // Alone on its line: after Ctrl-Z the shell would run whatever follows at once.
+    t.type(`${hmsCommand} init`)
+    await t.waitFor(cacheQuestion, 30_000)
+    t.keys('C-z')
+    await t.waitFor(/Stopped\s+node/, 15_000)
+    t.type('fg; echo "exit=$?"')
+    await until(() => (t.screen().match(cacheQuestion) ?? []).length === 2, 15_000)
+    return t
+  }
+
+  it('Ctrl-Z then fg: the question is still answered and the config written, as in any interactive CLI', async () => {
+    const s = sandbox()
+    const t = await stoppedAndResumed(s)
+    t.paste('my-cache\n\n\n\n\n')
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('0')
+    expect(screen).toContain(`wrote ${configFile(s)}`)
+    expect(JSON.parse(readFileSync(configFile(s), 'utf8'))).toMatchObject({ cache: 'my-cache', user: 'mitsio' })
+  })
+
+  it('Ctrl-C after Ctrl-Z and fg still cancels: exit 130, nothing written, the message on a line of its own', async () => {
+    const s = sandbox()
+    const t = await stoppedAndResumed(s)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 15_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/^hms: hms init cancelled; nothing written$/m)
+    expect(existsSync(configFile(s))).toBe(false)
+  })
+
+  it('answers typed ahead: every question is shown with its answer, the defaults written', async () => {
+    const s = sandbox()
+    const t = await terminal(s)
+    // One burst: the shell reads its line, the rest waits in the terminal for hms, typed ahead.
+    // Line feeds: a carriage return then a line feed would be one Enter to readline (CRLF).
+    t.paste([`${hmsCommand} init; echo "exit=$?"`, 'ahead-cache', '', '', '', '', ''].join('\n'))
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('0')
+    expect(screen).toMatch(/^Cache \(a Cachix name[^\n]*\): ahead-cache$/m)
+    expect(screen).toMatch(/^User in the flake attribute user@host \[mitsio\]: ?$/m)
+    expect(screen).toMatch(/^Flake with your homeConfigurations \(- for none\) \[[^\n]*\]: ?$/m)
+    expect(screen).toMatch(/^This host's profile name \[[^\n]*\]: ?$/m)
+    expect(screen).toMatch(/^Hosts of profile [^\n]*, comma-separated \[[^\n]*\]: ?$/m)
+    expect(JSON.parse(readFileSync(configFile(s), 'utf8'))).toMatchObject({ cache: 'ahead-cache', user: 'mitsio', flake: s.flakeDir })
+  })
+})
+
+describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', () => {
+  it('home-manager asking on /dev/tty, interrupted: hms does not write after its ^C', async () => {
+    const s = sandbox()
+    const path = binWith(s, 'home-manager', [
+      '#!/bin/sh',
+      "printf 'Really switch? [y/N] ' >/dev/tty",
+      'read answer </dev/tty || exit 1',
+      `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
+    ].join('\n'))
+    const t = await terminal(s, { PATH: path })
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+    await t.waitFor(/Really switch\? \[y\/N\] $/m, 30_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/^Really switch\? \[y\/N\] \^C$/m)
+    expect(screen).toMatch(/^✖ shoshin switch failed after [\d.]+s \(stopped by SIGINT\)/m)
+    expect(s.generation()).toBeUndefined()
   })
 })

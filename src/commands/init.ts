@@ -33,18 +33,15 @@ async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
   if (!stdin.isTTY) {
     throw usageError('hms init needs flags when not run on a terminal', `e.g. hms init --cache my-cache --flake ~/ws --profile ${specExample}`)
   }
-  const { createInterface } = await import('node:readline')
-  const rl = createInterface({ input: stdin, output: io.stderr, terminal: Boolean(io.stderr.isTTY) })
-  let interrupted = false
-  rl.on('SIGINT', () => { interrupted = true; rl.close() })
-  // The line iterator buffers: answers typed (or pasted) ahead of their question are kept, not dropped.
-  const lines = rl[Symbol.asyncIterator]()
+  const { openPrompt } = await import('../prompt.js')
+  const questions = openPrompt(stdin, io.stderr)
   const ask = async (question: string, proposal?: string) => {
-    rl.setPrompt(`${question}${proposal ? ` [${proposal}]` : ''}: `)
-    rl.prompt()
-    const next = await lines.next()
-    if (next.done) throw new HmsError('hms init cancelled; nothing written', { exitCode: interrupted ? ExitCode.interrupted : ExitCode.failure })
-    return next.value.trim() || proposal || ''
+    const line = await questions.ask(`${question}${proposal ? ` [${proposal}]` : ''}: `)
+    if (line === undefined) {
+      const exitCode = questions.interrupted ? ExitCode.interrupted : ExitCode.failure
+      throw new HmsError('hms init cancelled; nothing written', { exitCode })
+    }
+    return line.trim() || proposal || ''
   }
   try {
     const p = proposals(machine)
@@ -57,7 +54,7 @@ async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
     const hosts = await ask(`Hosts of profile ${profile}, comma-separated`, p.hosts)
     return { cache, user: user || undefined, flake: flake && flake !== '-' ? flake : undefined, profileSpecs: [`${profile}=${hosts}`] }
   } finally {
-    rl.close()
+    questions.close()
   }
 }
 

@@ -8,6 +8,8 @@ import { HMS_BIN, type Sandbox } from './sandbox.js'
 export interface Terminal {
   /** Types a command line and Enter. */
   type(line: string): void
+  /** Text sent as it is, in one go: `\n` for the Enter of each line (what a paste sends). */
+  paste(text: string): void
   /** Keys by tmux name: 'C-c', 'C-z', 'Enter'. */
   keys(...names: string[]): void
   /** The screen and its scrollback, lines joined as they wrapped. */
@@ -41,6 +43,7 @@ export function openTerminal(s: Sandbox, env: Record<string, string | undefined>
       tmux('send-keys', '-l', line)
       tmux('send-keys', 'Enter')
     },
+    paste: (text) => void tmux('send-keys', '-l', text),
     keys: (...names) => void tmux('send-keys', ...names),
     screen,
     async waitFor(pattern, ms = 60_000) {

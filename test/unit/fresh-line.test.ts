@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/fresh-line.js'
+
+function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
+  const stream = new Writable({ write(chunk, _enc, done) { stream.text += String(chunk); done() } }) as Writable & { text: string; isTTY: boolean }
+  stream.text = ''
+  stream.isTTY = isTTY
+  return stream
+}
+
+describe('after Ctrl-C, the next line hms writes', () => {
+  it('starts on a new line on a terminal, once', () => {
+    const tty = sink(true)
+    const out = freshLine(tty)
+    out.write('before\n')
+    interruptedOnTerminal()
+    out.write('note: after\n')
+    out.write('more\n')
+    expect(tty.text).toBe('before\n\nnote: after\nmore\n')
+  })
+
+  it('is byte-exact in a pipe or a log', () => {
+    const pipe = sink(false)
+    expect(freshLine(pipe)).toBe(pipe)
+    interruptedOnTerminal()
+    freshLine(pipe).write('note: after\n')
+    expect(pipe.text).toBe('note: after\n')
+    // The interruption is still pending for a terminal: spent here, the next test starts clean.
+    freshLine(sink(true)).write('')
+  })
+
+  it('needs no new line when a spinner held the line: it clears it, ^C and all', () => {
+    const tty = sink(true)
+    const out = freshLine(tty)
+    spinnerOnScreen(true)
+    interruptedOnTerminal()
+    spinnerOnScreen(false)
+    out.write('✔ summary\n')
+    expect(tty.text).toBe('✔ summary\n')
+  })
+})
