@@ -329,4 +329,16 @@ describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', (
     expect(screen).toMatch(/^✖ shoshin switch failed after [\d.]+s \(stopped by SIGINT\)/m)
     expect(s.generation()).toBeUndefined()
   })
+
+  it('Ctrl-C during a retry back-off: the summary starts its own line, not after ^C', async () => {
+    const s = sandbox()
+    const t = await terminal(s, { CACHIX_STANDIN_FAIL: 'network', HMS_RETRY_BASE_MS: '60000' })
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin --retries 3; echo "exit=$?"`)
+    await t.waitFor(/retry 1\/3 in 60\.0s/, 60_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 30_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/^✔ shoshin switched in [\d.]+s \(generation 1\) · push to modular-workspace fail/m)
+    expect(screen).not.toMatch(/\^C\S/)
+  })
 })
