@@ -11,7 +11,8 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
 // Bold headings only where hms itself would colour (src/output.ts colorLevel): `npm run demo | cat`
 // must not get escape codes. FORCE_COLOR wins, then NO_COLOR, then a terminal that is not dumb.
 function colour(env, isTTY) {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  const force = env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false'
   if (env.NO_COLOR) return false
   return Boolean(isTTY) && env.TERM !== 'dumb'
 }

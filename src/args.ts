@@ -137,8 +137,8 @@ function prePass(argv: readonly string[], at: number | undefined, command: Subco
  */
 function missingValue(option: string, arity: number): Error {
   const what = arity === 1 ? 'a value' : `${arity} values`
-  const about = homeManagerMeaning[option] ? ` (home-manager's ${homeManagerMeaning[option]})` : " (home-manager's option)"
-  return usageError(`${option} needs ${what}${about}`, `e.g. hms ${option} ${Array(arity).fill('<value>').join(' ')}`)
+  const about = `home-manager's ${homeManagerMeaning[option] ?? 'option'}`
+  return usageError(`${option} needs ${what} (${about})`, `e.g. hms ${option} ${Array(arity).fill('<value>').join(' ')}`)
 }
 
 /** Words for the values of home-manager's most common options, for the error above. */

@@ -21,7 +21,8 @@ export function openPrompt(input: Readable, output: Writable & { isTTY?: boolean
   // readline echoes keys as it reads them, also those typed ahead of their question: that echo
   // is held back, and the answer shown after its question instead (see ask).
   const shown = Object.create(output) as Writable
-  shown.write = ((...args: Parameters<Writable['write']>) => (asking ? output.write(...args) : true)) as Writable['write']
+  type Write = Writable['write']
+  shown.write = ((...args: Parameters<Write>) => (asking ? output.write(...args) : true)) as Write
   const rl = createInterface({ input, output: shown, terminal: Boolean(output.isTTY) })
   const typed: string[] = []
   let waiting: ((line: string | undefined) => void) | undefined

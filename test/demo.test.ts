@@ -9,7 +9,8 @@ const sandbox = useSandboxes({ cache: false })
 async function demo(env: Record<string, string | undefined>) {
   const s = sandbox()
   // The demo keeps its files under the temp dir: here, the sandbox's, removed after the test.
-  return s.run(process.execPath, [join(REPO_ROOT, 'scripts', 'demo.js')], { env: { TMPDIR: s.root, ...env }, timeoutMs: 90_000 })
+  const script = join(REPO_ROOT, 'scripts', 'demo.js')
+  return s.run(process.execPath, [script], { env: { TMPDIR: s.root, ...env }, timeoutMs: 90_000 })
 }
 
 describe('npm run demo', () => {

@@ -37,6 +37,22 @@ function states(match: (args: string) => boolean): string[] {
 }
 
 const sleeping = (seconds: number) => () => processes().some((args) => args.endsWith(`sleep ${seconds}`))
+
+/**
+ * The build's `sleep N` under this terminal's shell: other test runs on the machine (other
+ * checkouts) sleep as long, and a signal sent before hms is ready would kill it outright.
+ */
+const sleepingHere = (t: Terminal, seconds: number) => () => {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n')
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter((m): m is RegExpMatchArray => Boolean(m))
+  const parent = new Map(rows.map((m) => [Number(m[1]), Number(m[2])]))
+  const below = (pid: number) => {
+    for (let p = pid; p > 1; p = parent.get(p) ?? 0) if (p === t.shellPid) return true
+    return false
+  }
+  return rows.some((m) => m[3]!.endsWith(`sleep ${seconds}`) && below(Number(m[1])))
+}
 const exitShown = /exit=(\d+)/
 
 /** The hms the terminal's shell runs. */
@@ -106,7 +122,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     s.setFixture({ sleep: 91 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin --cache file://${cache}; echo "exit=$?"`)
-    await until(sleeping(91), 60_000)
+    await until(sleepingHere(t, 91), 60_000)
     // The other packages are built and recorded by hms's hook; they are pushed only after the build.
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
@@ -121,7 +137,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     s.setFixture({ sleep: 92 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleeping(92), 60_000)
+    await until(sleepingHere(t, 92), 60_000)
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
@@ -158,7 +174,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     const t = await terminal(s, { PATH: path })
     t.type(`${hmsCommand} push --cache file://${cache}; echo "exit=$?"`)
     await t.waitFor(/pushing to file:\/\/\S+: \d+ path/, 60_000)
-    await until(sleeping(93), 10_000)
+    await until(sleepingHere(t, 93), 10_000)
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 15_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
@@ -172,7 +188,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     const t = await terminal(s)
     // Alone on its line: after Ctrl-Z the shell would run whatever follows at once.
     t.type(`${hmsCommand} --flake .#mitsio@shoshin`)
-    await until(sleeping(4), 60_000)
+    await until(sleepingHere(t, 4), 60_000)
     t.keys('C-z')
     await t.waitFor(/Stopped\s+node/, 15_000)
     // nix-build (home-manager's child) is stopped too, not building on behind the shell's back.
@@ -232,7 +248,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     s.setFixture({ sleep: 99 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleeping(99), 60_000)
+    await until(sleepingHere(t, 99), 60_000)
     const hms = hmsPid(t)
     t.close()
     await until(() => !processes().some((args) => args.includes(HMS_BIN) && args.includes(s.flakeDir)) && !alive(hms), 20_000)
@@ -247,7 +263,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     s.setFixture({ sleep: seconds })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleeping(seconds), 60_000)
+    await until(sleepingHere(t, seconds), 60_000)
     process.kill(hmsPid(t), signal)
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe(code)
@@ -283,7 +299,7 @@ describe('hms init in a real terminal (tmux)', () => {
     expect(JSON.parse(readFileSync(configFile(s), 'utf8'))).toMatchObject({ cache: 'my-cache', user: 'mitsio' })
   })
 
-  it('Ctrl-C after Ctrl-Z and fg still cancels: exit 130, nothing written, the message on a line of its own', async () => {
+  it('Ctrl-C after Ctrl-Z and fg still cancels: exit 130, nothing written, the message on its own line', async () => {
     const s = sandbox()
     const t = await stoppedAndResumed(s)
     t.keys('C-c')
@@ -306,7 +322,8 @@ describe('hms init in a real terminal (tmux)', () => {
     expect(screen).toMatch(/^Flake with your homeConfigurations \(- for none\) \[[^\n]*\]: ?$/m)
     expect(screen).toMatch(/^This host's profile name \[[^\n]*\]: ?$/m)
     expect(screen).toMatch(/^Hosts of profile [^\n]*, comma-separated \[[^\n]*\]: ?$/m)
-    expect(JSON.parse(readFileSync(configFile(s), 'utf8'))).toMatchObject({ cache: 'ahead-cache', user: 'mitsio', flake: s.flakeDir })
+    const config = JSON.parse(readFileSync(configFile(s), 'utf8'))
+    expect(config).toMatchObject({ cache: 'ahead-cache', user: 'mitsio', flake: s.flakeDir })
   })
 })
 

@@ -2,8 +2,9 @@ import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/fresh-line.js'
 
-function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
-  const stream = new Writable({ write(chunk, _enc, done) { stream.text += String(chunk); done() } }) as Writable & { text: string; isTTY: boolean }
+type Sink = Writable & { text: string; isTTY: boolean }
+function sink(isTTY: boolean): Sink {
+  const stream = new Writable({ write(chunk, _enc, done) { stream.text += String(chunk); done() } }) as Sink
   stream.text = ''
   stream.isTTY = isTTY
   return stream
