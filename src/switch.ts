@@ -51,7 +51,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
   requireHomeManager(ctx.env)
   requireNix(ctx.env)
   const state = new State(ctx.env)
-  const lock = await switchLock(state, ctx)
+  const lock = await switchLock(state, given, ctx)
   try {
     await recoverInflight(state, ctx.env, ctx.out).catch(() => {})
     const plan = await withHookOrFallback(given, ctx)
@@ -94,16 +94,23 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
 }
 
 /**
- * One switch at a time. A state dir that cannot be written (read-only HOME, a full disk) must not
- * cost the user their switch: say so and go on without the lock.
+ * One switch at a time. Without a writable state dir a failed push could not be queued, so a switch
+ * that pushes stops before it starts; one that does not push has nothing to lose and goes on.
  */
-async function switchLock(state: State, ctx: Context): Promise<{ release(): void }> {
+async function switchLock(state: State, plan: Plan, ctx: Context): Promise<{ release(): void }> {
   try {
     state.ensureDir()
     return await acquireLock(state.file('switch.lock'), 'switching')
   } catch (error) {
     if (error instanceof HmsError) throw error
-    ctx.out.warn(`cannot write hms's state in ${state.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): switching without the lock, queue and history`)
+    const unwritable = state.unwritable(error) as HmsError
+    if (plan.push) {
+      throw new HmsError(`${unwritable.message}; not switching: a push that failed could not be queued`, {
+        exitCode: unwritable.exitCode,
+        hint: `${unwritable.hint}, or switch without pushing: hms --no-push`,
+      })
+    }
+    ctx.out.warn(`${unwritable.message}: switching without the lock and history`)
     return { release() {} }
   }
 }

@@ -84,16 +84,20 @@ describe('process faults', () => {
 })
 
 describe('environment faults', () => {
-  it('a state dir that cannot be written: warning, and the switch still happens', async () => {
+  it('a state dir that cannot be written: a pushing switch stops before it starts; --no-push warns and switches', async () => {
     const s = sandbox()
     // Root writes anywhere, so a file where hms's directory should be stands in for a read-only one.
     writeFileSync(join(s.env.XDG_STATE_HOME!, 'hms'), '')
     const run = await s.hms(['--flake', '.#mitsio@shoshin'])
-    expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/^! cannot write hms's state in .*\/state\/hms \(E[A-Z]+\): switching without the lock, queue and history$/m)
-    expect(run.stderr).not.toMatch(stackTrace)
+    expect(run.exitCode, run.stderr).toBe(1)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr.trim()).toMatch(/^hms: cannot write hms's state in .*\/state\/hms \(E[A-Z]+\); not switching: a push that failed could not be queued — .*hms --no-push$/)
+    expect(s.generation()).toBeUndefined()
+    const plain = await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    expect(plain.stderr).toMatch(/^! cannot write hms's state in .*\/state\/hms \(E[A-Z]+\): switching without the lock and history$/m)
+    expect(plain.stderr).not.toMatch(stackTrace)
     expect(s.generation()?.number).toBe(1)
-    expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(new Set(s.built()))
   })
 
   it('HOME unset: hms finds the home directory itself', async () => {
