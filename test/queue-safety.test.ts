@@ -1,14 +1,14 @@
 // Issue 10: every hole found by trying to break the queue, end to end with the stand-ins.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import {
-  appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync,
+  appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync,
 } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatIdentity, identityOf } from '../src/identity.js'
-import { noStackTrace, pending, processes, summaryOf, until, useSandboxes } from './helpers/common.js'
-import { HMS_BIN, type RunResult, type Sandbox } from './helpers/sandbox.js'
+import { binWith, noStackTrace, pending, processes, summaryOf, until, useSandboxes } from './helpers/common.js'
+import { FIXTURES_BIN, HMS_BIN, type RunResult, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
 /** The network is down, and the first retry waits a minute: long enough to be signalled in. */
@@ -152,6 +152,24 @@ describe('signals at any moment of the run', () => {
     expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
     expect(history(s).at(-1)).toMatchObject({ command: 'push', exitCode: 143 })
     expect(readdirSync(stateDir(s)).filter((f) => /lock/.test(f))).toEqual([])
+  })
+  it('SIGINT while hms push asks cachix its version: summary, history, exit 130, paths still queued', async () => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    const ready = join(s.root, 'asked')
+    const slow = binWith(s, 'cachix', [
+      '#!/bin/sh',
+      `if [ "$1" = --version ]; then : > ${ready}; sleep 30; fi`,
+      `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
+    ].join('\n'))
+    const run = start(s, ['push'], { PATH: slow })
+    await until(() => existsSync(ready), 60_000)
+    process.kill(run.pid, 'SIGINT')
+    const result = await run.done
+    expect(result.exitCode, result.stderr).toBe(130)
+    expect(result.stderr).toMatch(/^! not pushed: interrupted by SIGINT \[generation\]$/m)
+    expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
+    expect(history(s).at(-1)).toMatchObject({ command: 'push', exitCode: 130 })
   })
 })
 

@@ -183,6 +183,18 @@ async function pendingBatches(state: State, options: PendingOptions): Promise<Ba
 
 /** Pushes one cache's paths, which are already in the queue; they leave it only once the cache has them. */
 async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary): Promise<void> {
+  try {
+    await pushOneBatch(batch, plan, ctx, state, summary)
+  } catch (error) {
+    // A signal while a short query ran (cachix --version, a size): the batch stays queued, the run still ends in its summary.
+    if (!(error instanceof HmsError) || !error.signal) throw error
+    summary.push.queued.push(...batch.paths.filter((p) => !summary.push.queued.includes(p)))
+    summary.push.skippedReason ??= `interrupted by ${error.signal}`
+    summary.exitCode = error.exitCode
+  }
+}
+
+async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary): Promise<void> {
   const blocker = batch.target?.kind === 'store' ? undefined : await checkCachix(ctx.env)
   if (blocker) {
     if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, { exitCode: ExitCode.usage, hint: blocker.fix })
