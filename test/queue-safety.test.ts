@@ -367,6 +367,35 @@ describe('a state dir that cannot be written', () => {
     expect((await s.hms(['log'])).exitCode).toBe(0)
   })
 
+  it('on a full disk: one-line errors, the queue intact and no temp or lock file left', async (ctx) => {
+    const s = sandbox()
+    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+    // A tiny tmpfs of its own stands in for a full disk (root may mount one; elsewhere there is no way to fill a disk).
+    const disk = join(s.root, 'full-state')
+    mkdirSync(disk)
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]).status !== 0) {
+      return ctx.skip('cannot mount a small tmpfs here (not root, or no mount permission)')
+    }
+    try {
+      const env = { XDG_STATE_HOME: disk }
+      const dir = join(disk, 'hms')
+      mkdirSync(dir, { mode: 0o700 })
+      const entry = { path: s.generation()!.path, cache: 'modular-workspace', reason: 'r', since: 's' }
+      writeFileSync(join(dir, 'pending.jsonl'), JSON.stringify(entry) + '\n')
+      spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k', 'count=64'])
+      const queue = readFileSync(join(dir, 'pending.jsonl'), 'utf8')
+      for (const args of [['push', entry.path], ['push', '--pending', '--drop']]) {
+        const run = await s.hms(args, { env })
+        expect(run.exitCode, `${args.join(' ')}: ${run.stderr}`).toBe(1)
+        expect(run.stderr, args.join(' ')).toMatch(oneLine(dir, 'ENOSPC'))
+        expect(readdirSync(dir).sort(), args.join(' ')).toEqual(['pending.jsonl'])
+        expect(readFileSync(join(dir, 'pending.jsonl'), 'utf8')).toBe(queue)
+      }
+    } finally {
+      spawnSync('umount', [disk])
+    }
+  })
+
   it('as a user who may not write it (nobody): one-line errors and no *.lock.<pid>.new litter', async () => {
     const s = sandbox()
     expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
