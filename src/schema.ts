@@ -137,6 +137,14 @@ export const summarySchema = z.strictObject({
 
 export type Summary = z.infer<typeof summarySchema>
 
+/** `hms push --plan --json` (also with `--pending`): what each push would run; nothing runs. */
+export const pushPlanSchema = z.strictObject({
+  version: z.string(),
+  pushes: z.array(z.strictObject({ cache: z.string(), command: z.array(z.string()), paths: z.array(z.string()) })),
+})
+
+export type PushPlan = z.infer<typeof pushPlanSchema>
+
 /** `hms push --pending --drop --json` (and with `--plan`: what would be dropped, nothing is). */
 export const dropDocumentSchema = z.strictObject({
   version: z.string(),

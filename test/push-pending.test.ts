@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { dropDocumentSchema } from '../src/schema.js'
+import { dropDocumentSchema, pushPlanSchema } from '../src/schema.js'
 import { pending, summaryOf, useSandboxes } from './helpers/common.js'
 import { HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 
@@ -119,4 +119,20 @@ describe('every push --pending form prints one JSON document under --json', () =
     expect(pending(s)).toEqual([])
   })
 
+
+  it('--plan: what each push would run, per cache, and the queue untouched', async () => {
+    const s = sandbox()
+    const generation = await unpushedGeneration(s)
+    writeQueue(s, [{ path: generation, cache: 'modular-workspace' }, { path: generation, cache: 'other' }])
+    const before = readFileSync(queueFile(s), 'utf8')
+    const run = await s.hms(['push', '--pending', '--plan', '--json'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const { pushes } = pushPlanSchema.parse(JSON.parse(run.stdout))
+    expect(pushes.map((p) => [p.cache, p.paths, p.command.slice(0, 2)])).toEqual([
+      ['modular-workspace', [generation], ['cachix', 'push']], ['other', [generation], ['cachix', 'push']],
+    ])
+    expect(readFileSync(queueFile(s), 'utf8')).toBe(before)
+    const paths = await s.hms(['push', '--plan', '--json', generation])
+    expect(pushPlanSchema.parse(JSON.parse(paths.stdout)).pushes).toMatchObject([{ cache: 'modular-workspace', paths: [generation] }])
+  })
 })

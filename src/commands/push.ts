@@ -11,7 +11,7 @@ import { Output } from '../output.js'
 import { cachixPushCommand, makePlan, type Plan } from '../plan.js'
 import { checkCachix } from '../preflight.js'
 import { cachixPush } from '../push.js'
-import type { DropDocument, Summary } from '../schema.js'
+import type { DropDocument, PushPlan, Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
 import { applyPush, applyStrict, record } from '../settle.js'
 import { State, type QueueTarget } from '../state.js'
@@ -61,7 +61,9 @@ const pushCommand: Command = async (args, io, { version }) => {
     })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
-    for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod }))}\n`)
+    const pushes = batches.map((b) => ({ cache: b.cache, paths: b.paths, command: planned(b, plan) }))
+    if (options.json) out.json({ version, pushes } satisfies PushPlan)
+    else for (const p of pushes) io.stdout.write(`${shellJoin(p.command)}\n`)
     return ExitCode.ok
   }
   if (options.pending && batches.length === 0) {
@@ -104,6 +106,12 @@ const pushCommand: Command = async (args, io, { version }) => {
       lock.release()
     }
   })
+}
+
+/** The command a push of `batch` runs (what --plan shows). */
+function planned(batch: Batch, plan: Plan): string[] {
+  if (batch.target?.kind !== 'store') return cachixPushCommand({ ...batch, jobs: plan.jobs, compressionMethod: plan.compressionMethod })
+  return [...nixCopyArgs(copyUrl(batch.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...batch.paths]
 }
 
 /** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
