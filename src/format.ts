@@ -31,6 +31,22 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`
 }
 
+/**
+ * A word for a command hms suggests, safe to print: one with control characters is written in
+ * bash's `$'…'` quoting, so the hint shows escapes yet still names the exact word when typed.
+ */
+export function shellWord(word: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0000-\u001f\u007f-\u009f]/.test(word)) return shellQuote(word)
+  // eslint-disable-next-line no-control-regex
+  const escaped = word.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0)
+    // In $'…', \xNN is a byte: a C1 character (two bytes in UTF-8) is written \uNNNN.
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+  return `$'${escaped}'`
+}
+
 export function shellJoin(words: readonly string[]): string {
   return words.map(shellQuote).join(' ')
 }

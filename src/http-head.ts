@@ -5,8 +5,33 @@ export interface HeadOptions {
   method: 'HEAD' | 'GET'
   headers: Record<string, string>
   timeoutMs: number
-  signal: AbortSignal
+  batch: Batch
   agents: Agents
+}
+
+/**
+ * The requests of one batch of lookups, ended together when one fails. Not an AbortSignal handed
+ * to each request: node:http adds an abort listener per request to it, and 11 parallel lookups
+ * made Node warn "MaxListenersExceededWarning … 11 abort listeners added to [AbortSignal]".
+ */
+export class Batch {
+  readonly #live = new Set<http.ClientRequest>()
+  #cancelled = false
+
+  get cancelled(): boolean {
+    return this.#cancelled
+  }
+
+  cancel(): void {
+    this.#cancelled = true
+    for (const request of this.#live) request.destroy(Object.assign(new Error('cancelled'), { name: 'AbortError' }))
+  }
+
+  track(request: http.ClientRequest): void {
+    if (this.#cancelled) return void request.destroy(Object.assign(new Error('cancelled'), { name: 'AbortError' }))
+    this.#live.add(request)
+    request.once('close', () => this.#live.delete(request))
+  }
 }
 
 export interface Agents {
@@ -40,7 +65,7 @@ function once(url: URL, options: HeadOptions): Promise<{ status: number; locatio
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http
     const agent = url.protocol === 'https:' ? options.agents.https : options.agents.http
-    const request = client.request(url, { method: options.method, headers: options.headers, agent, signal: options.signal }, (response) => {
+    const request = client.request(url, { method: options.method, headers: options.headers, agent }, (response) => {
       response.resume()
       clearTimeout(timer)
       resolve({ status: response.statusCode ?? 0, ...(response.headers.location ? { location: response.headers.location } : {}) })
@@ -50,6 +75,7 @@ function once(url: URL, options: HeadOptions): Promise<{ status: number; locatio
       clearTimeout(timer)
       reject(error)
     })
+    options.batch.track(request)
     request.end()
   })
 }

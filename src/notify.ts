@@ -3,12 +3,14 @@ import type { Output } from './output.js'
 import { which } from './preflight.js'
 import { capture } from './proc.js'
 import type { Summary } from './schema.js'
+import { cacheNames } from './summary.js'
 
 /** `--notify`: a desktop notification when a push ends; silently skipped without notify-send. */
 export async function notify(summary: Summary, env: Record<string, string | undefined>, out: Output): Promise<void> {
   const sender = which('notify-send', env)
   if (!sender) return void out.detail('notify-send not found: no desktop notification')
-  const { push, cache } = summary
+  const { push } = summary
+  const cache = cacheNames(summary)
   const failed = push.failed.length > 0
   const title = failed ? `hms: push to ${cache} failed` : `hms: pushed to ${cache}`
   const body = failed

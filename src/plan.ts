@@ -61,9 +61,11 @@ export function makePlan(input: PlanInput): Plan {
   const configured = config.flake && expandHome(config.flake, env.HOME)
   const given = options.flake ?? (configured?.includes('#') ? configured : undefined)
   const { profile, host, hostSource } = resolveProfile(input, attrOfFlake(given))
-  if (!profile) notes.push(`host ${host} is in no profile; using the top-level cache`)
   const flake = resolveFlake(options.flake, configured, attributeNeeded(input, profile, user) ? `${user}@${host}` : undefined)
   const cache = resolveCache(options, env, profile ? config.profiles[profile.value] : undefined, config)
+  // Only when that cache is the one pushed to: --cache or HMS_CACHE make the profile irrelevant.
+  const topLevel = cache.source === 'config' || cache.source === 'default'
+  if (!profile && topLevel && options.push) notes.push(`host ${host} is in no profile; using the top-level cache`)
   const strict = options.strict ?? config.push.strict
   const jobs = options.pushJobs ?? config.push.jobs
   const compressionMethod = options.compressionMethod ?? config.push.compressionMethod

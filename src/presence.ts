@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { httpAuthHeaders } from './auth.js'
-import { headStatus, keepAlive, type Agents } from './http-head.js'
+import { Batch, headStatus, keepAlive, type Agents } from './http-head.js'
 import { ExitCode, HmsError } from './errors.js'
 import { which } from './preflight.js'
 import { capture } from './proc.js'
@@ -66,14 +66,14 @@ export function narinfoUrl(base: string, path: string): string {
 
 async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
   const present = new Set<string>()
-  const abort = new AbortController()
+  const batch = new Batch()
   const agents = keepAlive(limits.jobs)
   try {
     await pool(paths, limits.jobs, async (path) => {
-      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, abort, agents)) present.add(path)
+      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, batch, agents)) present.add(path)
     })
   } catch (error) {
-    abort.abort()
+    batch.cancel()
     throw error
   } finally {
     agents.destroy()
@@ -81,15 +81,15 @@ async function presentOverHttp(base: string, paths: string[], limits: Limits, he
   return present
 }
 
-async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, abort: AbortController, agents: Agents): Promise<boolean> {
-  const ask = (method: 'HEAD' | 'GET') => headStatus(url, { method, headers, timeoutMs, signal: abort.signal, agents })
+async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, batch: Batch, agents: Agents): Promise<boolean> {
+  const ask = (method: 'HEAD' | 'GET') => headStatus(url, { method, headers, timeoutMs, batch, agents })
   let status: number
   try {
     status = await ask('HEAD')
     // Some static servers refuse HEAD; the narinfo is small, so ask again with GET.
     if (status === 405 || status === 501) status = await ask('GET')
   } catch (error) {
-    if (abort.signal.aborted) return false
+    if (batch.cancelled) return false
     throw unreachable(label, error, timeoutMs)
   }
   if (status >= 200 && status < 300) return true

@@ -1,6 +1,6 @@
 import { emptyTally, tallyEvent, type PushTally } from './cachix.js'
 import { interruption, pause } from './interrupt.js'
-import { formatBytes, plural } from './format.js'
+import { formatBytes, plural, printable } from './format.js'
 import type { Output } from './output.js'
 import { runForeground, type Outcome } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
@@ -60,7 +60,7 @@ export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = fals
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
       const wait = backoffMs(retry, ctx.env)
-      ctx.out.warn(`push to ${request.cache} failed${lastReason ? ` (${lastReason})` : ''}; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
+      ctx.out.warn(`push to ${printable(request.cache)} failed${lastReason ? ` (${lastReason})` : ''}; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
       await pause(wait)
     }
     // A signal during the back-off (or before the first attempt) ends the retries: nothing more starts.
@@ -87,7 +87,7 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
   const { target } = request
   if (target?.kind === 'store') {
     const compressionMethod = request.compressionMethod === 'xz' || request.compressionMethod === 'zstd' ? request.compressionMethod : undefined
-    return storePushRoots(request.paths, { target, label: request.cache, exclude: request.exclude ?? [], ...(compressionMethod ? { compressionMethod } : {}) }, ctx)
+    return storePushRoots(request.paths, { target, label: printable(request.cache), exclude: request.exclude ?? [], ...(compressionMethod ? { compressionMethod } : {}) }, ctx)
   }
   const tally = emptyTally()
   let alreadyPresent = 0
@@ -111,7 +111,7 @@ async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult
         if (tally.announced.size > known) bytes += event.bytes ?? 0
         // cachix's output is all read by hms here: nothing else writes to the terminal.
         const size = formatBytes(bytes)
-        void ctx.out.progress(() => `pushing to ${request.cache}: ${plural(tally.announced.size, 'path')}, ${size}`)
+        void ctx.out.progress(() => `pushing to ${printable(request.cache)}: ${plural(tally.announced.size, 'path')}, ${size}`)
       }
     }
   }

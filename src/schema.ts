@@ -93,7 +93,10 @@ export const summarySchema = z.strictObject({
   command: z.array(z.string()),
   profile: z.string().nullable(),
   host: z.string(),
+  /** The cache pushed to; null when there is none, or when `hms push --pending` pushed to several (see `caches`). */
   cache: z.string().nullable(),
+  /** `hms push --pending` only: every cache the queue was pushed to (or tried), in queue order; [] for an empty queue. */
+  caches: z.array(z.string()).optional(),
   /** watch-exec / generation / plain (no push) for switch; generation, paths or pending for hms push. */
   mode: z.enum(['watch-exec', 'generation', 'plain', 'paths', 'pending']),
   /** null for hms push, which switches nothing. */
@@ -133,6 +136,27 @@ export const summarySchema = z.strictObject({
 })
 
 export type Summary = z.infer<typeof summarySchema>
+
+/** `hms push --plan --json` (also with `--pending`): what each push would run; nothing runs. */
+export const pushPlanSchema = z.strictObject({
+  version: z.string(),
+  pushes: z.array(z.strictObject({ cache: z.string(), command: z.array(z.string()), paths: z.array(z.string()) })),
+})
+
+export type PushPlan = z.infer<typeof pushPlanSchema>
+
+/** `hms push --pending --drop --json` (and with `--plan`: what would be dropped, nothing is). */
+export const dropDocumentSchema = z.strictObject({
+  version: z.string(),
+  /** --plan: nothing was dropped; `dropped` is what would be. */
+  plan: z.boolean(),
+  /** `--cache`: only that cache's entries; null: the whole queue. */
+  cache: z.string().nullable(),
+  dropped: z.array(z.strictObject({ path: z.string(), cache: z.string() })),
+  exitCode: z.number().int(),
+})
+
+export type DropDocument = z.infer<typeof dropDocumentSchema>
 
 /**
  * What `--json` prints instead when hms stops before it has a result (a bad config, a held lock,

@@ -178,6 +178,7 @@ export function record(s: Summary, state: State, ctx: Pick<Context, 'out'>, dura
       command: s.switch ? 'switch' : 'push',
       profile: s.profile,
       cache: s.cache,
+      ...(s.caches && s.caches.length > 1 ? { caches: s.caches } : {}),
       mode: s.mode,
       generation: s.switch?.generation ?? null,
       paths: s.push.pushed.length,

@@ -33,6 +33,8 @@ export interface HistoryRecord {
   command: 'switch' | 'push'
   profile: string | null
   cache: string | null
+  /** `hms push --pending` to several caches (then `cache` is null). */
+  caches?: string[]
   mode: string
   generation: number | null
   paths: number

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, plural } from './format.js'
+import { formatBytes, formatDuration, plural, printable } from './format.js'
 import type { Output } from './output.js'
 import type { Summary, VerifyResult } from './schema.js'
 
@@ -57,8 +57,17 @@ export function mechanism(summary: Pick<Summary, 'mode' | 'command'>): string {
   return summary.mode === 'watch-exec' && !summary.command.includes('watch-exec') ? 'hook' : summary.mode
 }
 
+/**
+ * The cache(s) as the summary names them: `hms push --pending` may have pushed to several. Escaped:
+ * a name read back from the queue could carry terminal escapes.
+ */
+export function cacheNames(summary: Pick<Summary, 'cache' | 'caches'>): string {
+  return printable(summary.cache ?? (summary.caches?.length ? summary.caches.join(', ') : '-'))
+}
+
 function pushPart(summary: Summary): string {
-  const { push, cache, background } = summary
+  const { push, background } = summary
+  const cache = cacheNames(summary)
   if (background) return ` · pushing to ${cache} in the background (pid ${background.pid}, log ${background.log})`
   if (!push.attempted) return push.skippedReason ? ` · not pushed: ${push.skippedReason}` : ''
   const present = push.alreadyPresent ? `, ${push.alreadyPresent} already present` : ''
@@ -70,11 +79,11 @@ function pushPart(summary: Summary): string {
 function printFailures(summary: Summary, out: Output): void {
   const { failed, queued } = summary.push
   if (failed.length === 0 && queued.length > 0) {
-    out.warn(`${plural(queued.length, 'path')} not confirmed in ${summary.cache}, queued; hms pushes them on its next run, or now: hms push --pending`)
+    out.warn(`${plural(queued.length, 'path')} not confirmed in ${cacheNames(summary)}, queued; hms pushes them on its next run, or now: hms push --pending`)
   }
   if (failed.length === 0) return
   const list = failed.slice(0, shown).join(', ') + (failed.length > shown ? `, … (${failed.length - shown} more)` : '')
   out.error(`${plural(failed.length, 'path')} failed to push: ${list}`)
-  if (queued.length > 0) out.line(`  queued for ${summary.cache}; hms pushes them on its next run, or now: hms push --pending`)
-  else out.line(`  push them by hand once the cache is reachable: hms push --cache ${summary.cache} ${failed.length === 1 ? failed[0] : '<paths>'}`)
+  if (queued.length > 0) out.line(`  queued for ${cacheNames(summary)}; hms pushes them on its next run, or now: hms push --pending`)
+  else out.line(`  push them by hand once the cache is reachable: hms push --cache ${cacheNames(summary)} ${failed.length === 1 ? failed[0] : '<paths>'}`)
 }

@@ -273,7 +273,7 @@ describe('queue entries remember where they were going', () => {
     const refused = await s.hms(['push', '--pending'])
     expect(refused.exitCode).toBe(1)
     expect(refused.stderr).toContain(`1 queued path for nas not pushed: they were queued for file://${blocked}, `
-      + "but nas now means the Cachix cache nas; to forget them: hms push --pending --drop --cache 'nas'")
+      + "but nas now means the Cachix cache nas; to forget them: hms push --pending --drop --cache nas")
     expect(readdirSync(nasCachix)).toEqual([])
     expect(pending(s)).toHaveLength(1)
   })

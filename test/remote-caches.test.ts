@@ -2,6 +2,7 @@
 // stores, nginx with WebDAV for http:// (open, basic auth, netrc, a redirect) — with no cachix.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pending, processes, summaryOf } from './helpers/common.js'
@@ -279,6 +280,26 @@ describe('http:// with WebDAV', () => {
     expect(narinfos(join(servers.http.root, `auth/typed-${sandboxes.length}`))).toEqual(new Set(s.built()))
   })
 
+  it('12 paths pushed, retried against a down server and drained from the queue: no listener-leak warning', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const paths = smallPaths(s, 12)
+    const leak = /MaxListenersExceededWarning|memory leak/
+    const url = `${servers.http.url('open')}/many-${sandboxes.length}`
+    const push = await s.hms(['push', '--cache', url, ...paths])
+    expect(push.exitCode, push.stderr).toBe(0)
+    expect(narinfos(join(servers.http.root, `open/many-${sandboxes.length}`))).toEqual(new Set(paths))
+    expect(push.stderr).not.toMatch(leak)
+    // Nobody listens on the port the closed server had: every lookup is refused, then retried.
+    const down = `http://127.0.0.1:${await closedPort()}/many`
+    const failed = await s.hms(['push', '--cache', down, '--retries', '2', ...paths], { env: fast })
+    expect(failed.stderr).toMatch(/connection refused/)
+    expect(failed.stderr).not.toMatch(leak)
+    expect(pending(s).length).toBe(12)
+    const drained = await s.hms(['push', '--pending', '--cache', down], { env: fast })
+    expect(drained.stderr).not.toMatch(leak)
+  })
+
   it('basic auth from the netrc file Nix is configured with', async (t) => {
     if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
     const s = sandbox()
@@ -294,6 +315,15 @@ describe('http:// with WebDAV', () => {
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true })
   })
 })
+
+/** A loopback port nobody listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 function alive(pid: number): boolean {
   try {

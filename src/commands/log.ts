@@ -10,7 +10,7 @@ export function logLine(r: HistoryRecord): string {
   const failed = r.failed ? `, ${r.failed} failed` : ''
   const took = r.durationMs ? ` in ${formatDuration(r.durationMs)}` : ''
   // Every field read back from history is escaped: a profile name could carry terminal escapes.
-  const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? '-'}${took}`
+  const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? (Array.isArray(r.caches) ? r.caches.join(', ') : '-')}${took}`
   return printable(`${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${String(r.mode).padEnd(10)} ${pushed}  exit ${r.exitCode}`)
 }
 

@@ -1,7 +1,7 @@
 import { spawnBackgroundPush } from '../background.js'
 import { loadConfig } from '../config.js'
 import { ExitCode, HmsError, signalExitCode, usageError } from '../errors.js'
-import { plural, printable, shellJoin } from '../format.js'
+import { plural, printable, shellJoin, shellWord } from '../format.js'
 import { recoverInflightQuietly } from '../inflight.js'
 import { interruption, withRunSignals } from '../interrupt.js'
 import { describeTarget, queueTarget, sameTarget } from '../queue-target.js'
@@ -11,7 +11,7 @@ import { Output } from '../output.js'
 import { cachixPushCommand, makePlan, type Plan } from '../plan.js'
 import { checkCachix } from '../preflight.js'
 import { cachixPush } from '../push.js'
-import type { Summary } from '../schema.js'
+import type { DropDocument, PushPlan, Summary } from '../schema.js'
 import { resolveRoots } from '../roots.js'
 import { applyPush, applyStrict, record } from '../settle.js'
 import { State, type QueueTarget } from '../state.js'
@@ -19,6 +19,8 @@ import { printSummary } from '../summary.js'
 import type { Context } from '../switch.js'
 import { copyUrl, nixCopyArgs, resolveTarget, type Target } from '../target.js'
 import type { Command } from './index.js'
+
+type Dropped = DropDocument['dropped']
 
 interface Batch {
   cache: string
@@ -41,7 +43,12 @@ const pushCommand: Command = async (args, io, { version }) => {
   // --plan reads, never writes: no recovery, no lock, no repair of a damaged queue.
   if (!options.plan) await recoverInflightQuietly(state, io.env, out)
   // Before planning: the cache to forget may be one hms can no longer resolve.
-  if (options.drop) return options.plan ? planDrop(state, options.cache, io) : dropQueued(state, options.cache, out)
+  if (options.drop) {
+    const dropped = options.plan ? planDrop(state, options.cache, io, options.json) : await dropQueued(state, options.cache, out)
+    const document: DropDocument = { version, plan: options.plan, cache: options.cache ?? null, dropped, exitCode: ExitCode.ok }
+    if (options.json) out.json(document)
+    return ExitCode.ok
+  }
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
@@ -54,10 +61,21 @@ const pushCommand: Command = async (args, io, { version }) => {
     })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
-    for (const b of batches) io.stdout.write(`${shellJoin(b.target?.kind === 'store' ? [...nixCopyArgs(copyUrl(b.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...b.paths] : cachixPushCommand({ ...b, jobs: plan.jobs, compressionMethod: plan.compressionMethod }))}\n`)
+    const pushes = batches.map((b) => ({ cache: b.cache, paths: b.paths, command: planned(b, plan) }))
+    if (options.json) out.json({ version, pushes } satisfies PushPlan)
+    else for (const p of pushes) io.stdout.write(`${shellJoin(p.command)}\n`)
     return ExitCode.ok
   }
-  if (options.pending && batches.length === 0) return refused ? ExitCode.failure : ExitCode.ok
+  if (options.pending && batches.length === 0) {
+    const exitCode = refused ? ExitCode.failure : ExitCode.ok
+    // Nothing to push is a result too: under --json, still the one summary document.
+    if (options.json) {
+      const summary = { ...emptySummary(plan, version, 'pending'), ...queueCaches(batches), exitCode }
+      if (refused) summary.push.skippedReason = `${plural(refused, 'queued path')} refused: where they were queued for is gone`
+      out.json(summary)
+    }
+    return exitCode
+  }
   return withState(state, async () => {
     // Written ahead, before waiting on anyone (or starting a background push): a push that is refused,
     // fails or is killed halfway leaves its paths queued.
@@ -74,7 +92,7 @@ const pushCommand: Command = async (args, io, { version }) => {
     try {
       const started = performance.now()
       const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
-      if (options.pending) summary.cache = batches.length === 1 ? batches[0]!.cache : null
+      if (options.pending) Object.assign(summary, queueCaches(batches))
       for (const batch of batches) {
         await pushBatch(batch, plan, ctx, state, summary)
         if (summary.exitCode !== 0) break
@@ -90,25 +108,33 @@ const pushCommand: Command = async (args, io, { version }) => {
   })
 }
 
-/** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
-async function dropQueued(state: State, cache: string | undefined, out: Output): Promise<number> {
-  const { dropped } = await withState(state, () => state.withQueue((entries) => {
-    const kept = entries.filter((e) => cache !== undefined && e.cache !== cache)
-    const dropped = entries.length - kept.length
-    entries.splice(0, entries.length, ...kept)
-    return { dropped }
-  }))
-  out.info(`dropped ${plural(dropped, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
-  return ExitCode.ok
+/** The command a push of `batch` runs (what --plan shows). */
+function planned(batch: Batch, plan: Plan): string[] {
+  if (batch.target?.kind !== 'store') return cachixPushCommand({ ...batch, jobs: plan.jobs, compressionMethod: plan.compressionMethod })
+  return [...nixCopyArgs(copyUrl(batch.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...batch.paths]
 }
 
-/** `--drop --plan`: what would be forgotten, and nothing forgotten. */
-function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1]): number {
+/** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
+async function dropQueued(state: State, cache: string | undefined, out: Output): Promise<Dropped> {
+  const { dropped } = await withState(state, () => state.withQueue((entries) => {
+    const kept = entries.filter((e) => cache !== undefined && e.cache !== cache)
+    const keep = new Set(kept)
+    const gone = entries.filter((e) => !keep.has(e)).map(({ path, cache }) => ({ path, cache }))
+    entries.splice(0, entries.length, ...kept)
+    return { dropped: gone }
+  }))
+  out.info(`dropped ${plural(dropped.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
+  return dropped
+}
+
+/** `--drop --plan`: what would be forgotten, and nothing forgotten. As text on stdout, or in the --json document. */
+function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1], json: boolean): Dropped {
   const { entries } = state.readPending()
-  const gone = entries.filter((e) => cache === undefined || e.cache === cache)
+  const gone = entries.filter((e) => cache === undefined || e.cache === cache).map(({ path, cache }) => ({ path, cache }))
+  if (json) return gone
   io.stdout.write(`would drop ${plural(gone.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}\n`)
   for (const e of gone) io.stdout.write(`  ${printable(e.cache)}  ${printable(e.path)}\n`)
-  return ExitCode.ok
+  return gone
 }
 
 /** The queue is what makes a push safe to retry: without a writable state dir, say so plainly. */
@@ -141,7 +167,7 @@ interface PendingOptions {
 async function pendingBatches(state: State, options: PendingOptions): Promise<Batch[]> {
   const { only, locked, resolve, out, onRefused } = options
   const { entries, warning } = locked ? await withState(state, () => state.pending()) : state.readPending()
-  if (warning) out.warn(warning)
+  if (warning) out.warn(printable(warning))
   const groups = new Map<string, { cache: string; recorded?: QueueTarget; paths: string[] }>()
   const elsewhere = new Map<string, number>()
   for (const e of entries) {
@@ -163,8 +189,9 @@ async function pendingBatches(state: State, options: PendingOptions): Promise<Ba
   for (const { cache, recorded, paths } of groups.values()) {
     const refuse = (why: string) => {
       onRefused(paths.length)
-      const drop = `hms push --pending --drop --cache '${cache}'`
-      out.warn(`${plural(paths.length, 'queued path')} for ${printable(cache)} not pushed: ${why}; to forget them: ${drop}`)
+      const drop = `hms push --pending --drop --cache ${shellWord(cache)}`
+      // The whole line: `why` quotes the name (and the recorded target) read from the queue.
+      out.warn(printable(`${plural(paths.length, 'queued path')} for ${cache} not pushed: ${why}; to forget them: ${drop}`))
     }
     let target: Target
     try {
@@ -175,7 +202,7 @@ async function pendingBatches(state: State, options: PendingOptions): Promise<Ba
     }
     const now = queueTarget(target)
     const moved = recorded && !sameTarget(recorded, now)
-    if (moved) refuse(`they were queued for ${describeTarget(recorded)}, but ${printable(cache)} now means ${describeTarget(now)}`)
+    if (moved) refuse(`they were queued for ${describeTarget(recorded)}, but ${cache} now means ${describeTarget(now)}`)
     else batches.push({ cache, paths, target })
   }
   return batches
@@ -198,7 +225,7 @@ async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State
   const blocker = batch.target?.kind === 'store' ? undefined : await checkCachix(ctx.env)
   if (blocker) {
     if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, { exitCode: ExitCode.usage, hint: blocker.fix })
-    ctx.out.warn(`${blocker.message} — the paths stay queued for ${batch.cache} (${blocker.fix})`)
+    ctx.out.warn(`${blocker.message} — the paths stay queued for ${printable(batch.cache)} (${blocker.fix})`)
     summary.push.queued.push(...batch.paths)
     summary.push.skippedReason = blocker.message
     return
@@ -214,6 +241,12 @@ async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State
   // A signal between two children (no child to pass it on to): stop here, the rest stays queued.
   const signal = interruption()
   if (signal && summary.exitCode === ExitCode.ok) summary.exitCode = signalExitCode(signal) ?? ExitCode.interrupted
+}
+
+/** A queue pushed to one cache names it; pushed to several, `cache` is null and `caches` names them all. */
+function queueCaches(batches: Batch[]): Pick<Summary, 'cache' | 'caches'> {
+  const caches = [...new Set(batches.map((b) => b.cache))]
+  return { cache: caches.length === 1 ? caches[0]! : null, caches }
 }
 
 async function reportLeft(state: State, out: Output): Promise<void> {

@@ -43,6 +43,16 @@ describe('profile precedence: --profile > HMS_PROFILE > flake attribute > hostna
     expect(p.cache).toBe('top')
     expect(p.notes).toEqual(['host laptop is in no profile; using the top-level cache'])
   })
+
+  it.each([
+    [{}, {}, true],
+    [{ cache: 'file:///x' }, {}, false],
+    [{}, { HMS_CACHE: 'file:///x' }, false],
+    [{ push: false }, {}, false],
+  ])('a host no profile claims, %j with %j: the top-level note is %s', (options, env, noted) => {
+    const p = plan(options, env, 'vm')
+    expect(p.notes.includes('host vm is in no profile; using the top-level cache')).toBe(noted)
+  })
 })
 
 describe('cache precedence: --cache > HMS_CACHE > profile > config', () => {

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { printable } from '../../src/format.js'
+import { printable, shellWord } from '../../src/format.js'
 import { queueTarget, sameTarget, storedUrl } from '../../src/queue-target.js'
 
 describe('what a queue entry remembers of its target', () => {
@@ -23,5 +24,18 @@ describe('what a queue entry remembers of its target', () => {
 describe('printable', () => {
   it('escapes control characters, keeps the rest', () => {
     expect(printable('evil\u001b[31m\u0007\u009b é →')).toBe('evil\\x1b[31m\\x07\\x9b é →')
+  })
+})
+
+describe('shellWord', () => {
+  it.each([
+    ['nas', 'nas'],
+    ["it's", "'it'\\''s'"],
+    ['evil\u001b[31mRED', "$'evil\\x1b[31mRED'"],
+    ["a'b\\\u009b", "$'a\\'b\\\\\\u009b'"],
+  ])('%j → %s (what bash reads back is the word)', (word, shown) => {
+    expect(shellWord(word)).toBe(shown)
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(spawnSync('bash', ['-c', `printf %s ${shown}`], { encoding: 'utf8' }).stdout).toBe(word)
   })
 })
