@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { binWith, pending, processes, until, useSandboxes } from './helpers/common.js'
@@ -62,22 +62,6 @@ describe('Ctrl-C in hms push: interrupted, queued, never "failed"', () => {
     expect(history(s).at(-1)).toMatchObject({ command: 'push', paths: 0, failed: 0, exitCode: 130 })
   })
 
-  it('during the retry back-off', async () => {
-    const s = sandbox()
-    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
-    const log = join(s.root, 'cachix.log')
-    const env = { CACHIX_STANDIN_FAIL: 'network', HMS_RETRY_BASE_MS: '60000', CACHIX_STANDIN_LOG: log }
-    let pid = 0
-    const running = s.hms(['push'], { env, onSpawn: (p) => { pid = p } })
-    // The first attempt is over (logged, no cachix left): hms waits a minute before the next.
-    const cachixRuns = () => processes().some((a) => /\bcachix push\b/.test(a) && a.includes('modular-workspace'))
-    await until(() => existsSync(log) && !cachixRuns(), 60_000)
-    process.kill(-pid, 'SIGINT')
-    const run = await running
-    expect(run.exitCode, run.stderr).toBe(130)
-    expect(run.stderr).toMatch(/retry 1\/2/)
-    expect(run.stderr).not.toMatch(/failed to push|✖/)
-    expect(run.stderr).toMatch(/push to modular-workspace interrupted by SIGINT: 1 path queued/)
-    expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
-  })
+  // During the retry back-off: queue-safety.test.ts ('signals at any moment of the run').
+
 })
