@@ -35,6 +35,7 @@ export interface World {
   get(url: string, timeoutMs: number): Promise<HttpResult>
   exists(path: string): boolean
   writable(path: string): boolean
+  readable(path: string): boolean
   pending(): PendingRead
 }
 

@@ -3,6 +3,7 @@ import { printable } from './format.js'
 import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from './preflight.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from './trust.js'
 import { schemeOfUrl, type Target } from './target.js'
+import { signingKeyProblem } from './signing-key.js'
 import { cacheDirectory } from './presence.js'
 import { withoutCredentials } from './store-url.js'
 import { defaultTimeoutMs, httpTimeoutMs, type Check, type CheckResult, type DoctorContext, type HttpResult, type PendingRead, type World } from './doctor-run.js'
@@ -92,9 +93,16 @@ const cachixCheck: Check = {
 const credentialsCheck: Check = {
   id: 'credentials',
   title: 'credentials',
-  async run(ctx) {
+  async run(ctx, world) {
+    const target = ctx.config.ok && ctx.plan?.ok ? ctx.plan.value.target : undefined
+    const key = signingKeyProblem(target, (path) => world.readable(path))
+    if (key) return fail(key.message, key.fix)
     const unneeded = cachixUnneeded(ctx)
-    if (unneeded) return skip(unneeded.replace('not needed', 'Cachix credentials not needed'))
+    // A store URL needs no Cachix credentials: that is information, not a problem.
+    if (unneeded) {
+      const signing = target?.kind === 'store' && target.secretKeyFile ? `; signing with ${target.secretKeyFile}` : ''
+      return ok(`${unneeded.replace('not needed', 'Cachix credentials not needed')}${signing}`)
+    }
     const source = credentialSource(ctx.env)
     return source ? ok(`Cachix credentials found in ${source}`) : fail('no Cachix credentials found', 'run `cachix authtoken <token>` or set CACHIX_AUTH_TOKEN')
   },

@@ -104,11 +104,14 @@ async function narinfoExists(url: string, timeoutMs: number, headers: Record<str
   throw new HmsError(`${label} answered HTTP ${status} for ${withoutCredentials(url)}`, { exitCode: ExitCode.usage, hint: 'the cache answered with an error; try again later' })
 }
 
+/** What an unanswered question means to verify; a push says instead what became of its paths (store-push.ts). */
+export const notCounted = 'nothing was counted as missing'
+
 /** Refused or unresolvable: nobody is there. No answer in time: somebody may be, only slow. */
 function unreachable(label: string, error: unknown, timeoutMs: number): HmsError {
   const reason = networkReason(error, timeoutMs)
-  if (/^no answer/.test(reason)) return new HmsError(`${label} is slow: ${reason}`, { exitCode: ExitCode.usage, hint: 'the cache or the link is slow; raise --timeout, nothing was counted as missing' })
-  return new HmsError(`cannot reach ${label}: ${reason}`, { exitCode: ExitCode.usage, hint: 'check the URL and the network; nothing was counted as missing' })
+  if (/^no answer/.test(reason)) return new HmsError(`${label} is slow: ${reason}`, { exitCode: ExitCode.usage, hint: `the cache or the link is slow; raise --timeout; ${notCounted}` })
+  return new HmsError(`cannot reach ${label}: ${reason}`, { exitCode: ExitCode.usage, hint: `check the URL and the network; ${notCounted}` })
 }
 
 export function networkReason(error: unknown, timeoutMs: number): string {
@@ -142,11 +145,11 @@ async function presentViaNixStore(url: string, paths: string[], env: Env, limits
   for (const part of chunk(paths, 2000)) {
     const budget = limits.timeoutMs * 4 + part.length * 20
     const result = await capture(nixStore, ['--store', url, '--check-validity', '--print-invalid', ...part], { env: sshEnv, timeoutMs: budget })
-    if (result.timedOut) throw new HmsError(`${label} is slow: no answer about ${part.length} paths within ${seconds(budget)}`, { exitCode: ExitCode.usage, hint: 'the store answered too slowly; nothing was counted as missing' })
+    if (result.timedOut) throw new HmsError(`${label} is slow: no answer about ${part.length} paths within ${seconds(budget)}`, { exitCode: ExitCode.usage, hint: `the store answered too slowly; ${notCounted}` })
     // The remote's own reason (e.g. "creating directory …") says more than Nix's last line.
     const why = result.stderr.split('\n').find((l) => refusedStore.test(l))?.replace(/^\s*error:\s*/, '').trim() ?? lastLine(result.stderr)
     const sshSaid = result.stderr.split('\n').find((l) => noHost.test(l))?.trim()
-    if (result.exitCode !== 0 && sshSaid) throw new HmsError(`cannot reach ${label}: ${sshSaid}`, { exitCode: ExitCode.usage, hint: 'check the host, NIX_SSHOPTS and the network; nothing was counted as missing' })
+    if (result.exitCode !== 0 && sshSaid) throw new HmsError(`cannot reach ${label}: ${sshSaid}`, { exitCode: ExitCode.usage, hint: `check the host, NIX_SSHOPTS and the network; ${notCounted}` })
     if (result.exitCode !== 0) {
       const permanent = refusedStore.test(result.stderr)
       throw new HmsError(`cannot open ${label}: ${why}`, { exitCode: ExitCode.usage, hint: permanent ? storeFix(label) : 'check the URL, credentials and the network', permanent })

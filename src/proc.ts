@@ -9,6 +9,8 @@ export interface Outcome {
   signal?: string
   /** The signal hms itself received while the child ran, if any. */
   interrupted?: NodeJS.Signals
+  /** How many signals hms received while the child ran: a second Ctrl-C may have cut short what the first spared. */
+  signals?: number
 }
 
 type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number
@@ -20,11 +22,19 @@ export interface RunOptions {
   stdio: [StdioSlot, StdioSlot, StdioSlot, ...StdioSlot[]]
   onStderr?: (chunk: Buffer) => void
   onStdout?: (chunk: Buffer) => void
+  /**
+   * The child ignores SIGINT while its command runs and pushes after it (cachix watch-exec,
+   * delegate_ctlc): the first SIGINT is passed only to what it runs. Passed to the child itself,
+   * it would land once the command is gone and cut short the push of what was built.
+   */
+  delegatesCtlc?: boolean
 }
 
 const handled: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 /** Children in hms's own process group (see runForeground), by pid, with the marker they carry. */
 const attached = new Map<number, string>()
+/** Attached children that delegate Ctrl-C to their command (RunOptions.delegatesCtlc). */
+const delegating = new Set<number>()
 let runs = 0
 /** Captured children, each the leader of a process group of its own. */
 const groups = new Set<number>()
@@ -64,17 +74,19 @@ function signalTrees(roots: Map<number, string>, signal: NodeJS.Signals): void {
     for (const p of descendants(rows, pid)) targets.add(p)
     for (const p of stragglers(rows, marker)) targets.add(p)
   }
+  // Only a repeated Ctrl-C stops cachix's own push.
+  if (signal === 'SIGINT' && received.filter((s) => s === 'SIGINT').length === 1) for (const pid of delegating) targets.delete(pid)
   for (const pid of targets) kill(pid, signal)
 }
 
 /** Keeps hms alive through SIGINT/SIGTERM/SIGHUP while `body` runs, and says which came first. */
-async function guarded<T>(body: () => Promise<T>): Promise<{ result: T; interrupted?: NodeJS.Signals }> {
+async function guarded<T>(body: () => Promise<T>): Promise<{ result: T; interrupted?: NodeJS.Signals; signals: number }> {
   const before = received.length
   if (active++ === 0) for (const signal of handled) process.on(signal, onSignal)
   try {
     const result = await body()
     const interrupted = received.length > before ? received[before] : undefined
-    return { result, ...(interrupted ? { interrupted } : {}) }
+    return { result, ...(interrupted ? { interrupted } : {}), signals: received.length - before }
   } finally {
     if (--active === 0) for (const signal of handled) process.off(signal, onSignal)
   }
@@ -114,11 +126,12 @@ async function drained(child: ChildProcess, closed: Promise<unknown>, ms: number
 export async function runForeground(file: string, args: string[], options: RunOptions): Promise<Outcome> {
   // What the child starts inherits the marker: that is how its leftovers are told from their neighbours.
   const marker = `${process.pid}.${++runs}`
-  const { result, interrupted } = await guarded(async () => {
+  const { result, interrupted, signals } = await guarded(async () => {
     const env = { ...options.env, [markerVariable]: marker } as NodeJS.ProcessEnv
     const child = spawn(file, args, { env, cwd: options.cwd, stdio: options.stdio })
     const closed = new Promise((resolve) => child.once('close', resolve))
     if (child.pid) attached.set(child.pid, marker)
+    if (child.pid && options.delegatesCtlc) delegating.add(child.pid)
     if (options.onStderr) child.stderr?.on('data', options.onStderr)
     if (options.onStdout) child.stdout?.on('data', options.onStdout)
     try {
@@ -128,12 +141,12 @@ export async function runForeground(file: string, args: string[], options: RunOp
       await drained(child, closed, 2000)
       return end
     } finally {
-      if (child.pid) attached.delete(child.pid)
+      if (child.pid) (attached.delete(child.pid), delegating.delete(child.pid))
     }
   })
   const signal = result.signal ?? undefined
   const exitCode = result.code ?? signalExitCode(signal) ?? (result.error?.code === 'ENOENT' ? 127 : 1)
-  return { exitCode, ...(signal ? { signal } : {}), ...(interrupted ? { interrupted } : {}) }
+  return { exitCode, ...(signal ? { signal } : {}), ...(interrupted ? { interrupted, signals } : {}) }
 }
 
 export interface Captured {

@@ -40,11 +40,14 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
   const stopped = interrupted ?? interruption()
   if (plan.push && plan.cache) {
     // Blocked, interrupted or cut short after the link: the generation's closure covers whatever cachix never reported.
-    const wholeGeneration = (blocked || stopped || cachixDied) && after && built
-    const queue = wholeGeneration ? [...new Set([...s.push.failed, after.path])] : s.push.failed
+    // A confirmed generation needs no queueing: it was pushed with its closure.
+    const wholeGeneration = (blocked || stopped || cachixDied) && after && built && !s.push.pushed.some((p) => p.path === after.path)
+    // s.push.queued holds, so far, what an interruption left unconfirmed (tally.ts, applyPush).
+    const owed = [...s.push.failed, ...s.push.queued]
+    const queue = [...new Set(wholeGeneration ? [...owed, after.path] : owed)]
     const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : stopped ? 'interrupted' : refused ?? 'push failed'
     const why = plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason
-    if (queue.length > 0) s.push.queued = await enqueue(state, queue, plan, why, ctx)
+    s.push.queued = queue.length > 0 ? await enqueue(state, queue, plan, why, ctx) : []
     const clean = s.switch?.ok && !blocked && !stopped && s.push.queued.length === 0 && s.background === null
     if (clean) await retryQueue(s, plan, ctx, state)
     else await announcePending(plan.cache, ctx, state, s.push.queued.length + (s.background ? 1 : 0))
@@ -80,6 +83,7 @@ async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void
   const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
   s.push.failed = []
   await applyPush(s, result, roots, ctx)
+  if (result.outcome.interrupted) s.push.queued.push(...roots.filter((p) => !s.push.queued.includes(p)))
   if (!result.ok) return
   // These were missing when the switch began (cachix set out to push them) and are in the cache now.
   const known = new Set(s.push.pushed.map((p) => p.path))
@@ -99,13 +103,21 @@ export function applyStrict(s: Summary, strict: boolean): void {
 export async function applyPush(s: Summary, result: PushResult, roots: string[], ctx: Context): Promise<void> {
   s.push.alreadyPresent += result.alreadyPresent
   for (const p of result.tally.excluded) if (!s.push.excluded.includes(p)) s.push.excluded.push(p)
+  if (!result.ok && result.outcome.interrupted) {
+    // Cut short, not refused: what the pusher saw land counts; the caller queues the roots (issue 12).
+    return void (await addPushed(s, [...result.tally.confirmed], result, ctx))
+  }
   if (!result.ok) {
     s.push.failed.push(...roots)
     if (result.reason && !s.notes.includes(`cachix said: ${result.reason}`)) s.notes.push(`cachix said: ${result.reason}`)
     return
   }
+  await addPushed(s, [...result.tally.announced.keys()], result, ctx)
+}
+
+async function addPushed(s: Summary, paths: string[], result: PushResult, ctx: Context): Promise<void> {
   const known = new Set(s.push.pushed.map((p) => p.path))
-  const fresh = [...result.tally.announced.keys()].filter((p) => !known.has(p))
+  const fresh = paths.filter((p) => !known.has(p))
   s.push.pushed.push(...(await withSizes(fresh, result.tally.announced, ctx.env, result.tally.exactSizes)))
   s.push.bytes = total(s.push.pushed)
 }

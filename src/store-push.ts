@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { emptyTally, type PushTally } from './cachix.js'
 import { HmsError } from './errors.js'
 import { formatBytes, plural } from './format.js'
@@ -10,9 +10,10 @@ import { which } from './preflight.js'
 import { capture, runForeground, type Outcome, type RunOptions } from './proc.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from './target.js'
 import { closureInfo, type PathInfo } from './verify.js'
-import { defaultLimits, lastLine, presentIn, type Limits } from './presence.js'
+import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
 import { nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
+import { signingKeyProblem } from './signing-key.js'
 
 type Env = Record<string, string | undefined>
 type StoreTarget = Extract<Target, { kind: 'store' }>
@@ -143,7 +144,7 @@ export class StorePusher {
       } catch (error) {
         // Asked again by the next batch or by the retry: this batch learnt nothing about them.
         for (const p of candidates) this.seen.delete(p)
-        return this.fail(roots, reasonOf(error), isPermanent(error), hintOf(error))
+        return this.fail(roots, reasonOf(error), isPermanent(error), pushHint(error))
       }
       this.tally.alreadyPresent += present.size
       const missing = candidates.filter((p) => !present.has(p))
@@ -177,7 +178,7 @@ export class StorePusher {
       landed = await presentIn(target, send, this.ssh.env, limits, true)
     } catch (error) {
       const confirmed = copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : reasonOf(error)
-      return this.fail(send, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), hintOf(error))
+      return this.fail(send, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), pushHint(error))
     }
     if (!askFirst) {
       // What nix copy sent is pushed; what the store had already, it skipped.
@@ -201,6 +202,8 @@ export class StorePusher {
   private async copy(paths: string[]): Promise<{ sent: Set<string> } & ({ ok: true } | { ok: false; reason: string; permanent: boolean })> {
     const { target, compressionMethod } = this.options
     const env = this.ssh.env
+    const keyProblem = signingKeyProblem(target, readable)
+    if (keyProblem) return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
       const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
@@ -240,12 +243,26 @@ export class StorePusher {
 /** What nix copy says when the cache will never take the paths as they are. */
 const permanentRefusal = /lacks a valid signature|not signed by a trusted key|HTTP error 40[13]|does not appear to be a binary cache|Permission denied|don't know how to open Nix store|Read-only file system/
 
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function isSshStore(target: StoreTarget): boolean {
   return /^ssh(-ng)?:\/\//i.test(target.url)
 }
 
 function hintOf(error: unknown): string | undefined {
   return error instanceof HmsError ? error.hint : undefined
+}
+
+/** presence.ts words its errors for verify; a push says what becomes of the paths it could not send. */
+function pushHint(error: unknown): string | undefined {
+  return hintOf(error)?.replace(notCounted, 'what is not pushed is queued for hms push --pending')
 }
 
 function isPermanent(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import { signalExitCode } from './errors.js'
 import { formatBytes, formatDuration, plural, printable } from './format.js'
 import type { Output } from './output.js'
 import type { Summary, VerifyResult } from './schema.js'
@@ -20,7 +21,7 @@ export function printSummary(summary: Summary, out: Output): void {
     const what = `${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}`
     out.info(`${color.green('✔')} ${what}${pushPart(summary)} ${how}`)
   } else {
-    const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason ? color.yellow('!') : color.green('✔')
+    const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason || interruptedBy(summary) ? color.yellow('!') : color.green('✔')
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`.replace(`${mark} · `, `${mark} `))
   }
   for (const p of summary.push.pushed) out.detail(`  pushed ${p.path} (${formatBytes(p.bytes)})`)
@@ -71,6 +72,11 @@ function pushPart(summary: Summary): string {
   if (background) return ` · pushing to ${cache} in the background (pid ${background.pid}, log ${background.log})`
   if (!push.attempted) return push.skippedReason ? ` · not pushed: ${push.skippedReason}` : ''
   const present = push.alreadyPresent ? `, ${push.alreadyPresent} already present` : ''
+  const stopped = interruptedBy(summary)
+  if (stopped) {
+    const pushed = push.pushed.length ? `pushed ${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}, ` : ''
+    return ` · push to ${cache} interrupted by ${stopped}: ${pushed}${plural(push.queued.length, 'path')} queued`
+  }
   if (push.pushed.length === 0 && push.failed.length === 0) return ` · nothing new to push${present} → ${cache}`
   if (push.pushed.length === 0) return ` · push to ${cache} failed`
   return ` · pushed ${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}${present} → ${cache}`
@@ -79,11 +85,21 @@ function pushPart(summary: Summary): string {
 function printFailures(summary: Summary, out: Output): void {
   const { failed, queued } = summary.push
   if (failed.length === 0 && queued.length > 0) {
-    out.warn(`${plural(queued.length, 'path')} not confirmed in ${cacheNames(summary)}, queued; hms pushes them on its next run, or now: hms push --pending`)
+    const why = interruptedBy(summary) ? ' (interrupted)' : ''
+    out.warn(`${plural(queued.length, 'path')} not confirmed in ${cacheNames(summary)}${why}, queued; hms pushes them on its next run, or now: hms push --pending`)
   }
   if (failed.length === 0) return
   const list = failed.slice(0, shown).join(', ') + (failed.length > shown ? `, … (${failed.length - shown} more)` : '')
   out.error(`${plural(failed.length, 'path')} failed to push: ${list}`)
   if (queued.length > 0) out.line(`  queued for ${cacheNames(summary)}; hms pushes them on its next run, or now: hms push --pending`)
   else out.line(`  push them by hand once the cache is reachable: hms push --cache ${cacheNames(summary)} ${failed.length === 1 ? failed[0] : '<paths>'}`)
+}
+
+/**
+ * The signal that stopped the run, if one did: the switch's, or the one whose 128+N is the run's exit
+ * code (settle.ts sets it for a signal during the push or its back-off).
+ */
+export function interruptedBy(summary: Pick<Summary, 'switch' | 'exitCode'>): string | undefined {
+  if (summary.switch?.signal) return summary.switch.signal
+  return (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).find((signal) => signalExitCode(signal) === summary.exitCode)
 }

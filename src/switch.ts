@@ -17,7 +17,7 @@ import { ReportParser, type ReportEvent } from './report.js'
 import type { Summary } from './schema.js'
 import { settle } from './settle.js'
 import { State } from './state.js'
-import { summarize } from './tally.js'
+import { reportComplete, summarize } from './tally.js'
 import { storeWatch } from './store-push.js'
 import { describeFailure, writeFailure } from './streams.js'
 import { withHookOrFallback } from './trust.js'
@@ -82,7 +82,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
         + 'the switch went on'
       summary.notes.push(note)
     }
-    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
+    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !reportComplete(ran), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
     const stopped = interruption()
@@ -167,6 +167,7 @@ async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
     env: ctx.env,
     cwd: ctx.cwd,
     stdio: ['inherit', out.childStdout, 'pipe', 2],
+    delegatesCtlc: true,
     onStdout: out.relay,
     onStderr: (chunk) => {
       if (verbose) out.raw(chunk)

@@ -19,12 +19,16 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   const outcome = cachixCrashAfterSwitch(ran, g, notes) ?? ran.outcome
   const { switched, current } = switchOutcome(ran, outcome, g, notes)
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
-  // cachix ended on its own and never marked it ✗, or if the pusher itself saw it land (nix copy).
-  const trustworthy = tally && !ran.outcome.signal && !ran.outcome.interrupted
-  const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (trustworthy && !tally.failed.has(p))) : []
+  // cachix ran its report to the end and never marked it ✗, or if the pusher itself saw it land (nix copy).
+  const complete = Boolean(tally) && (plan.target?.kind === 'store' ? !ran.outcome.signal && !ran.outcome.interrupted : reportComplete(ran))
+  const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (complete && !tally.failed.has(p))) : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env, tally?.exactSizes)
-  const unconfirmed = (p: string) => !tally!.confirmed.has(p)
-  const failed = tally ? [...tally.failed].filter(unconfirmed).concat(trustworthy ? [] : [...tally.announced.keys()].filter((p) => !tally.failed.has(p) && unconfirmed(p))) : []
+  const sure = new Set([...confirmed, ...(tally?.confirmed ?? [])])
+  const unconfirmed = (p: string) => !sure.has(p)
+  const owed = tally ? [...new Set([...tally.failed, ...tally.announced.keys()])].filter(unconfirmed) : []
+  // Interrupted: what is not confirmed was cut short, not refused; it is queued, never called failed (issue 12).
+  const stopped = ran.outcome.interrupted
+  const failed = stopped ? [] : owed
   if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
   return {
     version: ctx.version,
@@ -41,11 +45,25 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env) },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: stopped ? owed : [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env) },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),
   }
+}
+
+/**
+ * cachix ran its report to the end: it exited by itself, or the run's one Ctrl-C reached
+ * home-manager, which cachix ignores SIGINT for; it then pushes what was built, reports, and
+ * re-raises SIGINT on itself (cachix-facts.md). Not so when home-manager had finished before the
+ * signal (it came during the push), or a second signal may have cut the push short.
+ */
+export function reportComplete(ran: Ran): boolean {
+  const { outcome, finished } = ran
+  if (!outcome.interrupted) return !outcome.signal
+  if (outcome.interrupted !== 'SIGINT' || outcome.signals !== 1) return false
+  if (outcome.signal && outcome.signal !== 'SIGINT') return false
+  return finished === undefined || finished === signalExitCode('SIGINT')
 }
 
 /** The run's own exit code; `--strict` on push failures is decided after the retries (settle.ts). */

@@ -131,7 +131,8 @@ describe('signals at any moment of the run', () => {
     const result = await run.done
     expect(result.exitCode, result.stderr).toBe(code)
     expect(result.signal).toBeUndefined()
-    expect(result.stderr).toMatch(/✔ shoshin switched in [\d.]+s \(generation 1\) · push to modular-workspace fail/)
+    expect(result.stderr).toMatch(new RegExp(`✔ shoshin switched in [\\d.]+s \\(generation 1\\) · push to modular-workspace interrupted by ${signal}: \\d+ paths? queued`))
+    expect(result.stderr).not.toMatch(/failed to push/)
     expect(result.stderr).not.toMatch(/retry 2\/3/)
     expect(pending(s).map((e) => e.path)).toContain(s.generation()!.path)
     expect(pending(s).every((e) => e.reason === 'interrupted')).toBe(true)
@@ -148,7 +149,7 @@ describe('signals at any moment of the run', () => {
     process.kill(run.pid, 'SIGTERM')
     const result = await run.done
     expect(result.exitCode, result.stderr).toBe(143)
-    expect(result.stderr).toMatch(/✖ push to modular-workspace failed \[generation\]/)
+    expect(result.stderr).toMatch(/! push to modular-workspace interrupted by SIGTERM: 1 path queued \[generation\]/)
     expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
     expect(history(s).at(-1)).toMatchObject({ command: 'push', exitCode: 143 })
     expect(readdirSync(stateDir(s)).filter((f) => /lock/.test(f))).toEqual([])

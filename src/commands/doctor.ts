@@ -41,20 +41,23 @@ async function print(reports: CheckReport[], io: Io, quiet: boolean): Promise<vo
   if (lines.length) io.stdout.write(`${lines.join('\n')}\n`)
 }
 
+function can(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function realWorld(io: Io): World {
   return {
     which: (command) => which(command, io.env),
     exec: (file, args, timeoutMs) => capture(file, args, { env: io.env, cwd: io.cwd, timeoutMs }),
     get: httpGet,
     exists: (path) => existsSync(path),
-    writable: (path) => {
-      try {
-        accessSync(path, constants.W_OK)
-        return true
-      } catch {
-        return false
-      }
-    },
+    writable: (path) => can(path, constants.W_OK),
+    readable: (path) => can(path, constants.R_OK),
     pending: () => new State(io.env).readPending(),
   }
 }

@@ -29,6 +29,7 @@ function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; fi
     get: async () => ({ status: 200 }),
     exists: (path) => path in files,
     writable: () => false,
+    readable: (path) => path in files,
     pending: () => over.queue ?? { entries: [] },
     ...over,
   }
@@ -92,8 +93,20 @@ describe('doctor checks', () => {
 
   it('needs neither cachix nor credentials for a store-URL cache', async () => {
     const r = await doctor(world({ which: (c) => (c === 'cachix' ? undefined : c), files: { '/mnt/nas/cache/nix-cache-info': '' } }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' })
-    expect([r.cachix!.status, r.credentials!.status, r.cache!.status]).toEqual(['skip', 'skip', 'ok'])
+    expect([r.cachix!.status, r.credentials!.status, r.cache!.status]).toEqual(['skip', 'ok', 'ok'])
+    expect(r.credentials!.message).toMatch(/^Cachix credentials not needed/)
     expect(failed(Object.values(r))).toBe(false)
+  })
+
+  it('fails a signing key that cannot be read, with the fix (issue 11)', async () => {
+    const caches = { nas: { url: 'file:///mnt/nas/cache', secretKeyFile: '~/nokey.sec' } }
+    const files = { '/mnt/nas/cache/nix-cache-info': '' }
+    const load = async () => ({ ...config, caches })
+    const r = await doctor(world({ files }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' }, load)
+    expect(r.credentials).toMatchObject({ status: 'fail', message: 'signing key /h/nokey.sec cannot be read' })
+    expect(r.credentials!.fix).toContain('nix-store --generate-binary-cache-key NAME /h/nokey.sec /h/nokey.sec.pub')
+    const present = await doctor(world({ files: { ...files, '/h/nokey.sec': 'k' } }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' }, load)
+    expect(present.credentials).toMatchObject({ status: 'ok', message: expect.stringContaining('signing with /h/nokey.sec') })
   })
 
   it('is not a failure when offline', async () => {
