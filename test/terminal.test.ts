@@ -355,7 +355,7 @@ describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', (
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
-    expect(screen).toMatch(/^✔ shoshin switched in [\d.]+s \(generation 1\) · push to modular-workspace fail/m)
+    expect(screen).toMatch(/^✔ shoshin switched in [\d.]+s \(generation 1\) · push to modular-workspace interrupted by SIGINT: \d+ paths? queued/m)
     expect(screen).not.toMatch(/\^C\S/)
   })
 })
