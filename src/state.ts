@@ -81,15 +81,18 @@ export class State {
     })
   }
 
-  /** Short critical sections over the queue; two hms processes never rewrite it at once. */
-  async withQueue<T>(change: (entries: PendingEntry[]) => T): Promise<T & { warning?: string }> {
-    let lock
+  private async queueLock(): Promise<{ release(): void }> {
     try {
       this.ensureDir()
-      lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
+      return await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
     } catch (error) {
       throw this.unwritable(error)
     }
+  }
+
+  /** Short critical sections over the queue; two hms processes never rewrite it at once. */
+  async withQueue<T>(change: (entries: PendingEntry[]) => T): Promise<T & { warning?: string }> {
+    const lock = await this.queueLock()
     try {
       const read = this.readPending(true)
       // Rewriting a queue that could not be read would erase it.
@@ -113,13 +116,7 @@ export class State {
 
   /** Reads the queue under its lock, setting a damaged file aside. */
   async pending(): Promise<Read<PendingEntry>> {
-    let lock
-    try {
-      this.ensureDir()
-      lock = await acquireLock(this.file('queue.lock'), 'updating the queue', 10_000)
-    } catch (error) {
-      throw this.unwritable(error)
-    }
+    const lock = await this.queueLock()
     try {
       return this.readPending(true)
     } finally {

@@ -1,12 +1,12 @@
 // Issue 11: pushes to real servers on loopback — sshd for ssh:// and ssh-ng:// into second Nix
 // stores, nginx with WebDAV for http:// (open, basic auth, netrc, a redirect) — with no cachix.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pending, processes, summaryOf } from './helpers/common.js'
-import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { alive, pending, processes, summaryOf, withoutCachix } from './helpers/common.js'
+import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
 
 let servers: Servers
@@ -30,11 +30,7 @@ const sandboxes: Sandbox[] = []
 function sandbox(): Sandbox {
   const s = makeSandbox()
   sandboxes.push(s)
-  const bin = join(s.root, 'bin')
-  mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
-  delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+  withoutCachix(s)
   if (servers.ssh) s.env.NIX_SSHOPTS = servers.ssh.sshOpts
   return s
 }
@@ -323,13 +319,4 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise((resolve) => server.close(resolve))
   return port
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

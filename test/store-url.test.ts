@@ -1,7 +1,7 @@
 // Issue 4: a cache given as a Nix store URL, pushed to by hms itself (post-build hook + nix copy),
 // with real Nix and no cachix at all on PATH.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -12,7 +12,8 @@ import { Output } from '../src/output.js'
 import { makePlan } from '../src/plan.js'
 import { summarySchema } from '../src/schema.js'
 import { withHookOrFallback } from '../src/trust.js'
-import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { withoutCachix } from './helpers/common.js'
+import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
 
 const sandboxes: Sandbox[] = []
 afterEach(() => {
@@ -23,11 +24,7 @@ afterEach(() => {
 function sandbox(): Sandbox {
   const s = makeSandbox()
   sandboxes.push(s)
-  const bin = join(s.root, 'bin')
-  mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
-  delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+  withoutCachix(s)
   return s
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { binWith, pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
+import { alive, binWith, pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 import { hmsCommand, openTerminal, type Terminal } from './helpers/tmux.js'
 
@@ -60,15 +60,6 @@ function hmsPid(t: Terminal): number {
   const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
     .split('\n').find((l) => l.includes(HMS_BIN))
   return Number(line!.trim().split(/\s+/)[0])
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 async function nothingLeft(s: Sandbox, seconds: number): Promise<void> {

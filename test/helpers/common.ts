@@ -41,7 +41,26 @@ export function pending(s: Sandbox): { path: string; cache: string; reason: stri
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
 }
 
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const noStackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
+
+/** The sandbox without cachix: not on its PATH, no token (store-URL caches need neither). */
+export function withoutCachix(s: Sandbox): void {
+  const bin = join(s.root, 'bin')
+  mkdirSync(bin)
+  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+}
 
 /** A PATH with the stand-ins, except `name`, which is a script of the test's own. */
 export function binWith(s: Sandbox, name: string, script: string): string {
