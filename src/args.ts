@@ -5,49 +5,11 @@ import {
 import { usageError } from './errors.js'
 import { shellQuote } from './format.js'
 
-export { subcommands, type Subcommand } from './command-tree.js'
+import { defaultOptions, type HmsOptions, type ParsedArgs } from './options.js'
+import { closest } from './closest.js'
 
-/** hms's own options, as the subcommands read them. */
-export interface HmsOptions {
-  flake?: string
-  profile?: string
-  cache?: string
-  push: boolean
-  plan: boolean
-  json: boolean
-  quiet: boolean
-  verbose: boolean
-  strict?: boolean
-  pushJobs?: number
-  compressionMethod?: 'xz' | 'zstd'
-  help: boolean
-  version: boolean
-  // Options of some subcommands only (see command-tree.ts).
-  mode?: 'watch-exec' | 'generation'
-  retries?: number
-  background: boolean
-  notify: boolean
-  verify: boolean
-  pending: boolean
-  drop: boolean
-  lines?: number
-  /** hms verify: requests in flight, and seconds each may take. */
-  verifyJobs?: number
-  timeout?: number
-  force: boolean
-  user?: string
-  /** `hms init --profile name=host[,host][:cache]`, repeatable. */
-  profileSpecs: string[]
-}
-
-export interface ParsedArgs {
-  command: Subcommand
-  options: HmsOptions
-  /** Everything hms does not own, in order, for home-manager. */
-  passthrough: string[]
-  /** Bare words after the subcommand (paths for push, a shell for completion…). */
-  positionals: string[]
-}
+export { subcommands, type Subcommand } from './options.js'
+export type { HmsOptions, ParsedArgs }
 
 /**
  * How many values each home-manager / nix option takes, so its values are never mistaken for hms's
@@ -66,12 +28,6 @@ export const homeManagerArity: Record<string, number> = {
   '--no-write-lock-file': 0, '--no-registries': 0, '--commit-lock-file': 0, '--no-out-link': 0, '--recursive': 0,
 }
 
-export function defaultOptions(): HmsOptions {
-  return {
-    push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false,
-    background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [],
-  }
-}
 
 /**
  * commander parses hms's words; home-manager's options, which it cannot know, are taken out first.
@@ -249,30 +205,4 @@ function translate(error: CommanderError, command: Subcommand, words: string[]):
     default:
       return usageError(text.split('\n')[0]!)
   }
-}
-
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1
-  for (const candidate of candidates) {
-    const d = editDistance(word, candidate)
-    if (d < bestDistance) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost)
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { which } from './preflight.js'
+import { which } from './which.js'
 import { capture } from './proc.js'
 import { basicAuth, urlParts, withoutCredentials } from './store-url.js'
 

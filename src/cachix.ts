@@ -1,4 +1,7 @@
+import type { PushTally } from './backend.js'
 import type { ReportEvent } from './report.js'
+
+export { emptyTally, type PushTally } from './backend.js'
 
 /**
  * home-manager runs under `sh`, which moves its stderr onto descriptor 3: hms's own stderr, passed
@@ -30,26 +33,6 @@ export function isRefusal(text: string): boolean {
   return refusals.some((pattern) => pattern.test(text))
 }
 
-export interface PushTally {
-  announced: Map<string, number | undefined>
-  failed: Set<string>
-  /** Confirmed in the cache by the pusher itself (`nix copy` exited 0): pushed, whatever interrupts the run later. */
-  confirmed: Set<string>
-  /** Left out by `push.exclude` (store URLs only): never pushed, always reported. */
-  excluded: Set<string>
-  refusal?: string
-  untrusted: boolean
-  /** Paths the cache already had (cachix's "N are already present", or hms's own lookup). */
-  alreadyPresent: number
-  /** The announced sizes are exact NAR sizes (hms's own push), not cachix's rounded ones. */
-  exactSizes?: boolean
-}
-
-export function emptyTally(): PushTally {
-  return { announced: new Map(), failed: new Set(), confirmed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
-}
-
-/** Folds one report event into the tally; returns true when the event was understood. */
 export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
   switch (event.kind) {
     case 'pushing':

@@ -1,23 +1,14 @@
 import { hostname, userInfo } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
-import type { ParsedArgs, Subcommand } from './args.js'
+import type { ParsedArgs, Subcommand } from './options.js'
 import { ExitCode, HmsError } from './errors.js'
 import { freshLine } from './fresh-line.js'
 import { redacting } from './redact.js'
+import type { Io } from './commands/command.js'
 import type { ErrorDocument } from './schema.js'
 import { describeFailure, flushed, hasDocument, watchWrites, writeDocument, writeFailure } from './streams.js'
 
-export interface Io {
-  argv: string[]
-  env: Record<string, string | undefined>
-  cwd: string
-  stdout: Writable & { isTTY?: boolean }
-  stderr: Writable & { isTTY?: boolean }
-  hostname: string
-  /** How to run hms again, for background pushes: node and this script. */
-  self: string[]
-}
 
 /** The whole program, with the world passed in; returns the exit code. */
 export async function run(world: Io): Promise<number> {

@@ -1,10 +1,9 @@
 import { Command, Option } from 'commander'
 import { usageError } from './errors.js'
 
-export const subcommands = [
-  'switch', 'push', 'status', 'log', 'verify', 'doctor', 'init', 'completion', 'help',
-] as const
-export type Subcommand = (typeof subcommands)[number]
+import { subcommands, type Subcommand } from './options.js'
+
+export { subcommands, type Subcommand }
 
 /** One of hms's options, before it becomes a commander Option of each subcommand that takes it. */
 interface OptionDef {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
-import { closest } from './args.js'
+import { closest } from './closest.js'
 import { HmsError } from './errors.js'
 import { memo } from './memo.js'
 import { storeUrlProblem, withoutCredentials } from './store-url.js'

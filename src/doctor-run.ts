@@ -1,4 +1,4 @@
-import type { HmsOptions } from './args.js'
+import type { HmsOptions } from './options.js'
 import type { Config } from './config.js'
 import { HmsError } from './errors.js'
 import type { Plan } from './plan.js'

@@ -1,6 +1,6 @@
 import { formatBytes, plural } from './format.js'
 import type { Output } from './output.js'
-import { which } from './preflight.js'
+import { which } from './which.js'
 import { capture } from './proc.js'
 import type { Summary } from './schema.js'
 import { cacheNames } from './summary.js'

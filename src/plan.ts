@@ -1,4 +1,4 @@
-import type { HmsOptions } from './args.js'
+import type { HmsOptions } from './options.js'
 import type { Config, Profile } from './config.js'
 import { usageError } from './errors.js'
 import { hasCredentials, withoutCredentials } from './store-url.js'

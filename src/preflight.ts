@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { ExitCode, HmsError } from './errors.js'
 import { memo } from './memo.js'
 import { capture } from './proc.js'
+import { which } from './which.js'
 
 type Env = Record<string, string | undefined>
 
@@ -15,17 +16,6 @@ export interface PushBlocker {
   fix: string
 }
 
-export function which(command: string, env: Env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    const candidate = join(dir, command)
-    try {
-      accessSync(candidate, constants.X_OK)
-      if (statSync(candidate).isFile()) return candidate
-    } catch {}
-  }
-  return undefined
-}
 
 export function requireHomeManager(env: Env): string {
   const found = which('home-manager', env)

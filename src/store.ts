@@ -1,6 +1,6 @@
 import { HmsError } from './errors.js'
 import { interruption } from './interrupt.js'
-import { which } from './preflight.js'
+import { which } from './which.js'
 import { capture, type Captured } from './proc.js'
 
 type Env = Record<string, string | undefined>

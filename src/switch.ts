@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { emptyTally, tallyEvent, withBypass, type PushTally } from './cachix.js'
+import { emptyTally, tallyEvent, withBypass } from './cachix.js'
 import { ExitCode, HmsError, signalExitCode } from './errors.js'
 import { interruption } from './interrupt.js'
 import { queueTarget } from './queue-target.js'
@@ -9,10 +9,9 @@ import { formatBytes, plural } from './format.js'
 import { currentGeneration, type Generation } from './generation.js'
 import { clearInflight, markInflight, recoverInflight } from './inflight.js'
 import { acquireLock } from './lock.js'
-import type { Output } from './output.js'
 import type { Plan } from './plan.js'
 import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
-import { runForeground, type Outcome, type RunOptions } from './proc.js'
+import { runForeground, type RunOptions } from './proc.js'
 import { ReportParser, type ReportEvent } from './report.js'
 import type { Summary } from './schema.js'
 import { settle } from './settle.js'
@@ -21,30 +20,12 @@ import { reportComplete, summarize } from './tally.js'
 import { storeWatch } from './store-push.js'
 import { describeFailure, writeFailure } from './streams.js'
 import { withHookOrFallback } from './trust.js'
+import { finishedStatus, type Ran } from './backend.js'
+import type { Context } from './context.js'
+
+export type { Context, Ran }
 import { verifyAfterSwitch } from './verify.js'
 
-export interface Context {
-  env: Record<string, string | undefined>
-  cwd: string
-  out: Output
-  version: string
-  json: boolean
-  /** How to start hms again (for background pushes): node and the bin script. */
-  self: string[]
-}
-
-export interface Ran {
-  outcome: Outcome
-  tally?: PushTally
-  durationMs: number
-  /** home-manager's own exit status when it ran to its end; undefined when it was killed or stopped. */
-  finished?: number
-}
-
-/** home-manager run directly: its outcome is its own; killed or interrupted means it never finished. */
-export function finishedStatus(outcome: Outcome): number | undefined {
-  return outcome.signal || (outcome.interrupted && outcome.exitCode !== 0) ? undefined : outcome.exitCode
-}
 
 /** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
 export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {

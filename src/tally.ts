@@ -4,7 +4,8 @@ import type { Plan } from './plan.js'
 import type { Outcome } from './proc.js'
 import type { Summary } from './schema.js'
 import { closureOf, narSizes } from './store.js'
-import type { Context, Ran } from './switch.js'
+import type { Ran } from './backend.js'
+import type { Context } from './context.js'
 
 interface Generations {
   before?: Generation

@@ -1,6 +1,6 @@
 import { ExitCode, HmsError } from './errors.js'
 import { plural } from './format.js'
-import { which } from './preflight.js'
+import { which } from './which.js'
 import { capture } from './proc.js'
 import type { Generation } from './generation.js'
 import type { Plan } from './plan.js'

@@ -1,8 +1,8 @@
-import { closest } from '../args.js'
+import { closest } from '../closest.js'
 import { candidatesOf, completionModel, completionScript, shells, type Shell } from '../completion.js'
 import { defaultConfig, loadConfig, type Config } from '../config.js'
 import { ExitCode, HmsError, usageError } from '../errors.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 const completion: Command = async (args, io, { version }) => {
   const shell = shellOf(args.positionals)

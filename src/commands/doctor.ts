@@ -1,16 +1,16 @@
 import { accessSync, constants, existsSync } from 'node:fs'
 import pkg from '../../package.json' with { type: 'json' }
-import type { Io } from '../cli.js'
+import type { Io } from './command.js'
 import { loadConfig } from '../config.js'
 import { checks, doctorContext, failed, runChecks, type CheckReport, type HttpResult, type Status, type World } from '../doctor.js'
 import { ExitCode } from '../errors.js'
 import { colorLevel, Output } from '../output.js'
 import { recoverInflightQuietly } from '../inflight.js'
-import { which } from '../preflight.js'
+import { which } from '../which.js'
 import { State } from '../state.js'
 import { capture } from '../proc.js'
 import { writeDocument } from '../streams.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 const doctor: Command = async (args, io) => {
   const { options } = args

@@ -1,12 +1,5 @@
-import type { ParsedArgs, Subcommand } from '../args.js'
-import type { Io } from '../cli.js'
-
-export interface CommandContext {
-  version: string
-}
-
-/** A subcommand: parsed args and the world in, exit code out. */
-export type Command = (args: ParsedArgs, io: Io, ctx: CommandContext) => Promise<number>
+import type { Subcommand } from '../options.js'
+import type { Command } from './command.js'
 
 /** Loaded on demand, so `hms --version` never pays for the rest. */
 export const commands: Record<Exclude<Subcommand, 'help'>, () => Promise<{ default: Command }>> = {

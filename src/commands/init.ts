@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
-import type { Io } from '../cli.js'
+import type { Io } from './command.js'
 import { configPath } from '../config.js'
 import { ExitCode, HmsError, usageError } from '../errors.js'
 import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../init.js'
 import { writeAtomic } from '../state.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 /** Io carries no stdin yet; tests hand one in, the real run uses the process's. */
 type InitIo = Io & { stdin?: Readable & { isTTY?: boolean } }

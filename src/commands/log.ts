@@ -2,7 +2,7 @@ import { formatBytes, formatDuration, printable } from '../format.js'
 import { recoverInflightQuietly } from '../inflight.js'
 import { Output } from '../output.js'
 import { State, type HistoryRecord } from '../state.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 export function logLine(r: HistoryRecord): string {
   const when = r.time.replace('T', ' ').slice(0, 19)

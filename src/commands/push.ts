@@ -16,9 +16,9 @@ import { resolveRoots } from '../roots.js'
 import { applyPush, applyStrict, record } from '../settle.js'
 import { State, type QueueTarget } from '../state.js'
 import { printSummary } from '../summary.js'
-import type { Context } from '../switch.js'
+import type { Context } from '../context.js'
 import { copyUrl, nixCopyArgs, resolveTarget, type Target } from '../target.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 type Dropped = DropDocument['dropped']
 

@@ -8,7 +8,7 @@ import { makePlan } from '../plan.js'
 import { State, type HistoryRecord } from '../state.js'
 import { resolveTarget } from '../target.js'
 import { logLine } from './log.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 const day = 24 * 3600 * 1000
 

@@ -1,4 +1,4 @@
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 import { loadConfig } from '../config.js'
 import { Output } from '../output.js'
 import { makePlan } from '../plan.js'

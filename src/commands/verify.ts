@@ -5,7 +5,7 @@ import { makePlan } from '../plan.js'
 import { resolveRoots } from '../roots.js'
 import { printVerify } from '../summary.js'
 import { defaultLimits, failedVerify, verifyClosure } from '../verify.js'
-import type { Command } from './index.js'
+import type { Command } from './command.js'
 
 const verify: Command = async (args, io) => {
   const { options } = args

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultOptions, type HmsOptions } from '../../src/args.js'
+import { defaultOptions, type HmsOptions } from '../../src/options.js'
 import { defaultConfig, type Config } from '../../src/config.js'
 import { hostOfFlake, makePlan } from '../../src/plan.js'
 

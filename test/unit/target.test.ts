@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultOptions } from '../../src/args.js'
+import { defaultOptions } from '../../src/options.js'
 import { defaultConfig, type Config } from '../../src/config.js'
 import { HmsError } from '../../src/errors.js'
 import { makePlan } from '../../src/plan.js'

@@ -1,0 +1,55 @@
+// What a parsed command line is: the subcommand, hms's own options, and home-manager's words.
+
+export const subcommands = [
+  'switch', 'push', 'status', 'log', 'verify', 'doctor', 'init', 'completion', 'help',
+] as const
+export type Subcommand = (typeof subcommands)[number]
+
+/** hms's own options, as the subcommands read them. */
+export interface HmsOptions {
+  flake?: string
+  profile?: string
+  cache?: string
+  push: boolean
+  plan: boolean
+  json: boolean
+  quiet: boolean
+  verbose: boolean
+  strict?: boolean
+  pushJobs?: number
+  compressionMethod?: 'xz' | 'zstd'
+  help: boolean
+  version: boolean
+  // Options of some subcommands only (see command-tree.ts).
+  mode?: 'watch-exec' | 'generation'
+  retries?: number
+  background: boolean
+  notify: boolean
+  verify: boolean
+  pending: boolean
+  drop: boolean
+  lines?: number
+  /** hms verify: requests in flight, and seconds each may take. */
+  verifyJobs?: number
+  timeout?: number
+  force: boolean
+  user?: string
+  /** `hms init --profile name=host[,host][:cache]`, repeatable. */
+  profileSpecs: string[]
+}
+
+export interface ParsedArgs {
+  command: Subcommand
+  options: HmsOptions
+  /** Everything hms does not own, in order, for home-manager. */
+  passthrough: string[]
+  /** Bare words after the subcommand (paths for push, a shell for completion…). */
+  positionals: string[]
+}
+
+export function defaultOptions(): HmsOptions {
+  return {
+    push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false,
+    background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [],
+  }
+}
