@@ -19,7 +19,7 @@ const lazyChildProcess: Plugin = {
 }
 
 export default defineConfig({
-  entry: ['src/cli.ts'],
+  entry: ['src/main.ts'],
   format: ['esm'],
   target: 'node20',
   platform: 'node',

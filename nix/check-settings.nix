@@ -1,7 +1,7 @@
 # What hms would refuse in a config.json value, in hms's words, as `hms` prints them after
-# "invalid config <file>:": first the schema (src/config.ts describeIssue, with zod's messages,
+# "invalid config <file>:": first the schema (src/plan/config.ts describeIssue, with zod's messages,
 # driven by ./settings-schema.json), then, when the schema is satisfied, every store URL
-# (src/config.ts checkUrls, ./store-url.nix). test/nix-schema.test.ts runs this and hms on the
+# (src/plan/config.ts checkUrls, ./store-url.nix). test/nix-schema.test.ts runs this and hms on the
 # same values and requires the same messages.
 #
 #   problems :: value -> [ string ]

@@ -1,5 +1,5 @@
 # The options of `programs.hms.settings`, built from ./settings-schema.json: the JSON schema of
-# hms's config file, generated from its zod schema (src/schema.ts; test/nix-schema.test.ts keeps
+# hms's config file, generated from its zod schema (src/plan/schema.ts; test/nix-schema.test.ts keeps
 # the two equal). Every known key is typed and documented; a key hms does not know still passes
 # the type (freeformType) and is refused by ./check-settings.nix with hms's own words.
 { lib, jsonFormat }:

@@ -1,4 +1,4 @@
-# Store URLs as hms judges them when it reads config.json: the Nix side of src/store-url.ts
+# Store URLs as hms judges them when it reads config.json: the Nix side of src/plan/store-url.ts
 # (`storeUrlProblem`, `withoutCredentials`), compared with it by test/nix-schema.test.ts.
 let
   inherit (builtins)
@@ -48,7 +48,7 @@ let
   nixPath = "([-A-Za-z0-9._~!$&'\"()*+,;=:@/]|%[0-9A-Fa-f][0-9A-Fa-f])*";
 in
 {
-  # Why Nix could never push to `url` (src/store-url.ts storeUrlProblem's message), or null.
+  # Why Nix could never push to `url` (src/plan/store-url.ts storeUrlProblem's message), or null.
   problem =
     url:
     let
@@ -76,7 +76,7 @@ in
     else
       null;
 
-  # The URL without the secret part of its credentials (src/store-url.ts withoutCredentials).
+  # The URL without the secret part of its credentials (src/plan/store-url.ts withoutCredentials).
   withoutCredentials =
     url:
     let

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
-// Bold headings only where hms itself would colour (src/output.ts colorLevel): `npm run demo | cat`
+// Bold headings only where hms itself would colour (src/ui/output.ts colorLevel): `npm run demo | cat`
 // must not get escape codes. FORCE_COLOR wins, then NO_COLOR, then a terminal that is not dumb.
 function colour(env, isTTY) {
   const force = env.FORCE_COLOR

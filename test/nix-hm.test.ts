@@ -7,7 +7,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/plan/config.js'
 import { build, evalHm, evalHmError } from './helpers/hm-eval.js'
 import { root, unpackThirdParty, type HmVersion, type ThirdParty } from './helpers/hm-trees.js'
 

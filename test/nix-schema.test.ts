@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../src/config.js'
-import { configSchema } from '../src/schema.js'
-import { storeUrlProblem, withoutCredentials } from '../src/store-url.js'
+import { parseConfig } from '../src/plan/config.js'
+import { configSchema } from '../src/plan/schema.js'
+import { storeUrlProblem, withoutCredentials } from '../src/plan/store-url.js'
 import { root, unpackThirdParty, type ThirdParty } from './helpers/hm-trees.js'
 
 let tp: ThirdParty
@@ -39,7 +39,7 @@ it('nix/settings-schema.json is z.toJSONSchema(configSchema) (regenerate: npx vi
 })
 
 /**
- * What hms says about a config.json text: every issue it could report first, worded as src/config.ts
+ * What hms says about a config.json text: every issue it could report first, worded as src/plan/config.ts
  * does (describeIssue for the schema; checkUrls, once the schema is satisfied, for each store URL).
  */
 function hmsIssues(text: string): string[] {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { dropDocumentSchema, pushPlanSchema } from '../src/schema.js'
+import { dropDocumentSchema, pushPlanSchema } from '../src/plan/schema.js'
 import { pending, summaryOf, useSandboxes } from './helpers/common.js'
 import { HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 

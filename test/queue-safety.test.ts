@@ -6,7 +6,7 @@ import {
 import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatIdentity, identityOf } from '../src/identity.js'
+import { formatIdentity, identityOf } from '../src/lib/identity.js'
 import { binWith, noStackTrace, pending, processes, summaryOf, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type RunResult, type Sandbox } from './helpers/sandbox.js'
 

@@ -1,8 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { formatIdentity, identityOf } from '../src/identity.js'
-import { errorDocumentSchema } from '../src/schema.js'
+import { formatIdentity, identityOf } from '../src/lib/identity.js'
+import { errorDocumentSchema } from '../src/plan/schema.js'
 import { binWith, noStackTrace, processes, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 

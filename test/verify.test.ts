@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, normalize } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verifyResultSchema } from '../src/schema.js'
+import { verifyResultSchema } from '../src/plan/schema.js'
 import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
 
 let s: Sandbox

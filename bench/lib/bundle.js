@@ -1,4 +1,4 @@
-// Bundles hms's own cachix report parser (src/report.ts, src/cachix.ts) into one ESM file with
+// Bundles hms's own cachix report parser (src/backends/cachix/report.ts, src/backends/cachix/cachix.ts) into one ESM file with
 // esbuild (already installed for tsup), so the parsing benchmark and the pipe-through comparison
 // harness run exactly the code hms runs. Nothing in src/ is changed.
 import path from 'node:path'
@@ -11,8 +11,8 @@ export async function bundleParser(dir) {
   await build({
     stdin: {
       contents: [
-        `export { ReportParser } from ${JSON.stringify(path.join(REPO, 'src/report.ts'))}`,
-        `export { tallyEvent, emptyTally, stderrBypass, withBypass } from ${JSON.stringify(path.join(REPO, 'src/cachix.ts'))}`,
+        `export { ReportParser } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/report.ts'))}`,
+        `export { tallyEvent, emptyTally, stderrBypass, withBypass } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/cachix.ts'))}`,
       ].join('\n'),
       resolveDir: REPO,
       loader: 'ts',

@@ -33,7 +33,7 @@ async function loadServers(work) {
     await build({ entryPoints: [path.join(REPO, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent' })
     return import(outfile)
   }
-  return { ...(await bundle('test/helpers/servers.ts', 'servers.mjs')), ...(await bundle('src/hook.ts', 'hook.mjs')) }
+  return { ...(await bundle('test/helpers/servers.ts', 'servers.mjs')), ...(await bundle('src/backends/store/hook.ts', 'hook.mjs')) }
 }
 
 export async function push({ work, rounds = 3, switchRounds = 3, log }) {

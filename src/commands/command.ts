@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import type { ParsedArgs } from '../options.js'
+import type { ParsedArgs } from '../plan/options.js'
 
 /** The process a command runs in: argv, environment and streams, passed in so tests can give their own. */
 export interface Io {

@@ -1,7 +1,8 @@
-import { closest } from '../closest.js'
-import { candidatesOf, completionModel, completionScript, shells, type Shell } from '../completion.js'
-import { defaultConfig, loadConfig, type Config } from '../config.js'
-import { ExitCode, HmsError, usageError } from '../errors.js'
+import { closest } from '../lib/closest.js'
+import { candidatesOf, completionModel, completionScript, shells, type Shell } from '../cli/completion.js'
+import { defaultConfig, type Config } from '../plan/config.js'
+import { loadConfig } from '../state/config-file.js'
+import { ExitCode, HmsError, usageError } from '../lib/errors.js'
 import type { Command } from './command.js'
 
 const completion: Command = async (args, io, { version }) => {

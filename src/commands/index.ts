@@ -1,4 +1,4 @@
-import type { Subcommand } from '../options.js'
+import type { Subcommand } from '../plan/options.js'
 import type { Command } from './command.js'
 
 /** Loaded on demand, so `hms --version` never pays for the rest. */

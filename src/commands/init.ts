@@ -2,10 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Io } from './command.js'
-import { configPath } from '../config.js'
-import { ExitCode, HmsError, usageError } from '../errors.js'
-import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../init.js'
-import { writeAtomic } from '../state.js'
+import { configPath } from '../state/config-file.js'
+import { ExitCode, HmsError, usageError } from '../lib/errors.js'
+import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../plan/init.js'
+import { writeAtomic } from '../state/state.js'
 import type { Command } from './command.js'
 
 /** Io carries no stdin yet; tests hand one in, the real run uses the process's. */
@@ -33,7 +33,7 @@ async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
   if (!stdin.isTTY) {
     throw usageError('hms init needs flags when not run on a terminal', `e.g. hms init --cache my-cache --flake ~/ws --profile ${specExample}`)
   }
-  const { openPrompt } = await import('../prompt.js')
+  const { openPrompt } = await import('../ui/prompt.js')
   const questions = openPrompt(stdin, io.stderr)
   const ask = async (question: string, proposal?: string) => {
     const line = await questions.ask(`${question}${proposal ? ` [${proposal}]` : ''}: `)

@@ -1,18 +1,9 @@
-import { formatBytes, formatDuration, printable } from '../format.js'
-import { recoverInflightQuietly } from '../inflight.js'
-import { Output } from '../output.js'
-import { State, type HistoryRecord } from '../state.js'
+import { printable } from '../lib/format.js'
+import { logLine } from '../state/history-line.js'
+import { recoverInflightQuietly } from '../state/inflight.js'
+import { Output } from '../ui/output.js'
+import { State } from '../state/state.js'
 import type { Command } from './command.js'
-
-export function logLine(r: HistoryRecord): string {
-  const when = r.time.replace('T', ' ').slice(0, 19)
-  const what = r.command === 'switch' ? `switch${r.generation === null ? '' : ` gen ${r.generation}`}` : 'push'
-  const failed = r.failed ? `, ${r.failed} failed` : ''
-  const took = r.durationMs ? ` in ${formatDuration(r.durationMs)}` : ''
-  // Every field read back from history is escaped: a profile name could carry terminal escapes.
-  const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? (Array.isArray(r.caches) ? r.caches.join(', ') : '-')}${took}`
-  return printable(`${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${String(r.mode).padEnd(10)} ${pushed}  exit ${r.exitCode}`)
-}
 
 const log: Command = async (args, io) => {
   const { options } = args

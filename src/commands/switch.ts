@@ -1,9 +1,9 @@
 import type { Command } from './command.js'
-import { loadConfig } from '../config.js'
-import { Output } from '../output.js'
-import { makePlan } from '../plan.js'
-import { printPlan } from '../render-plan.js'
-import { printSummary } from '../summary.js'
+import { loadConfig } from '../state/config-file.js'
+import { Output } from '../ui/output.js'
+import { makePlan } from '../plan/plan.js'
+import { printPlan } from '../switch/render-plan.js'
+import { printSummary } from '../ui/summary.js'
 
 const switchCommand: Command = async (args, io, { version }) => {
   const { options } = args
@@ -15,8 +15,8 @@ const switchCommand: Command = async (args, io, { version }) => {
     return 0
   }
   // Loaded only now: --plan must not pay for the runtime (the process runner, the report parser…).
-  const { runSwitch } = await import('../switch.js')
-  const { withRunSignals } = await import('../interrupt.js')
+  const { runSwitch } = await import('../switch/run.js')
+  const { withRunSignals } = await import('../lib/interrupt.js')
   return withRunSignals(async () => {
     const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
     if (options.json) out.json(summary)
@@ -24,7 +24,7 @@ const switchCommand: Command = async (args, io, { version }) => {
     // A background push notifies when it ends, from its own process.
     // notify-send's runner is loaded only here: --plan must not load child_process for it.
     if (options.notify && !summary.background && summary.push.attempted) {
-      await (await import('../notify.js')).notify(summary, io.env, out)
+      await (await import('../ui/notify.js')).notify(summary, io.env, out)
     }
     return summary.exitCode
   })

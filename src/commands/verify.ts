@@ -1,10 +1,10 @@
-import { loadConfig } from '../config.js'
-import { ExitCode, HmsError } from '../errors.js'
-import { Output } from '../output.js'
-import { makePlan } from '../plan.js'
-import { resolveRoots } from '../roots.js'
-import { printVerify } from '../summary.js'
-import { defaultLimits, failedVerify, verifyClosure } from '../verify.js'
+import { loadConfig } from '../state/config-file.js'
+import { ExitCode, HmsError } from '../lib/errors.js'
+import { Output } from '../ui/output.js'
+import { makePlan } from '../plan/plan.js'
+import { resolveRoots } from '../local/roots.js'
+import { printVerify } from '../ui/summary.js'
+import { defaultLimits, failedVerify, verifyClosure } from '../backends/verify.js'
 import type { Command } from './command.js'
 
 const verify: Command = async (args, io) => {

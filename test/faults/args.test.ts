@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { homeManagerArity, parseArgs, subcommands } from '../../src/args.js'
+import { homeManagerArity, parseArgs, subcommands } from '../../src/cli/args.js'
 import { runInProcess, stackTrace } from './io.js'
 
 const documented = new Set([0, 1, 2, 3, 127, 129, 130, 143])

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { run } from '../../src/cli.js'
+import { run } from '../../src/main.js'
 
 export interface Captured {
   exitCode: number

@@ -11,7 +11,7 @@ describe('the queue under contention', () => {
   it(`${lockCases.processes} processes enqueueing at once lose no entry and leave valid JSON lines`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hms-lock-'))
     const bundle = join(dir, 'state.mjs')
-    await build({ entryPoints: [join(import.meta.dirname, '../../src/state.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'error' })
+    await build({ entryPoints: [join(import.meta.dirname, '../../src/state/state.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'error' })
     const worker = join(dir, 'worker.mjs')
     writeFileSync(worker, `import { State } from './state.mjs'
 const [home, id] = process.argv.slice(2)

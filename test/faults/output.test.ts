@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ReportParser, type ReportEvent } from '../../src/report.js'
+import { ReportParser, type ReportEvent } from '../../src/backends/cachix/report.js'
 
 const nixBase32 = '0123456789abcdfghijklmnpqrsvwxyz'
 const storePath = fc

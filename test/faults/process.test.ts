@@ -5,7 +5,7 @@ import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 import { noStackTrace as stackTrace, pending, processes, sleep, summaryOf, until, useSandboxes } from '../helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from '../helpers/sandbox.js'
-import { formatIdentity, identityOf } from '../../src/identity.js'
+import { formatIdentity, identityOf } from '../../src/lib/identity.js'
 
 const sandbox = useSandboxes()
 

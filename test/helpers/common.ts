@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { summarySchema } from '../../src/schema.js'
+import { summarySchema } from '../../src/plan/schema.js'
 import { FIXTURES_BIN, makeSandbox, type Sandbox } from './sandbox.js'
 
 /** A fresh sandbox per call (with the default Cachix cache created, unless told not to), all cleaned up after each test. */

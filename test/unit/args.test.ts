@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { parseArgs, subcommands } from '../../src/args.js'
-import { commandOf, commandTree, namesOf, optionTable } from '../../src/command-tree.js'
-import { HmsError } from '../../src/errors.js'
+import { parseArgs, subcommands } from '../../src/cli/args.js'
+import { commandOf, commandTree, namesOf, optionTable } from '../../src/cli/command-tree.js'
+import { HmsError } from '../../src/lib/errors.js'
 
 describe('parseArgs', () => {
   it('defaults to switch with nothing passed through', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { subcommands } from '../../src/args.js'
-import { commandOf, commandTree, namesOf } from '../../src/command-tree.js'
-import { candidatesOf, completionModel, completionScript, shells } from '../../src/completion.js'
-import { defaultConfig, type Config } from '../../src/config.js'
+import { subcommands } from '../../src/cli/args.js'
+import { commandOf, commandTree, namesOf } from '../../src/cli/command-tree.js'
+import { candidatesOf, completionModel, completionScript, shells } from '../../src/cli/completion.js'
+import { defaultConfig, type Config } from '../../src/plan/config.js'
 
 const config: Config = {
   ...defaultConfig,

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { configPath, defaultConfig, loadConfig, parseConfig } from '../../src/config.js'
+import { defaultConfig, parseConfig } from '../../src/plan/config.js'
+import { configPath, loadConfig } from '../../src/state/config-file.js'
 
 const file = '/home/m/.config/hms/config.json'
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { defaultOptions, type HmsOptions } from '../../src/options.js'
-import { defaultConfig, type Config } from '../../src/config.js'
+import { defaultOptions, type HmsOptions } from '../../src/plan/options.js'
+import { defaultConfig, type Config } from '../../src/plan/config.js'
 import {
   cacheTarget, checks, doctorContext, failed, judgeHttp, judgePending, runChecks, splitFlake,
   type Check, type CheckReport, type ExecResult, type HttpResult, type PendingRead, type World,
-} from '../../src/doctor.js'
-import { HmsError } from '../../src/errors.js'
-import { resolveTarget } from '../../src/target.js'
+} from '../../src/doctor/checks.js'
+import { HmsError } from '../../src/lib/errors.js'
+import { resolveTarget } from '../../src/plan/target.js'
 
 const verbs = ['--version', 'show-config', 'eval', '-Gn', '-un']
 const showConfig = (...trusted: string[]) => JSON.stringify({ substituters: { value: [] }, 'trusted-users': { value: trusted } })

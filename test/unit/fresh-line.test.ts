@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/fresh-line.js'
+import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/lib/fresh-line.js'
 
 type Sink = Writable & { text: string; isTTY: boolean }
 function sink(isTTY: boolean): Sink {

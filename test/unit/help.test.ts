@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { subcommands } from '../../src/args.js'
-import { commandOf, commandTree, namesOf } from '../../src/command-tree.js'
-import { helpText } from '../../src/help.js'
+import { subcommands } from '../../src/cli/args.js'
+import { commandOf, commandTree, namesOf } from '../../src/cli/command-tree.js'
+import { helpText } from '../../src/cli/help.js'
 
 describe('each subcommand’s help', () => {
   it.each(subcommands.filter((c) => c !== 'switch'))('hms %s --help speaks of that subcommand, not of a switch', (command) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { homeManagerArity, parseArgs } from '../../src/args.js'
+import { homeManagerArity, parseArgs } from '../../src/cli/args.js'
 import { homeManagerArchive, homeManagerScript, homeManagerVersions, scriptOptions } from '../helpers/third-party.js'
 
 // The real scripts are the reference: every option that takes values in any supported version must be

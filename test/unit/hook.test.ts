@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Hook, hookEnv, hookScript, parseHookLines, userConfFiles } from '../../src/hook.js'
+import { Hook, hookEnv, hookScript, parseHookLines, userConfFiles } from '../../src/backends/store/hook.js'
 
 const hooks: Hook[] = []
 afterEach(() => {

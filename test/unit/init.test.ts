@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { run } from '../../src/cli.js'
+import { run } from '../../src/main.js'
 import type { Io } from '../../src/commands/command.js'
-import { parseConfig } from '../../src/config.js'
-import { initConfig, parseProfileSpec, proposals } from '../../src/init.js'
+import { parseConfig } from '../../src/plan/config.js'
+import { initConfig, parseProfileSpec, proposals } from '../../src/plan/init.js'
 
 const machine = { hostname: 'shoshin.lan', cwd: '/home/mitsio/ws' }
 
@@ -101,7 +101,7 @@ describe('hms init prompt', () => {
 
 describe('init refuses caches every run would refuse', () => {
   it.each(['Bad Name!', 'file://relcache', 'ftp://x'])('%s', async (cache) => {
-    const { initConfig } = await import('../../src/init.js')
+    const { initConfig } = await import('../../src/plan/init.js')
     expect(() => initConfig({ cache, profileSpecs: [] }, { hostname: 'shoshin', cwd: '/' })).toThrow(/cache|file:\/\/|scheme/)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { colorLevel } from '../../src/output.js'
-import { formatBytes, formatDuration, parseBytes, shellJoin } from '../../src/format.js'
+import { colorLevel } from '../../src/ui/output.js'
+import { formatBytes, formatDuration, parseBytes, shellJoin } from '../../src/lib/format.js'
 
 describe('colours follow NO_COLOR / FORCE_COLOR / the terminal', () => {
   it.each([
@@ -32,7 +32,7 @@ describe('format', () => {
 
 describe('signal exit codes', () => {
   it('is 128 + the signal number, for every signal', async () => {
-    const { signalExitCode } = await import('../../src/errors.js')
+    const { signalExitCode } = await import('../../src/lib/errors.js')
     expect([signalExitCode('SIGINT'), signalExitCode('SIGTERM'), signalExitCode('SIGKILL'), signalExitCode('SIGABRT'), signalExitCode('SIGHUP')]).toEqual([130, 143, 137, 134, 129])
     expect(signalExitCode(undefined)).toBeUndefined()
   })

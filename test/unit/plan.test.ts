@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { defaultOptions, type HmsOptions } from '../../src/options.js'
-import { defaultConfig, type Config } from '../../src/config.js'
-import { hostOfFlake, makePlan } from '../../src/plan.js'
+import { defaultOptions, type HmsOptions } from '../../src/plan/options.js'
+import { defaultConfig, type Config } from '../../src/plan/config.js'
+import { hostOfFlake, makePlan } from '../../src/plan/plan.js'
 
 const config: Config = {
   ...defaultConfig,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { descendants, stragglers, type Proc } from '../../src/procs.js'
+import { descendants, stragglers, type Proc } from '../../src/lib/process-table.js'
 
 const me = process.pid
 const row = (pid: number, ppid: number, pgrp: number): Proc => ({ pid, ppid, pgrp, tpgid: pgrp, zombie: false })

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { printable, shellWord } from '../../src/format.js'
-import { queueTarget, sameTarget, storedUrl } from '../../src/queue-target.js'
+import { printable, shellWord } from '../../src/lib/format.js'
+import { queueTarget, sameTarget, storedUrl } from '../../src/state/queue-target.js'
 
 describe('what a queue entry remembers of its target', () => {
   it('keeps the kind and the URL, never its credentials', () => {

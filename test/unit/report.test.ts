@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ReportParser, type ReportEvent } from '../../src/report.js'
+import { ReportParser, type ReportEvent } from '../../src/backends/cachix/report.js'
 
 const red = (s: string) => `\u001b[31m${s}\u001b[0m`
 const yellow = (s: string) => `\u001b[33m${s}\u001b[0m`

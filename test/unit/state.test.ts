@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { acquireLock, lockHolder } from '../../src/lock.js'
-import { formatIdentity, identityOf, parseIdentity } from '../../src/identity.js'
-import { historyLines, historySlack, State, stateDir } from '../../src/state.js'
+import { acquireLock, lockHolder } from '../../src/state/lock.js'
+import { formatIdentity, identityOf, parseIdentity } from '../../src/lib/identity.js'
+import { historyLines, historySlack, State, stateDir } from '../../src/state/state.js'
 
 const path = (n: number) => `/nix/store/${String(n).padStart(32, 'a')}-p${n}`
 

@@ -1,9 +1,9 @@
-// The store-URL rules (src/store-url.ts) as one table: the Nix module mirrors this same table.
+// The store-URL rules (src/plan/store-url.ts) as one table: the Nix module mirrors this same table.
 import { describe, expect, it } from 'vitest'
-import { netrcLogin } from '../../src/auth.js'
-import { redact } from '../../src/redact.js'
-import { basicAuth, storeUrlProblem, withoutCredentials } from '../../src/store-url.js'
-import { resolveTarget } from '../../src/target.js'
+import { netrcLogin } from '../../src/backends/store/auth.js'
+import { redact } from '../../src/lib/redact.js'
+import { basicAuth, storeUrlProblem, withoutCredentials } from '../../src/plan/store-url.js'
+import { resolveTarget } from '../../src/plan/target.js'
 
 describe('storeUrlProblem: what Nix 2.8 can open, decided when the URL is read', () => {
   it.each([

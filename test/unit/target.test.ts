@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { defaultOptions } from '../../src/options.js'
-import { defaultConfig, type Config } from '../../src/config.js'
-import { HmsError } from '../../src/errors.js'
-import { makePlan } from '../../src/plan.js'
-import { excludedPaths, fixFor } from '../../src/store-push.js'
-import { trustedUsersOf, trustingEntry } from '../../src/trust.js'
-import { compileExclude, copyUrl, resolveTarget, storeHash, storeName } from '../../src/target.js'
+import { defaultOptions } from '../../src/plan/options.js'
+import { defaultConfig, type Config } from '../../src/plan/config.js'
+import { HmsError } from '../../src/lib/errors.js'
+import { makePlan } from '../../src/plan/plan.js'
+import { excludedPaths, fixFor } from '../../src/backends/store/pusher.js'
+import { trustedUsersOf, trustingEntry } from '../../src/switch/trust.js'
+import { compileExclude, copyUrl, resolveTarget, storeHash, storeName } from '../../src/plan/target.js'
 
 const caches = {
   nas: { url: 'file:///mnt/nas/nix-cache', secretKeyFile: '~/.config/nix/key.sec' },

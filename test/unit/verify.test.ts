@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import { HmsError } from '../../src/errors.js'
-import { Output } from '../../src/output.js'
-import { verifyResultSchema, type VerifyResult } from '../../src/schema.js'
-import { printVerify } from '../../src/summary.js'
-import { narinfoUrl, networkReason, pool, presentIn } from '../../src/verify.js'
+import { HmsError } from '../../src/lib/errors.js'
+import { Output } from '../../src/ui/output.js'
+import { verifyResultSchema, type VerifyResult } from '../../src/plan/schema.js'
+import { printVerify } from '../../src/ui/summary.js'
+import { narinfoUrl, networkReason, pool, presentIn } from '../../src/backends/verify.js'
 
 const path = (c: string, name: string) => `/nix/store/${c.repeat(32)}-${name}`
 const [a, b, c] = [path('a', 'foo-1.0'), path('b', 'bar-2.0'), path('c', 'baz-source')]
@@ -175,7 +175,7 @@ describe('printVerify', () => {
 describe('nix path-info --json across Nix versions', () => {
   const p = '/nix/store/0c2pjzqhcdv7fw6l9qa5vnj2p86bwm0v-a'
   it('reads the list (Nix ≤ 2.18) and the object keyed by path (Nix ≥ 2.19)', async () => {
-    const { pathInfos } = await import('../../src/verify.js')
+    const { pathInfos } = await import('../../src/backends/verify.js')
     expect(pathInfos(JSON.stringify([{ path: p, narSize: 5, references: [] }]))).toEqual([{ path: p, narSize: 5, references: [] }])
     expect(pathInfos(JSON.stringify({ [p]: { narSize: 5, references: [] }, '/nix/store/x-gone': null }))).toEqual([{ path: p, narSize: 5, references: [] }, { path: '/nix/store/x-gone', valid: false }])
     expect(() => pathInfos('not json')).toThrow(/not JSON/)

@@ -1,0 +1,372 @@
+import { accessSync, constants, existsSync } from 'node:fs'
+import { emptyTally, type PushTally } from '../cachix/cachix.js'
+import { HmsError } from '../../lib/errors.js'
+import { formatBytes, plural } from '../../lib/format.js'
+import { Hook, parseHookLines } from './hook.js'
+import type { Output } from '../../ui/output.js'
+import type { Plan } from '../../plan/plan.js'
+import { finishedStatus, type Ran } from '../backend.js'
+import { which } from '../../lib/which.js'
+import { capture, runForeground, type Outcome, type RunOptions } from '../../lib/process.js'
+import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from '../../plan/target.js'
+import { closureInfo, type PathInfo } from '../verify.js'
+import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
+import { nixCopyCredentials } from './auth.js'
+import { shareSsh, type SshShare } from './ssh.js'
+import { signingKeyProblem } from './signing-key.js'
+
+type Env = Record<string, string | undefined>
+type StoreTarget = Extract<Target, { kind: 'store' }>
+
+export interface StoreCtx {
+  env: Env
+  cwd: string
+  out: Output
+}
+
+export interface StorePushOptions {
+  target: StoreTarget
+  /** The cache as the user named it, for messages. */
+  label: string
+  exclude: readonly string[]
+  compressionMethod?: 'xz' | 'zstd'
+  limits?: Limits
+}
+
+/**
+ * Pushes to a Nix store URL what it is handed (hook lines or roots), one `nix copy` at a time, in
+ * the order it arrives, while the caller goes on. For each batch: the closure, minus what the cache
+ * has, minus `push.exclude`; pushed with `--no-recursive`, so exactly those paths are sent.
+ */
+export class StorePusher {
+  readonly tally: PushTally = emptyTally()
+  private readonly seen = new Set<string>()
+  /** Paths and bytes handed to nix copy so far, for the progress line. */
+  private sendingPaths = 0
+  private sending = 0
+  private readonly reasons = new Set<string>()
+  private readonly exclude: RegExp[]
+  private lines: string[] = []
+  private roots: string[] = []
+  private running?: Promise<void>
+  private stopped = false
+  /** A signal hms received while one of the pusher's children ran. */
+  interrupted?: NodeJS.Signals
+
+  private readonly ssh: SshShare
+
+  constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
+    this.tally.exactSizes = true
+    this.exclude = compileExclude(options.exclude)
+    // Exclusions need the cache asked before and after the copy: three sessions, worth one login.
+    this.ssh = shareSsh(options.target.url, ctx.env, this.exclude.length > 0)
+  }
+
+  /** Lines from the post-build hook: `DRV_PATH OUT_PATHS`. */
+  addHookLines(lines: string[]): void {
+    this.lines.push(...lines)
+    this.kick()
+  }
+
+  addRoots(roots: string[]): void {
+    this.roots.push(...roots)
+    this.kick()
+  }
+
+  private showProgress(): void {
+    const { label } = this.options
+    const text = () => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`
+    void this.ctx.out.progress(text)
+  }
+
+  /** Start nothing new (hms was interrupted); what is still waiting counts as failed, so it gets queued. */
+  stop(): void {
+    this.stopped = true
+  }
+
+  async finish(): Promise<void> {
+    while (this.running) await this.running
+    if (this.stopped) void (await this.take()).forEach((p) => this.tally.failed.add(p))
+    await this.ssh.close()
+  }
+
+  get ok(): boolean {
+    return this.tally.failed.size === 0
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return
+    this.running = this.loop().finally(() => {
+      this.running = undefined
+      if (this.lines.length + this.roots.length > 0) this.kick()
+    })
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped && this.lines.length + this.roots.length > 0) {
+      let roots: string[] = []
+      try {
+        roots = await this.take()
+        await this.batch(roots)
+      } catch (error) {
+        const signal = error instanceof HmsError ? error.signal : undefined
+        if (signal) {
+          this.interrupted = signal
+          this.stopped = true
+        }
+        this.fail(roots, reasonOf(error))
+      }
+    }
+  }
+
+  /** Everything waiting, as output paths: derivations are resolved in one nix-store call. */
+  private async take(): Promise<string[]> {
+    const { drvs, outputs } = parseHookLines(this.lines.splice(0))
+    const roots = [...outputs, ...this.roots.splice(0), ...(await outputsOf(drvs, this.ctx.env))]
+    return [...new Set(roots)].filter((p) => existsSync(p))
+  }
+
+  private async batch(roots: string[]): Promise<void> {
+    if (roots.length === 0) return
+    const { target, limits = defaultLimits } = this.options
+    const infos = await closureInfo(roots, this.ctx.env)
+    const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
+    if (candidates.length === 0) return
+    for (const p of candidates) this.seen.add(p)
+    // ssh stores: nix copy asks the store itself in the same session and says which paths it sends;
+    // asking first (or after) would cost a session of its own. Exclusions need the missing set first.
+    const askFirst = !isSshStore(target) || this.exclude.length > 0
+    let send = candidates
+    if (askFirst) {
+      let present: Set<string>
+      try {
+        present = await presentIn(target, candidates, this.ssh.env, limits, true)
+      } catch (error) {
+        // Asked again by the next batch or by the retry: this batch learnt nothing about them.
+        for (const p of candidates) this.seen.delete(p)
+        return this.fail(roots, reasonOf(error), isPermanent(error), pushHint(error))
+      }
+      this.tally.alreadyPresent += present.size
+      const missing = candidates.filter((p) => !present.has(p))
+      const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
+      for (const p of excluded) this.tally.excluded.add(p)
+      send = missing.filter((p) => !excluded.has(p))
+      if (send.length === 0) return
+    }
+    // Announced before the copy, so an interrupted copy's landed paths count (confirmLanded).
+    for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
+    this.sending += sumSizes(send.map((p) => infos.get(p)?.narSize))
+    this.sendingPaths += send.length
+    this.showProgress()
+    const copied = await this.copy(send).catch(async (error: unknown) => {
+      // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
+      await this.confirmLanded(send)
+      throw error
+    })
+    if (!askFirst && copied.ok) {
+      // An ssh store answered in nix copy's own session: it reported what it had (nix skipped
+      // those) and acknowledged each path it was sent. No narinfo cache sits in between.
+      for (const p of send) {
+        if (copied.sent.has(p)) this.tally.confirmed.add(p)
+        else (this.tally.announced.delete(p), this.tally.alreadyPresent++)
+      }
+      return void copied.sent.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
+    }
+    // A binary cache is asked again: nix copy's exit code alone has lied (a stale narinfo cache).
+    let landed: Set<string>
+    try {
+      landed = await presentIn(target, send, this.ssh.env, limits, true)
+    } catch (error) {
+      const confirmed = copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : reasonOf(error)
+      return this.fail(send, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), pushHint(error))
+    }
+    if (!askFirst) {
+      // What nix copy sent is pushed; what the store had already, it skipped.
+      for (const p of send) if (landed.has(p) && !copied.sent.has(p)) (this.tally.announced.delete(p), this.tally.alreadyPresent++)
+    }
+    const still = send.filter((p) => !landed.has(p))
+    for (const p of landed) this.tally.confirmed.add(p)
+    for (const p of send) if (landed.has(p) && this.tally.announced.has(p)) this.ctx.out.detail(`pushed ${p}`)
+    if (still.length === 0) return
+    this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
+  }
+
+  private async confirmLanded(paths: string[]): Promise<void> {
+    const { target, limits = defaultLimits } = this.options
+    try {
+      for (const p of await presentIn(target, paths, this.ssh.env, limits, true)) this.tally.confirmed.add(p)
+    } catch {}
+  }
+
+  /** `sent`: the paths nix copy said it copied (it skips what the store has). */
+  private async copy(paths: string[]): Promise<{ sent: Set<string> } & ({ ok: true } | { ok: false; reason: string; permanent: boolean })> {
+    const { target, compressionMethod } = this.options
+    const env = this.ssh.env
+    const keyProblem = signingKeyProblem(target, readable)
+    if (keyProblem) return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
+    if (target.secretKeyFile && !signsOnCopy(target)) {
+      // ssh stores keep the signatures they are sent: sign in the local store first.
+      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
+      if (signed.exitCode !== 0) return { sent: new Set(), ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
+    }
+    // Credentials go to nix in a private netrc file, never on its command line.
+    const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
+    try {
+      const [file, ...args] = nixCopyArgs(credentials.url)
+      // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
+      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true })
+      for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
+      const sent = new Set([...result.stderr.matchAll(/^copying path '(\/[^']+)' to /gm)].map((m) => m[1]!))
+      if (result.exitCode === 0) return { sent, ok: true }
+      const refusal = result.stderr.split('\n').find((l) => permanentRefusal.test(l))?.replace(/^\s*error:\s*/, '').trim()
+      return { sent, ok: false, reason: refusal ?? lastLine(result.stderr), permanent: refusal !== undefined }
+    } finally {
+      credentials.done()
+    }
+  }
+
+  /** `permanent`: no retry can help; stop this push and let the caller not retry it either. */
+  private fail(paths: string[], reason: string, permanent = false, hint?: string): void {
+    for (const p of paths) this.tally.failed.add(p)
+    if (permanent) {
+      this.tally.refusal ??= reason
+      this.stopped = true
+    }
+    if (this.reasons.has(reason)) return
+    this.reasons.add(reason)
+    const fix = fixFor(reason, this.options) ?? hint
+    this.ctx.out.stopProgress()
+    this.ctx.out.warn(`push to ${this.options.label} failed: ${reason}${fix ? ` — ${fix}` : ''}`)
+  }
+}
+
+/** What nix copy says when the cache will never take the paths as they are. */
+const permanentRefusal = /lacks a valid signature|not signed by a trusted key|HTTP error 40[13]|does not appear to be a binary cache|Permission denied|don't know how to open Nix store|Read-only file system/
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function isSshStore(target: StoreTarget): boolean {
+  return /^ssh(-ng)?:\/\//i.test(target.url)
+}
+
+function hintOf(error: unknown): string | undefined {
+  return error instanceof HmsError ? error.hint : undefined
+}
+
+/** presence.ts words its errors for verify; a push says what becomes of the paths it could not send. */
+function pushHint(error: unknown): string | undefined {
+  return hintOf(error)?.replace(notCounted, 'what is not pushed is queued for hms push --pending')
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof HmsError && error.permanent
+}
+
+/** A refusal explained with its fix: an unsigned push to a store that insists on signatures, an upload refused. */
+export function fixFor(reason: string, options: Pick<StorePushOptions, 'target' | 'label'>): string | undefined {
+  if (/does not appear to be a binary cache|HTTP error 40[13]/.test(reason)) {
+    return 'the cache refused the upload: check its credentials (in the URL in the hms config, or in the netrc file Nix reads) and that it accepts uploads (PUT)'
+  }
+  if (/lacks a valid signature|not signed by a trusted key/.test(reason)) {
+    const entry = options.target.name ?? 'NAME'
+    return options.target.secretKeyFile
+      ? `the destination does not trust the key in ${options.target.secretKeyFile}: add its public key to trusted-public-keys there`
+      : `the destination only accepts signed paths: create a key (nix-store --generate-binary-cache-key NAME key.sec key.pub), set "caches": { "${entry}": { "url": "${options.target.url}", "secretKeyFile": "…/key.sec" } } in the hms config, and trust key.pub there`
+  }
+  return undefined
+}
+
+/**
+ * Missing paths that must not be pushed: those `push.exclude` matches, and those that refer to one
+ * (a binary cache refuses a path whose references it does not hold). `before` are exclusions of
+ * earlier batches of the same run.
+ */
+export function excludedPaths(missing: readonly string[], infos: ReadonlyMap<string, Pick<PathInfo, 'references'>>, patterns: readonly RegExp[], before: ReadonlySet<string> = new Set()): Set<string> {
+  const excluded = new Set(missing.filter((p) => patterns.some((re) => re.test(storeName(p)))))
+  if (excluded.size === 0 && before.size === 0) return excluded
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const p of missing) {
+      if (excluded.has(p)) continue
+      const refs = infos.get(p)?.references ?? []
+      if (refs.some((r) => r !== p && (excluded.has(r) || before.has(r)))) {
+        excluded.add(p)
+        grew = true
+      }
+    }
+  }
+  return excluded
+}
+
+async function outputsOf(drvs: string[], env: Env): Promise<string[]> {
+  if (drvs.length === 0) return []
+  const nixStore = which('nix-store', env) ?? 'nix-store'
+  const result = await capture(nixStore, ['--query', '--outputs', ...drvs], { env, timeoutMs: 60_000 })
+  return result.stdout.split('\n').filter((p) => p.startsWith('/'))
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof HmsError) return error.message
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error)
+}
+
+function sumSizes(values: Iterable<number | undefined>): number {
+  let total = 0
+  for (const v of values) total += v ?? 0
+  return total
+}
+
+export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | 'compressionMethod'>): StorePushOptions {
+  if (plan.target?.kind !== 'store') throw new HmsError(`${plan.cache ?? 'the cache'} is not a store URL`)
+  return { target: plan.target, label: plan.cache ?? plan.target.url, exclude: plan.exclude, ...(plan.compressionMethod ? { compressionMethod: plan.compressionMethod } : {}) }
+}
+
+/** A switch run (see switch.ts), with the tally always there. */
+export type Watched = Ran & { tally: PushTally }
+
+/**
+ * home-manager with hms's post-build hook, which only records what each build produced; all of it
+ * is pushed in one batch once home-manager exits: one closure query, one presence check, one
+ * `nix copy` session, as a bare copy of the same paths. Batches during the build cost more than
+ * they saved: each was a `nix copy` of its own (and an ssh login), competing with the build for
+ * the CPU and the store database, and the build waited for none of them anyway. Until then the
+ * in-flight marker (inflight.ts) stands for every built path; an interrupted run queues them all.
+ */
+export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
+  const started = performance.now()
+  const pusher = new StorePusher(storeOptions(plan), ctx)
+  const hook = Hook.install(ctx.env)
+  try {
+    const [file, ...args] = plan.homeManager
+    const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
+    const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
+    // Interrupted: nothing more is sent; what was built is handed over only to be queued.
+    if (outcome.interrupted) pusher.stop()
+    pusher.addHookLines(hook.drain())
+    await pusher.finish()
+    ctx.out.stopProgress()
+    return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
+  } finally {
+    hook.remove()
+  }
+}
+
+/** One push of `roots`' closures, shaped like a `cachix push` so retries, queue and history treat both alike. */
+export async function storePushRoots(roots: string[], options: StorePushOptions, ctx: StoreCtx): Promise<{ ok: boolean; tally: PushTally; alreadyPresent: number; outcome: Outcome }> {
+  const pusher = new StorePusher(options, ctx)
+  pusher.addRoots(roots)
+  const missing = roots.filter((p) => !existsSync(p))
+  for (const p of missing) pusher.tally.failed.add(p)
+  await pusher.finish()
+  ctx.out.stopProgress()
+  const outcome: Outcome = { exitCode: pusher.ok ? 0 : 1, ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}) }
+  return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.tally.alreadyPresent, outcome }
+}

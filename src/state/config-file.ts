@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pkg from '../../package.json' with { type: 'json' }
+import { HmsError } from '../lib/errors.js'
+import { memo } from '../lib/memo.js'
+import { defaultConfig, mergeConfig, parseConfig, type Config, type FileConfig } from '../plan/config.js'
+
+type Env = Record<string, string | undefined>
+
+export function configPath(env: Env): string {
+  if (env.HMS_CONFIG) return env.HMS_CONFIG
+  const base = env.XDG_CONFIG_HOME || join(env.HOME ?? '', '.config')
+  return join(base, 'hms', 'config.json')
+}
+
+/** Reads and validates the config file; a missing default file means the built-in defaults. */
+export async function loadConfig(env: Env): Promise<Config> {
+  const file = configPath(env)
+  const text = readConfigText(file, Boolean(env.HMS_CONFIG))
+  if (text === undefined) return defaultConfig
+  const stamp = validatedStamp(text)
+  const seen = memo(env, 'config-validated')
+  // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
+  if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
+  const config = await parseConfig(text, file)
+  seen.set(stamp)
+  return config
+}
+
+function validatedStamp(text: string): string {
+  return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
+}
+
+
+function readConfigText(file: string, explicit: boolean): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !explicit) return undefined
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error)
+    throw new HmsError(`cannot read config ${file}: ${reason}`, { hint: 'fix the file or point HMS_CONFIG elsewhere' })
+  }
+}

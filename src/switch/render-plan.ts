@@ -1,0 +1,34 @@
+import { withBypass } from '../backends/cachix/cachix.js'
+import { shellJoin } from '../lib/format.js'
+import type { Output } from '../ui/output.js'
+import type { Plan } from '../plan/plan.js'
+
+/** How the push happens: inside the switch (watch-exec, hook) or after it (generation, background). */
+function pushRow(plan: Plan, dim: (text: string) => string): string {
+  const after = plan.background ? 'after the switch, in the background' : 'after the switch'
+  if (plan.mode === 'generation') {
+    return `${shellJoin(plan.pushCommand ?? [])} ${dim(`<the new generation>  (${after})`)}`
+  }
+  if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim('<what the switch builds, minus what the cache has>')}`
+  return dim('what the switch builds, by cachix watch-exec as it runs')
+}
+
+/** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
+export function printPlan(plan: Plan, out: Output, json: boolean): void {
+  if (json) return out.json(plan)
+  const { color } = out
+  const from = (source: string | undefined) => (source ? color.dim(`  (from ${source})`) : '')
+  const rows: [string, string][] = [
+    ['profile', (plan.profile ?? '(none)') + from(plan.sources.profile)],
+    ['host', plan.host + from(plan.sources.host)],
+    ['user', plan.user],
+    ['cache', plan.push ? plan.cache + from(plan.sources.cache) : '(not pushing: --no-push)'],
+    ['flake', plan.flake ? plan.flake + from(plan.sources.flake) : color.dim('(home-manager decides)')],
+    ['command', shellJoin(plan.command)],
+    ...(plan.push ? [['push', pushRow(plan, color.dim)] as [string, string]] : []),
+  ]
+  if (out.options.verbose && plan.push && plan.target?.kind === 'cachix') rows.push(['runs', shellJoin(withBypass(plan.command))])
+  const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)
+  for (const note of plan.notes) lines.push(color.dim(`note: ${note}`))
+  out.options.stdout.write(`${lines.join('\n')}\n`)
+}

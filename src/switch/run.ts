@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { emptyTally, tallyEvent, withBypass } from '../backends/cachix/cachix.js'
+import { ExitCode, HmsError, signalExitCode } from '../lib/errors.js'
+import { interruption } from '../lib/interrupt.js'
+import { queueTarget } from '../state/queue-target.js'
+import { formatBytes, plural } from '../lib/format.js'
+import { currentGeneration, type Generation } from '../local/generation.js'
+import { clearInflight, markInflight, recoverInflight } from '../state/inflight.js'
+import { acquireLock } from '../state/lock.js'
+import type { Plan } from '../plan/plan.js'
+import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
+import { runForeground, type RunOptions } from '../lib/process.js'
+import { ReportParser, type ReportEvent } from '../backends/cachix/report.js'
+import type { Summary } from '../plan/schema.js'
+import { settle } from './settle.js'
+import { State } from '../state/state.js'
+import { reportComplete, summarize } from './outcome.js'
+import { storeWatch } from '../backends/store/pusher.js'
+import { describeFailure, writeFailure } from '../lib/streams.js'
+import { withHookOrFallback } from './trust.js'
+import { finishedStatus, type Ran } from '../backends/backend.js'
+import type { Context } from './context.js'
+
+export type { Context, Ran }
+import { verifyAfterSwitch } from '../backends/verify.js'
+
+
+/** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
+export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
+  requireHomeManager(ctx.env)
+  requireNix(ctx.env)
+  const state = new State(ctx.env)
+  const lock = await switchLock(state, given, ctx)
+  try {
+    await recoverInflight(state, ctx.env, ctx.out).catch(() => {})
+    const plan = await withHookOrFallback(given, ctx)
+    let skippedReason: string | null = plan.push ? null : 'disabled (--no-push)'
+    const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
+    if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
+    const before = currentGeneration(ctx.env)
+    // A signal during the preflight: nothing has been built yet, so nothing is started either.
+    const early = interruption()
+    if (early) {
+      const exitCode = signalExitCode(early) ?? ExitCode.interrupted
+      throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode, signal: early })
+    }
+    if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
+    const watching = plan.push && !blocker && plan.mode === 'watch-exec'
+    let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
+    if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
+      // cachix refused before starting home-manager: the switch must still happen.
+      skippedReason = skipPush(`cachix refused to run: ${ran.tally.refusal}`, 'check the cache name and your access (cachix authtoken)', plan, ctx)
+      ran = await plainSwitch(plan, ctx)
+    }
+    const after = currentGeneration(ctx.env)
+    const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
+    const lost = writeFailure(ctx.out.options.stdout)
+    if (lost) {
+      const why = describeFailure(lost)
+      const note = `stdout was closed (${why}) while home-manager wrote to it: its output from then on was dropped, `
+        + 'the switch went on'
+      summary.notes.push(note)
+    }
+    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !reportComplete(ran), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
+    // Only now: if anything above threw, the marker stays and the next switch queues this generation.
+    clearInflight(state)
+    const stopped = interruption()
+    if (plan.verify && stopped) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${stopped}`] }
+    return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
+  } finally {
+    lock.release()
+  }
+}
+
+/**
+ * One switch at a time. Without a writable state dir a failed push could not be queued, so a switch
+ * that pushes stops before it starts; one that does not push has nothing to lose and goes on.
+ */
+async function switchLock(state: State, plan: Plan, ctx: Context): Promise<{ release(): void }> {
+  try {
+    state.ensureDir()
+    return await acquireLock(state.file('switch.lock'), 'switching')
+  } catch (error) {
+    if (error instanceof HmsError) throw error
+    const unwritable = state.unwritable(error) as HmsError
+    if (plan.push) {
+      throw new HmsError(`${unwritable.message}; not switching: a push that failed could not be queued`, {
+        exitCode: unwritable.exitCode,
+        hint: `${unwritable.hint}, or switch without pushing: hms --no-push`,
+      })
+    }
+    ctx.out.warn(`${unwritable.message}: switching without the lock and history`)
+    return { release() {} }
+  }
+}
+
+function skipPush(message: string, fix: string, plan: Plan, ctx: Context): string {
+  if (plan.strict) throw new HmsError(`${message}; not switching because of --strict`, { exitCode: ExitCode.usage, hint: fix })
+  ctx.out.warn(`${message} — switching without pushing; the generation is queued. Fix: ${fix}`)
+  return message
+}
+
+function sameGeneration(a: Generation | undefined, b: Generation | undefined): boolean {
+  return a?.number === b?.number && a?.path === b?.path
+}
+
+async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
+  const started = performance.now()
+  const [file, ...args] = plan.homeManager
+  const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
+  const outcome = await runForeground(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
+  return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
+}
+
+async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
+  const started = performance.now()
+  const tally = emptyTally()
+  const parser = new ReportParser()
+  const { out } = ctx
+  // --verbose shows cachix's own lines as they come; otherwise only what hms does not understand.
+  const verbose = out.options.verbose && !out.options.quiet
+  let bytes = 0
+  // cachix reports pushes once home-manager has exited: the first report ends the switch's own time.
+  let switchedAt: number | undefined
+  // Watching the whole store, cachix reports while home-manager still writes: no spinner until it stops watching.
+  let watchingStore = false
+  const onEvents = (events: ReportEvent[]) => {
+    for (const event of events) {
+      if (event.kind === 'pushing' || event.kind === 'failed') switchedAt ??= performance.now()
+      if (event.kind === 'untrusted') watchingStore = true
+      if (event.kind === 'text') watchingStore = watching(event.raw, watchingStore)
+      const known = tally.announced.size
+      const understood = tallyEvent(tally, event)
+      if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
+      else if (event.kind === 'pushing') {
+        if (tally.announced.size > known) bytes += event.bytes ?? 0
+        const text = () => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`
+        if (!watchingStore) void out.progress(text)
+      }
+    }
+  }
+  const statusDir = mkdtempSync(join(tmpdir(), 'hms-switch-'))
+  const statusFile = join(statusDir, 'home-manager.status')
+  const [file, ...args] = withBypass(plan.command, statusFile)
+  const outcome = await runForeground(file!, args, {
+    env: ctx.env,
+    cwd: ctx.cwd,
+    stdio: ['inherit', out.childStdout, 'pipe', 2],
+    delegatesCtlc: true,
+    onStdout: out.relay,
+    onStderr: (chunk) => {
+      if (verbose) out.raw(chunk)
+      onEvents(parser.feed(chunk))
+    },
+  })
+  onEvents(parser.end())
+  out.stopProgress()
+  const finished = readStatus(statusFile)
+  rmSync(statusDir, { recursive: true, force: true })
+  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started, finished }
+}
+
+/** What the bypass wrapper wrote: home-manager's exit status, or nothing if it never finished. */
+function readStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim()
+    return /^\d+$/.test(text) ? Number(text) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** cachix's store mode starts with `Watching /nix/store…` and ends with `Stopped watching /nix/store…`. */
+function watching(raw: Buffer, before: boolean): boolean {
+  const text = raw.toString('latin1')
+  if (text.includes('Stopped watching /nix/store')) return false
+  return before || text.includes('Watching /nix/store')
+}
