@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { nothingLeft, runs } from './helpers/common.js'
 import { makeSandbox, SECRET_MARKER, type RunOptions, type Sandbox } from './helpers/sandbox.js'
 
 const ESC = '\u001b'
@@ -57,23 +58,8 @@ async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<vo
   }
 }
 
-/** Resolves once the fixture's sleeping builder runs (its build dir is under the sandbox). */
-const builderSleeping = (sb: Sandbox) =>
-  waitFor(() => processesUnder(sb.root).some((line) => / \/bin\/sleep 30 $/.test(line)))
-
-function processesUnder(dir: string): string[] {
-  const found: string[] = []
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cwd = fs.readlinkSync(`/proc/${pid}/cwd`)
-      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      if (cwd.startsWith(dir) || cmdline.includes(dir)) found.push(`${pid} ${cmdline}`)
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found
-}
+/** Resolves once the fixture's sleeping builder runs (found by the sandbox's marker, helpers/procs.ts). */
+const builderSleeping = (sb: Sandbox) => waitFor(() => runs(sb, '/bin/sleep 30'))
 
 describe('home-manager stand-in', () => {
   it('builds with real Nix and links generation 1, then 2 after a change', async () => {
@@ -201,8 +187,7 @@ describe('home-manager stand-in', () => {
     expect(result.exitCode).toBe(130)
     expect(result.stderr).toContain('ripgrep sleeps 30 s')
     expect(sb.generation()).toBeUndefined()
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(processesUnder(sb.root)).toEqual([])
+    await nothingLeft(sb)
   })
 })
 
@@ -452,7 +437,6 @@ describe('cachix stand-in', () => {
     expect(pushed.length).toBeGreaterThan(0)
     expect(pushed.some((p) => p.includes('ripgrep') || p.includes('home-manager-generation'))).toBe(false)
     expect(sb.cachePaths(cache)).toEqual(new Set(pushed))
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(processesUnder(sb.root)).toEqual([])
+    await nothingLeft(sb)
   })
 })

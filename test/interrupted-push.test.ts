@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { binWith, pending, processes, until, useSandboxes } from './helpers/common.js'
+import { binWith, pending, runs, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -13,10 +13,10 @@ describe('Ctrl-C after cachix watch-exec was handed the paths (issue 12 point 3)
     const s = sandbox()
     const cache = s.cacheDir('modular-workspace')
     // home-manager activates, then lingers (news, a slow hook): the Ctrl-C comes then.
-    const PATH = binWith(s, 'home-manager', `#!/bin/sh\n${join(FIXTURES_BIN, 'home-manager')} "$@" || exit $?\nexec sleep 96\n`)
+    const PATH = binWith(s, 'home-manager', `#!/bin/sh\n${join(FIXTURES_BIN, 'home-manager')} "$@" || exit $?\nexec sleep 60\n`)
     let pid = 0
     const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH }, onSpawn: (p) => { pid = p } })
-    await until(() => processes().some((args) => args.endsWith('sleep 96')), 60_000)
+    await until(() => runs(s, 'sleep 60'), 60_000)
     // What a terminal does on Ctrl-C: SIGINT to the whole foreground group.
     process.kill(-pid, 'SIGINT')
     const run = await running
@@ -40,8 +40,8 @@ describe('Ctrl-C in hms push: interrupted, queued, never "failed"', () => {
     process.kill(-pid, 'SIGINT')
     return running
   }
-  const cachixPushing = (s: Sandbox) => () => processes().some((a) => a.includes('cachix') && a.includes(' push ') && !a.includes('watch-exec'))
-    && processes().some((a) => a.endsWith('sleep 30'))
+  const cachixPushing = (s: Sandbox) => () => runs(s, 'sleep 30')
+    && s.processes().some(({ args }) => args.includes('cachix') && args.includes(' push ') && !args.includes('watch-exec'))
 
   it.each([
     ['during the upload', ['push'], { CACHIX_STANDIN_PUSH_DELAY: '30' }],

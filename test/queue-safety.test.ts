@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatIdentity, identityOf } from '../src/lib/identity.js'
-import { binWith, noStackTrace, pending, processes, summaryOf, until, useSandboxes } from './helpers/common.js'
+import { binWith, noStackTrace, nothingLeft, pending, summaryOf, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type RunResult, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -26,19 +26,8 @@ const writeConfig = (s: Sandbox, config: unknown) => {
 /** Every file of the state dir, byte for byte. */
 const snapshot = (s: Sandbox) =>
   Object.fromEntries(readdirSync(stateDir(s)).sort().map((f) => [f, readFileSync(stateFile(s, f)).toString('base64')]))
-/** Pids of every process started for this sandbox (hms and what it started): they carry its cache root. */
-function sandboxPids(s: Sandbox): number[] {
-  const marker = `CACHIX_STANDIN_ROOT=${s.cacheRoot}\0`
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return pid !== process.pid && readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker)
-    } catch {
-      return false
-    }
-  })
-}
 /** No process of this sandbox is left (an orphaned cachix or home-manager finishes first). */
-const settled = (s: Sandbox) => until(() => sandboxPids(s).length === 0, 90_000)
+const settled = (s: Sandbox) => nothingLeft(s, [], 90_000)
 const isRunning = (pid: number) => {
   try {
     return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z')
@@ -48,7 +37,7 @@ const isRunning = (pid: number) => {
 }
 /** Power loss: hms and everything it started, at once. */
 function killAll(s: Sandbox): void {
-  for (const pid of sandboxPids(s)) {
+  for (const { pid } of s.processes()) {
     try {
       process.kill(pid, 'SIGKILL')
     } catch {}
@@ -205,7 +194,7 @@ describe('kill -9, then any command tells the truth', () => {
     const s = sandbox()
     s.setFixture({ sleep: 5 })
     const run = start(s, ['--flake', '.#mitsio@shoshin'])
-    await until(() => processes().some((args) => args.includes(`nix-build ${s.flakeDir}/`)), 60_000)
+    await until(() => s.processes().some(({ args }) => args.startsWith(`nix-build ${s.flakeDir}/`)), 60_000)
     process.kill(run.pid, 'SIGKILL')
     await until(() => !isRunning(run.pid))
     // home-manager and nix may still link a generation: queueing "the current one" now would be too early.

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { dirname } from 'node:path'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { pending, processes, sleep, summaryOf, until as waitFor, useSandboxes } from './helpers/common.js'
+import { pending, runs, sleep, summaryOf, until as waitFor, useSandboxes } from './helpers/common.js'
 import type { Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -222,10 +222,9 @@ describe('hms killed outright during a switch', () => {
   it('kill -9 while cachix pushes: the next hms run queues the generation and pushes it', async () => {
     const s = sandbox()
     let pid = 0
-    // A delay no other test uses: its `sleep` shows that cachix uploads (home-manager has finished).
-    const delay = `2.${process.pid}`
-    const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { CACHIX_STANDIN_PUSH_DELAY: delay }, onSpawn: (p) => { pid = p } })
-    await waitFor(() => processes().some((args) => args === `sleep ${delay}`))
+    // The stand-in's `sleep` shows that cachix uploads (home-manager has finished).
+    const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { CACHIX_STANDIN_PUSH_DELAY: '2' }, onSpawn: (p) => { pid = p } })
+    await waitFor(() => runs(s, 'sleep 2'))
     process.kill(pid, 'SIGKILL')
     await running
     const generation = s.generation()!

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { alive, pending, processes, summaryOf, withoutCachix } from './helpers/common.js'
+import { alive, pending, summaryOf, withoutCachix } from './helpers/common.js'
 import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
 
@@ -220,7 +220,7 @@ describe('http:// with WebDAV', () => {
     // A background push of a new generation: its argv, log and the state files hold no password.
     s.setPackage('git', '2.45')
     const seen = new Set<string>()
-    const scan = setInterval(() => processes().filter((l) => l.includes('hms')).forEach((l) => seen.add(l)), 10)
+    const scan = setInterval(() => s.processes().forEach(({ args }) => seen.add(args)), 10)
     const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
     expect(bg.exitCode, bg.stderr).toBe(0)
     const state = join(s.env.XDG_STATE_HOME!, 'hms')

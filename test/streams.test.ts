@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatIdentity, identityOf } from '../src/lib/identity.js'
 import { errorDocumentSchema } from '../src/plan/schema.js'
-import { binWith, noStackTrace, processes, until, useSandboxes } from './helpers/common.js'
+import { binWith, noStackTrace, nothingLeft, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -89,7 +89,7 @@ describe('time limits that hold', () => {
     const took = Date.now() - started
     expect(run.stdout).toMatch(/no answer within 5s/)
     expect(took).toBeLessThan(15_000)
-    await until(() => !processes().some((args) => args === 'sleep 61'), 5_000)
+    await nothingLeft(s, [], 5_000)
   })
 
   it('a cachix --version that hangs: the switch falls back after its 10 s limit, not when cachix gives up', async () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { alive, binWith, pending, processes, sleep, until, useSandboxes } from './helpers/common.js'
+import { alive, binWith, nothingLeft, pending, runs, sleep, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 import { hmsCommand, openTerminal, type Terminal } from './helpers/tmux.js'
 
@@ -28,44 +28,15 @@ async function terminal(s: Sandbox, env: Record<string, string | undefined> = {}
   return t
 }
 
-/** `ps` state letter of each process whose command line matches. */
-function states(match: (args: string) => boolean): string[] {
-  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' }).split('\n')
-    .map((line) => line.trim().match(/^(\S+)\s+(.*)$/))
-    .filter((m): m is RegExpMatchArray => Boolean(m && match(m[2]!)))
-    .map((m) => m[1]!)
-}
-
-const sleeping = (seconds: number) => () => processes().some((args) => args.endsWith(`sleep ${seconds}`))
-
-/**
- * The build's `sleep N` under this terminal's shell: other test runs on the machine (other
- * checkouts) sleep as long, and a signal sent before hms is ready would kill it outright.
- */
-const sleepingHere = (t: Terminal, seconds: number) => () => {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n')
-    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter((m): m is RegExpMatchArray => Boolean(m))
-  const parent = new Map(rows.map((m) => [Number(m[1]), Number(m[2])]))
-  const below = (pid: number) => {
-    for (let p = pid; p > 1; p = parent.get(p) ?? 0) if (p === t.shellPid) return true
-    return false
-  }
-  return rows.some((m) => m[3]!.endsWith(`sleep ${seconds}`) && below(Number(m[1])))
-}
+/** The build's `sleep N`, run for this sandbox (its marker: another test may build with the same sleep). */
+const sleeping = (s: Sandbox, seconds: number) => () => runs(s, `/bin/sleep ${seconds}`) || runs(s, `sleep ${seconds}`)
 const exitShown = /exit=(\d+)/
 
 /** The hms the terminal's shell runs. */
-function hmsPid(t: Terminal): number {
-  const line = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(t.shellPid)], { encoding: 'utf8' })
-    .split('\n').find((l) => l.includes(HMS_BIN))
-  return Number(line!.trim().split(/\s+/)[0])
-}
+const hmsPid = (s: Sandbox, t: Terminal) => s.processes().find((p) => p.ppid === t.shellPid && p.args.includes(HMS_BIN))!.pid
 
-async function nothingLeft(s: Sandbox, seconds: number): Promise<void> {
-  const ours = (args: string) => args.endsWith(`sleep ${seconds}`) || (args.includes('nix-build') && args.includes(s.flakeDir))
-  await until(() => !processes().some(ours), 10_000)
-}
+/** Nothing the sandbox started runs any more, but the terminal itself. */
+const nothingLeftBut = (s: Sandbox, t: Terminal) => nothingLeft(s, [t.serverPid, t.shellPid])
 
 describe('on a terminal', () => {
   it.each([100, 0])('shows a spinner while pushing and the summary in colour (%i columns)', async (columns) => {
@@ -110,31 +81,31 @@ describe('keys typed in a real terminal (tmux)', () => {
     const s = sandbox()
     const cache = join(s.root, 'nas')
     mkdirSync(cache)
-    s.setFixture({ sleep: 91 })
+    s.setFixture({ sleep: 60 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin --cache file://${cache}; echo "exit=$?"`)
-    await until(sleepingHere(t, 91), 60_000)
+    await until(sleeping(s, 60), 60_000)
     // The other packages are built and recorded by hms's hook; they are pushed only after the build.
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
     expect(screen).toMatch(/switch failed after [\d.]+s \(stopped by SIGINT\)/)
     expect(s.generation()).toBeUndefined()
-    await nothingLeft(s, 91)
+    await nothingLeftBut(s, t)
   })
 
   it('Ctrl-C during the build under cachix watch-exec: exit 130, nothing switched, nothing left running', async () => {
     const s = sandbox()
-    s.setFixture({ sleep: 92 })
+    s.setFixture({ sleep: 60 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleepingHere(t, 92), 60_000)
+    await until(sleeping(s, 60), 60_000)
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
     expect(screen).toMatch(/switch failed after [\d.]+s \(stopped by SIGINT\)/)
     expect(s.generation()).toBeUndefined()
-    await nothingLeft(s, 92)
+    await nothingLeftBut(s, t)
     // The prompt is back and takes input: no spinner holds the terminal.
     t.type('echo typed-after')
     await t.waitFor(/^typed-after$/m, 10_000)
@@ -151,7 +122,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     const generation = s.generation()
     expect(generation?.number).toBe(1)
     expect(pending(s).map((e) => e.path)).toContain(generation!.path)
-    await until(() => !processes().some((args) => args.includes('cachix') && args.includes(s.flakeDir)), 10_000)
+    await nothingLeftBut(s, t)
   })
 
   it('Ctrl-C during hms push to a store URL: exit 130, the copy stopped, the generation still queued', async () => {
@@ -161,16 +132,16 @@ describe('keys typed in a real terminal (tmux)', () => {
     mkdirSync(cache)
     const realNix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
     // A copy that takes its time, as a big closure over a slow link does.
-    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in *" copy "*) sleep 93 ;; esac\nexec ${realNix} "$@"\n`)
+    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in *" copy "*) sleep 60 ;; esac\nexec ${realNix} "$@"\n`)
     const t = await terminal(s, { PATH: path })
     t.type(`${hmsCommand} push --cache file://${cache}; echo "exit=$?"`)
     await t.waitFor(/pushing to file:\/\/\S+: \d+ path/, 60_000)
-    await until(sleepingHere(t, 93), 10_000)
+    await until(sleeping(s, 60), 10_000)
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 15_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
     expect(pending(s).map((e) => e.path)).toEqual([s.generation()!.path])
-    await until(() => !sleeping(93)(), 10_000)
+    await nothingLeftBut(s, t)
   })
 
   it('Ctrl-Z stops the build with hms, like any job; fg carries on to a good switch', async () => {
@@ -179,12 +150,12 @@ describe('keys typed in a real terminal (tmux)', () => {
     const t = await terminal(s)
     // Alone on its line: after Ctrl-Z the shell would run whatever follows at once.
     t.type(`${hmsCommand} --flake .#mitsio@shoshin`)
-    await until(sleepingHere(t, 4), 60_000)
+    await until(sleeping(s, 4), 60_000)
     t.keys('C-z')
     await t.waitFor(/Stopped\s+node/, 15_000)
     // nix-build (home-manager's child) is stopped too, not building on behind the shell's back.
-    const nixBuild = (args: string) => args.includes('nix-build') && args.includes(s.flakeDir)
-    await until(() => states(nixBuild).length > 0 && states(nixBuild).every((st) => st.startsWith('T')), 10_000)
+    const states = () => s.processes().filter((p) => p.args.startsWith('nix-build ')).map((p) => p.state)
+    await until(() => states().length > 0 && states().every((state) => state === 'T'), 10_000)
     await sleep(5000)
     expect(s.generation()).toBeUndefined()
     t.type('fg')
@@ -236,30 +207,30 @@ describe('keys typed in a real terminal (tmux)', () => {
 
   it('the terminal closed during the build (SIGHUP): hms and the build end, nothing switched, nothing left', async () => {
     const s = sandbox()
-    s.setFixture({ sleep: 99 })
+    s.setFixture({ sleep: 60 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleepingHere(t, 99), 60_000)
-    const hms = hmsPid(t)
+    await until(sleeping(s, 60), 60_000)
+    const hms = hmsPid(s, t)
     t.close()
-    await until(() => !processes().some((args) => args.includes(HMS_BIN) && args.includes(s.flakeDir)) && !alive(hms), 20_000)
-    await nothingLeft(s, 99)
+    await until(() => !alive(hms), 20_000)
+    // The terminal is gone too: nothing of this sandbox may run.
+    await nothingLeft(s)
     expect(s.generation()).toBeUndefined()
   })
 
   const alone = [['SIGTERM', '143'], ['SIGINT', '130']] as const
   it.each(alone)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
     const s = sandbox()
-    const seconds = signal === 'SIGTERM' ? 95 : 96
-    s.setFixture({ sleep: seconds })
+    s.setFixture({ sleep: 60 })
     const t = await terminal(s)
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleepingHere(t, seconds), 60_000)
-    process.kill(hmsPid(t), signal)
+    await until(sleeping(s, 60), 60_000)
+    process.kill(hmsPid(s, t), signal)
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe(code)
     expect(s.generation()).toBeUndefined()
-    await nothingLeft(s, seconds)
+    await nothingLeftBut(s, t)
   })
 })
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { noStackTrace as stackTrace, pending, processes, sleep, summaryOf, until, useSandboxes } from '../helpers/common.js'
+import { noStackTrace as stackTrace, nothingLeft, pending, runs, summaryOf, until, useSandboxes } from '../helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from '../helpers/sandbox.js'
 import { formatIdentity, identityOf } from '../../src/lib/identity.js'
 
@@ -55,11 +55,11 @@ describe('process faults', () => {
     const cache = `push-${signal.toLowerCase()}-${process.pid}`
     s.cacheDir(cache)
     let pid = 0
-    // A delay no other test uses: its `sleep` shows that cachix uploads, so home-manager has finished
+    // The stand-in's `sleep` shows that cachix uploads, so home-manager has finished
     // (25.11 sets the profile before activating: a new generation alone does not say so).
-    const delay = `3.${process.pid}`
-    const running = s.hms(['--flake', '.#mitsio@shoshin', '--cache', cache, '--json'], { env: { CACHIX_STANDIN_PUSH_DELAY: delay }, onSpawn: (p) => { pid = p } })
-    await until(() => processes().some((args) => args === `sleep ${delay}`))
+    const env = { CACHIX_STANDIN_PUSH_DELAY: '3' }
+    const running = s.hms(['--flake', '.#mitsio@shoshin', '--cache', cache, '--json'], { env, onSpawn: (p) => { pid = p } })
+    await until(() => runs(s, 'sleep 3'))
     process.kill(pid, signal)
     const run = await running
     expect(run.exitCode).toBe(code)
@@ -67,8 +67,7 @@ describe('process faults', () => {
     expect(summary.switch).toMatchObject({ ok: true, signal })
     expect(pending(s).map((e) => e.path)).toContain(s.generation()!.path)
     expect(pending(s).every((e) => e.reason === 'interrupted')).toBe(true)
-    await sleep(200)
-    expect(processes().filter((args) => args.includes(cache))).toEqual([])
+    await nothingLeft(s)
   })
 
   it('stdout closed early (hms --json | head -c 1, hms --plan | head -1): no EPIPE crash', async () => {
@@ -123,18 +122,16 @@ describe('environment faults', () => {
 describe('signals before anything switched', () => {
   it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during preflight (a slow cachix --version): exit %i, no process left', async (signal, code) => {
     const s = sandbox()
-    const marker = signal === 'SIGINT' ? 41 : 43
-    const path = binWith(s, 'cachix', `#!/bin/sh\nif [ "$1" = --version ]; then sleep ${marker}; fi\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
+    const path = binWith(s, 'cachix', `#!/bin/sh\nif [ "$1" = --version ]; then sleep 40; fi\nexec ${join(FIXTURES_BIN, 'cachix')} "$@"\n`)
     let pid = 0
     const running = s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: path }, onSpawn: (p) => { pid = p } })
-    await until(() => processes().some((args) => args === `sleep ${marker}`))
+    await until(() => runs(s, 'sleep 40'))
     process.kill(pid, signal)
     const run = await running
     expect(run.exitCode).toBe(code)
     expect(run.stderr).not.toMatch(stackTrace)
     expect(s.generation()).toBeUndefined()
-    await sleep(200)
-    expect(processes().filter((args) => args === `sleep ${marker}`)).toEqual([])
+    await nothingLeft(s)
   })
 })
 

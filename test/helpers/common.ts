@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
@@ -32,8 +31,21 @@ export async function until(check: () => boolean, ms = 30_000): Promise<void> {
   }
 }
 
-/** Command lines of every process on the machine. */
-export const processes = () => execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n')
+/** Whether a process the sandbox started runs with exactly this command line (`ps -o args`). */
+export const runs = (s: Sandbox, args: string) => s.processes().some((p) => p.args === args)
+
+/**
+ * Waits until no process the sandbox started is running, but those in `except` (a terminal's tmux server and
+ * shell); fails naming the ones left after `ms`.
+ */
+export async function nothingLeft(s: Sandbox, except: number[] = [], ms = 10_000): Promise<void> {
+  const left = () => s.processes().filter((p) => !except.includes(p.pid))
+  try {
+    await until(() => left().length === 0, ms)
+  } catch {
+    throw new Error(`still running:\n${left().map((p) => `${p.pid} ${p.args}`).join('\n')}`)
+  }
+}
 
 /** Entries of hms's pending queue in a sandbox. */
 export function pending(s: Sandbox): { path: string; cache: string; reason: string; since: string }[] {

@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
+import { type Proc, processesWith } from './procs.js'
 
 export const SECRET_MARKER = 'hms-secret-token-7f3a'
 
@@ -53,6 +54,11 @@ export interface Sandbox {
   flakeDir: string
   cacheRoot: string
   env: Record<string, string>
+  /**
+   * Running processes this sandbox started, however deep: everything run with its env carries HMS_TEST_SANDBOX, and
+   * Nix's builders (which get a clean env) its salt, an attribute of every fixture derivation. Nothing else has either.
+   */
+  processes(): Proc[]
   /** Creates $CACHIX_STANDIN_ROOT/name (the cache `name`) and returns it. */
   cacheDir(name: string): string
   /** Sets one package's version in flakeDir/packages.json. */
@@ -124,7 +130,7 @@ function exitCodeOf(result: { exitCode?: number; signal?: string }): number {
   return signo ? 128 + signo : 1
 }
 
-function makeEnv(root: string, home: string, cacheRoot: string): Record<string, string> {
+function makeEnv(root: string, home: string, cacheRoot: string, salt: string): Record<string, string> {
   const path_ = unique([
     FIXTURES_BIN,
     dirOf('nix-build', '/usr/bin'),
@@ -149,6 +155,7 @@ function makeEnv(root: string, home: string, cacheRoot: string): Record<string, 
     CACHIX_AUTH_TOKEN: SECRET_MARKER,
     CI: 'true',
     NO_COLOR: '1',
+    HMS_TEST_SANDBOX: salt,
   }
 }
 
@@ -159,7 +166,8 @@ export function makeSandbox(): Sandbox {
   const home = path.join(root, 'home')
   const flakeDir = path.join(root, 'flake')
   const cacheRoot = path.join(root, 'caches')
-  const env = makeEnv(root, home, cacheRoot)
+  const salt = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
+  const env = makeEnv(root, home, cacheRoot, salt)
   for (const dir of [home, cacheRoot, env.TMPDIR!, env.XDG_CONFIG_HOME!, env.XDG_STATE_HOME!, env.XDG_CACHE_HOME!]) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
   }
@@ -173,7 +181,6 @@ export function makeSandbox(): Sandbox {
   const writePackages = (data: Record<string, unknown>): void =>
     fs.writeFileSync(packagesFile, `${JSON.stringify(data, null, 2)}\n`)
 
-  const salt = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
   writePackages({ ...readPackages(), salt })
 
   const mergedEnv = (extra?: Record<string, string | undefined>): Record<string, string> => {
@@ -222,6 +229,7 @@ export function makeSandbox(): Sandbox {
     flakeDir,
     cacheRoot,
     env,
+    processes: () => processesWith([`HMS_TEST_SANDBOX=${salt}`, `salt=${salt}`]),
     cacheDir(name) {
       const dir = path.join(cacheRoot, name)
       fs.mkdirSync(dir, { recursive: true })

@@ -18,6 +18,8 @@ export interface Terminal {
   waitFor(pattern: RegExp, ms?: number): Promise<string>
   /** pid of the shell in the window: hms and what it runs are below it. */
   shellPid: number
+  /** pid of the tmux server: it and the shell run with the sandbox's env, as long as the terminal is open. */
+  serverPid: number
   close(): void
 }
 
@@ -36,9 +38,11 @@ export function openTerminal(s: Sandbox, env: Record<string, string | undefined>
   tmux('new-session', '-d', '-x', '160', '-y', '50', '-c', s.flakeDir, 'bash --norc --noprofile -i')
   tmux('set-option', '-g', 'history-limit', '5000')
   const shellPid = Number(tmux('display-message', '-p', '#{pane_pid}').trim())
+  const serverPid = Number(tmux('display-message', '-p', '#{pid}').trim())
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-5000')
   const terminal: Terminal = {
     shellPid,
+    serverPid,
     type(line) {
       tmux('send-keys', '-l', line)
       tmux('send-keys', 'Enter')
