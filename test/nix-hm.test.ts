@@ -6,17 +6,13 @@ import { existsSync } from 'node:fs'
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/plan/config.js'
 import { build, evalHm, evalHmError } from './helpers/hm-eval.js'
-import { root, unpackThirdParty, type HmVersion, type ThirdParty } from './helpers/hm-trees.js'
+import { root, useThirdParty, type HmVersion } from './helpers/hm-trees.js'
 
-let tp: ThirdParty
+const tp = useThirdParty()
 const temps: string[] = []
-beforeAll(async () => {
-  tp = await unpackThirdParty()
-  temps.push(tp.dir)
-})
 afterAll(async () => {
   await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })))
 })
@@ -53,7 +49,7 @@ const fullSettings = {
 
 describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (version) => {
   it('enabled alone: installs hms, writes no config.json, adds no unit, entry or alias', async () => {
-    const out = await evalHm(tp, version, hms({ enable: true }))
+    const out = await evalHm(tp(), version, hms({ enable: true }))
     expect(out.packages).toEqual(['hms-0.1.0'])
     expect(out.configJson).toBeNull()
     expect(out.activation).toEqual({})
@@ -64,7 +60,7 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
   })
 
   it('disabled: nothing at all, whatever else is set', async () => {
-    const out = await evalHm(tp, version, hms({ settings: { cache: 'x' }, pushOnActivation: true, enableBashIntegration: true }))
+    const out = await evalHm(tp(), version, hms({ settings: { cache: 'x' }, pushOnActivation: true, enableBashIntegration: true }))
     expect(out.packages).toEqual([])
     expect(out.configJson).toBeNull()
     expect(out.activation).toEqual({})
@@ -72,7 +68,7 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
   })
 
   it('every setting: config.json has exactly them, and hms loads it', async () => {
-    const out = await evalHm(tp, version, hms({ enable: true, settings: fullSettings }))
+    const out = await evalHm(tp(), version, hms({ enable: true, settings: fullSettings }))
     const text = await readFile(out.configJson!, 'utf8')
     expect(JSON.parse(text)).toEqual(fullSettings)
     const loaded = await hmsLoads(text)
@@ -82,7 +78,7 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
   })
 
   it('pushOnActivation: an entry that home-manager runs after linkGeneration', async () => {
-    const out = await evalHm(tp, version, hms({ enable: true, pushOnActivation: true }))
+    const out = await evalHm(tp(), version, hms({ enable: true, pushOnActivation: true }))
     expect(out.activation.hmsPush!.after).toEqual(['linkGeneration'])
     expect(out.activation.hmsPush!.data).toContain(`${fakeHms} push --background`)
     const order = out.activationOrder
@@ -92,7 +88,7 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
 
   it('the aliases reach bash, zsh and fish, each only when asked for', async () => {
     const shells = { bash: { enable: true }, zsh: { enable: true }, fish: { enable: true } }
-    const out = await evalHm(tp, version, {
+    const out = await evalHm(tp(), version, {
       programs: { hms: { enable: true, enableBashIntegration: true, enableZshIntegration: true, enableFishIntegration: true }, ...shells },
     })
     await build([out.files.bashrc, out.files.zshrc, out.files.fishConfig, out.files.alias])
@@ -102,12 +98,12 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
     expect(await readFile(out.files.zshrc!.path, 'utf8')).toMatch(new RegExp(`^alias (-- )?home-manager=${alias}$`, 'm'))
     expect(await readFile(out.files.fishConfig!.path, 'utf8')).toMatch(new RegExp(`^\\s*alias home-manager ${alias}$`, 'm'))
 
-    const onlyZsh = await evalHm(tp, version, { programs: { hms: { enable: true, enableZshIntegration: true }, ...shells } })
+    const onlyZsh = await evalHm(tp(), version, { programs: { hms: { enable: true, enableZshIntegration: true }, ...shells } })
     expect(onlyZsh.aliases).toEqual({ bash: null, zsh: alias, fish: null })
   })
 
   it('services.hms: a path unit on the profile directories and a oneshot service; systemd-analyze verify accepts them', async () => {
-    const out = await evalHm(tp, version, hms({ enable: true }, { services: { hms: { enable: true } } }))
+    const out = await evalHm(tp(), version, hms({ enable: true }, { services: { hms: { enable: true } } }))
     expect(out.wantedBy.sort()).toEqual([
       'systemd/user/default.target.wants/hms-push.path',
       'systemd/user/default.target.wants/hms-push.service',
@@ -150,7 +146,7 @@ async function verifyUnits(files: string[]): Promise<void> {
 
 describe('option documentation', () => {
   it('renders (lib.optionAttrSetToDocList, as home-manager\'s manual) and docs/nix.md names every option', async () => {
-    const out = await evalHm(tp, 'master', hms({ enable: true }))
+    const out = await evalHm(tp(), 'master', hms({ enable: true }))
     const names = out.options.map((o) => o.name.replace('"\\$schema"', '$schema'))
     expect(names.length).toBeGreaterThan(25)
     expect(out.options.every((o) => o.description.length > 10)).toBe(true)
@@ -199,7 +195,7 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
 
   it.each(cases)('%s', async (settings, message) => {
     expect(await hmsRefuses(settings)).toBe(message)
-    const stderr = await evalHmError(tp, 'master', `{"programs":{"hms":{"enable":true,"settings":${settings}}}}`)
+    const stderr = await evalHmError(tp(), 'master', `{"programs":{"hms":{"enable":true,"settings":${settings}}}}`)
     expect(stderr).toContain('programs.hms.settings: hms would refuse this config.json:')
     expect(stderr.split('\n').map((l) => l.trim())).toContain(message)
   })
@@ -207,57 +203,57 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
   it('the values just inside every bound pass both', async () => {
     const settings = { quotaBytes: 9007199254740991, push: { jobs: 1, retries: 0, exclude: ['(?<n>a)\\k<n>', '[\\d-z]', 'a{2,}?'] } }
     await hmsLoads(JSON.stringify(settings))
-    const out = await evalHm(tp, 'master', hms({ enable: true, settings }))
+    const out = await evalHm(tp(), 'master', hms({ enable: true, settings }))
     expect(JSON.parse(await readFile(out.configJson!, 'utf8'))).toEqual(settings)
   })
 
   it('a wrong JSON type or an unknown enum value is a type error of the option', async () => {
-    expect(await evalHmError(tp, 'master', hms({ enable: true, settings: { push: { compressionMethod: 'gzip' } } })))
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { compressionMethod: 'gzip' } } })))
       .toMatch(/programs\.hms\.settings\.push\.compressionMethod' is not of type `null or one of "xz", "zstd"'/)
-    expect(await evalHmError(tp, 'master', hms({ enable: true, settings: { push: { jobs: '2' } } })))
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { jobs: '2' } } })))
       .toContain("programs.hms.settings.push.jobs' is not of type `null or signed integer'")
   })
 
   it('a password in a cache URL is refused (config.json would be world-readable), and not repeated', async () => {
     const url = 'https://alice:s3cret@cache.example.org/nix'
     await hmsLoads(JSON.stringify({ caches: { own: { url } } }))
-    const stderr = await evalHmError(tp, 'master', hms({ enable: true, settings: { caches: { own: { url } } } }))
+    const stderr = await evalHmError(tp(), 'master', hms({ enable: true, settings: { caches: { own: { url } } } }))
     expect(stderr).toContain('programs.hms.settings.caches.own.url carries a password')
     expect(stderr).toContain('write https://cache.example.org/nix and put the credentials in the netrc file Nix reads')
     expect(stderr).not.toContain('s3cret')
     // An ssh user name is no secret.
-    await evalHm(tp, 'master', hms({ enable: true, settings: { caches: { nas: { url: 'ssh-ng://builder@nas' } } } }))
+    await evalHm(tp(), 'master', hms({ enable: true, settings: { caches: { nas: { url: 'ssh-ng://builder@nas' } } } }))
   })
 
   it('a signing key in the Nix store is refused', async () => {
-    const stderr = await evalHmError(tp, 'master', hms({ enable: true, settings: { caches: { c: { url: 'https://c.example.org', secretKeyFile: '/nix/store/abc-key' } } } }))
+    const stderr = await evalHmError(tp(), 'master', hms({ enable: true, settings: { caches: { c: { url: 'https://c.example.org', secretKeyFile: '/nix/store/abc-key' } } } }))
     expect(stderr).toContain('programs.hms.settings.caches.c.secretKeyFile is in the Nix store')
   })
 })
 
 describe('platforms, package = null, old option names', () => {
   it('services.hms is Linux only; the rest evaluates on macOS', async () => {
-    const darwin = await evalHm(tp, 'master', hms({ enable: true, pushOnActivation: true }), { system: 'aarch64-darwin' })
+    const darwin = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), { system: 'aarch64-darwin' })
     expect(darwin.activation.hmsPush).toBeDefined()
-    const stderr = await evalHmError(tp, 'master', hms({ enable: true }, { services: { hms: { enable: true } } }), { system: 'aarch64-darwin' })
+    const stderr = await evalHmError(tp(), 'master', hms({ enable: true }, { services: { hms: { enable: true } } }), { system: 'aarch64-darwin' })
     expect(stderr).toContain('The module services.hms does not support your platform')
   })
 
   it('package = null: nothing installed, config still written; features that run hms say they need it', async () => {
-    const out = await evalHm(tp, 'master', hms({ enable: true, package: null, settings: { cache: 'c' } }))
+    const out = await evalHm(tp(), 'master', hms({ enable: true, package: null, settings: { cache: 'c' } }))
     expect(out.packages).toEqual([])
     expect(JSON.parse(await readFile(out.configJson!, 'utf8'))).toEqual({ cache: 'c' })
-    expect(await evalHmError(tp, 'master', hms({ enable: true, package: null, pushOnActivation: true })))
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, package: null, pushOnActivation: true })))
       .toContain('programs.hms.package is null, but pushOnActivation and the shell integrations run hms.')
-    expect(await evalHmError(tp, 'master', hms({ enable: true, package: null }, { services: { hms: { enable: true } } })))
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, package: null }, { services: { hms: { enable: true } } })))
       .toContain('services.hms.package is null (it follows programs.hms.package)')
   })
 
   it('the old names keep working with a warning, or say what replaced them', async () => {
-    const renamed = await evalHm(tp, 'master', hms({ enable: true, autoPush: { systemd: { enable: true }, activation: { enable: true } } }))
+    const renamed = await evalHm(tp(), 'master', hms({ enable: true, autoPush: { systemd: { enable: true }, activation: { enable: true } } }))
     expect(renamed.wantedBy).toContain('systemd/user/hms-push.path')
     expect(renamed.activation.hmsPush).toBeDefined()
-    expect(await evalHmError(tp, 'master', hms({ enable: true, shellAliases: true })))
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, shellAliases: true })))
       .toContain('Use programs.hms.enableBashIntegration, enableZshIntegration and enableFishIntegration.')
   })
 })
@@ -275,7 +271,7 @@ describe('the scripts the module writes, run', () => {
 
   async function serviceScript(hmsPath: string, home: string): Promise<string> {
     const services = { hms: { enable: true, profileDirectories: [join(home, 'profiles'), join(home, 'legacy')] } }
-    const out = await evalHm(tp, 'master', hms({ enable: true }, { services }), { hmsPath })
+    const out = await evalHm(tp(), 'master', hms({ enable: true }, { services }), { hmsPath })
     await build([out.files.serviceUnit])
     return /^ExecStart=(.*)$/m.exec(await readFile(out.files.serviceUnit!.path, 'utf8'))![1]!
   }
@@ -344,7 +340,7 @@ describe('the scripts the module writes, run', () => {
 
   it('the alias sends switch to hms and everything else to home-manager', async () => {
     const pkg = await fakePackage()
-    const out = await evalHm(tp, 'master', { programs: { hms: { enable: true, enableBashIntegration: true }, bash: { enable: true } } }, { hmsPath: pkg })
+    const out = await evalHm(tp(), 'master', { programs: { hms: { enable: true, enableBashIntegration: true }, bash: { enable: true } } }, { hmsPath: pkg })
     await build([out.files.alias])
     const bin = await tempDir()
     await writeFile(join(bin, 'home-manager'), `#!/bin/bash\necho "home-manager $*" >> "${pkg}/calls"\n`)
@@ -357,7 +353,7 @@ describe('the scripts the module writes, run', () => {
 
   it('the activation entry returns at once and succeeds even when hms hangs and fails; a dry run only prints', async () => {
     const pkg = await fakePackage('exec sleep 5')
-    const out = await evalHm(tp, 'master', hms({ enable: true, pushOnActivation: true }), { hmsPath: pkg })
+    const out = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), { hmsPath: pkg })
     const harness = (entry: string) => [
       'set -eu -o pipefail',
       'run() { if [[ -v DRY_RUN ]]; then echo "$@"; else "$@"; fi; }',

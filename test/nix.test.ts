@@ -3,11 +3,11 @@
 // passes) with its nixpkgs input pointed at a local stand-in flake. The module itself: nix-hm.test.ts.
 import { execa } from 'execa'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { nixEnv } from './helpers/hm-eval.js'
-import { root, unpackThirdParty, type ThirdParty } from './helpers/hm-trees.js'
+import { root, useThirdParty } from './helpers/hm-trees.js'
 
 const skipped = new Set(['node_modules', '.git', 'dist', 'coverage', '.tmp'])
 
@@ -22,15 +22,7 @@ async function nixFiles(dir: string): Promise<string[]> {
   return found.sort()
 }
 
-let tp: ThirdParty
-const temps: string[] = []
-beforeAll(async () => {
-  tp = await unpackThirdParty()
-  temps.push(tp.dir)
-})
-afterAll(async () => {
-  await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })))
-})
+const tp = useThirdParty()
 
 async function nixEval<T>(file: string, args: string[] = []): Promise<T> {
   const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--read-write-mode', join(root, file), ...args], {
@@ -75,7 +67,7 @@ describe('package (real nixpkgs lib, stand-in buildNpmPackage)', () => {
     lockPackages: Record<string, { version?: string; resolved?: string; integrity?: string }>
   }
   const evalPackage = (canExecute: boolean) =>
-    nixEval<PackageOutput>('nix/tests/eval-package.nix', ['--arg', 'nixpkgs', tp.nixpkgs, '--arg', 'canExecute', String(canExecute)])
+    nixEval<PackageOutput>('nix/tests/eval-package.nix', ['--arg', 'nixpkgs', tp().nixpkgs, '--arg', 'canExecute', String(canExecute)])
 
   it('cachix and home-manager come after the user\'s own on PATH; main program hms; version from package.json', async () => {
     const pkg = await evalPackage(true)
@@ -116,13 +108,13 @@ describe('flake outputs, nixpkgs input overridden with a local stand-in flake', 
 
   beforeAll(async () => {
     // Path flakes: a copy of what the flake reads (a git flake would leave out uncommitted files).
-    flake = join(tp.dir, 'flake')
+    flake = join(tp().dir, 'flake')
     for (const entry of ['flake.nix', 'nix', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsup.config.ts', 'bin', 'src']) {
       await cp(join(root, entry), join(flake, entry), { recursive: true })
     }
-    stub = join(tp.dir, 'stub-nixpkgs')
+    stub = join(tp().dir, 'stub-nixpkgs')
     await mkdir(stub)
-    await cp(join(tp.nixpkgs, 'lib'), join(stub, 'lib'), { recursive: true })
+    await cp(join(tp().nixpkgs, 'lib'), join(stub, 'lib'), { recursive: true })
     await cp(join(root, 'nix/tests/stub-pkgs.nix'), join(stub, 'stub-pkgs.nix'))
     await cp(join(root, 'nix/tests/stub-nixpkgs-flake.nix'), join(stub, 'flake.nix'))
   })

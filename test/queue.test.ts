@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { dirname } from 'node:path'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { pending, runs, sleep, summaryOf, until as waitFor, useSandboxes } from './helpers/common.js'
+import { alive, pending, runs, sleep, summaryOf, until as waitFor, useSandboxes } from './helpers/common.js'
 import type { Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -14,14 +14,6 @@ function writeFileSync(file: string, text: string): void {
 }
 const fast = { HMS_RETRY_BASE_MS: '10' }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 describe('the pending queue', () => {
   it('network down: switch exits 0 and queues; hms push --pending pushes exactly those and another host can pull', async () => {

@@ -2,10 +2,11 @@
 // unpacked into a temp dir for the Nix evaluation tests. Never copied into the project.
 import { execa } from 'execa'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll } from 'vitest'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
 const archives = join(root, '..', 'shared', 'third-party')
@@ -62,4 +63,16 @@ export async function unpackThirdParty(): Promise<ThirdParty> {
   for (const entry of ['default.nix', 'nixos']) await symlink(join(root, 'nix', 'tests', 'nixpkgs', entry), join(nixpkgs, entry))
   if (!existsSync(join(nixpkgs, 'lib', 'default.nix'))) throw new Error('nixpkgs lib archive without lib/default.nix')
   return { dir, nixpkgs, homeManager }
+}
+
+/** The trees, unpacked once before the calling test file's tests and removed after them. */
+export function useThirdParty(): () => ThirdParty {
+  let tp: ThirdParty | undefined
+  beforeAll(async () => {
+    tp = await unpackThirdParty()
+  })
+  afterAll(async () => {
+    if (tp) await rm(tp.dir, { recursive: true, force: true })
+  })
+  return () => tp!
 }

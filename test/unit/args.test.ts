@@ -3,6 +3,18 @@ import { parseArgs, subcommands } from '../../src/cli/args.js'
 import { commandOf, commandTree, namesOf, optionTable } from '../../src/cli/command-tree.js'
 import { HmsError } from '../../src/lib/errors.js'
 
+/** The HmsError parseArgs throws for argv (failing the test when it throws none, or another error). */
+function usageError(argv: string[]): HmsError {
+  let thrown: unknown
+  try {
+    parseArgs(argv)
+  } catch (error) {
+    thrown = error
+  }
+  expect(thrown).toBeInstanceOf(HmsError)
+  return thrown as HmsError
+}
+
 describe('parseArgs', () => {
   it('defaults to switch with nothing passed through', () => {
     const args = parseArgs([])
@@ -77,14 +89,9 @@ describe('parseArgs', () => {
     [['--option', 'cores'], /^--option needs 2 values/],
     [['switch', '--flake', '.#a@b', '-j'], /^-j needs a value/],
   ])('rejects %j with a usage error', (argv, message) => {
-    try {
-      parseArgs(argv)
-      expect.unreachable()
-    } catch (error) {
-      expect(error).toBeInstanceOf(HmsError)
-      expect((error as HmsError).exitCode).toBe(2)
-      expect(`${(error as HmsError).message} ${(error as HmsError).hint}`).toMatch(message)
-    }
+    const error = usageError(argv)
+    expect(error.exitCode).toBe(2)
+    expect(`${error.message} ${error.hint}`).toMatch(message)
   })
 
   it('lets unknown options home-manager may know pass through', () => {
@@ -132,12 +139,9 @@ describe('review of the command line by a user', () => {
     [['log', 'extra'], /hms log takes no arguments/],
     [['doctor', 'extra'], /hms doctor takes no arguments/],
   ])('%j is a usage error', (argv, message) => {
-    try {
-      parseArgs(argv)
-      expect.unreachable()
-    } catch (error) {
-      expect(`${(error as HmsError).message} ${(error as HmsError).hint}`).toMatch(message)
-    }
+    const error = usageError(argv)
+    expect(error.exitCode).toBe(2)
+    expect(`${error.message} ${error.hint}`).toMatch(message)
   })
 })
 
