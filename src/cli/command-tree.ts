@@ -40,7 +40,7 @@ const global: OptionDef[] = [
   { flags: '--no-push', only: ['switch'], description: 'just switch, push nothing' },
   { flags: '--plan', only: ['switch', 'push'], description: 'print what would run, and why, then exit' },
   {
-    flags: '--json', only: ['switch', 'push', 'status', 'log', 'verify', 'doctor'],
+    flags: '--json', only: ['switch', 'push', 'status', 'log', 'verify', 'diff', 'doctor'],
     description: 'one JSON document on stdout at the end; everything else goes to stderr',
   },
   { flags: '-q, --quiet', description: 'print only warnings and errors' },
@@ -154,7 +154,7 @@ export const topics: Record<Subcommand, Topic> = {
 --option k v, --arg n v, …) goes to home-manager unchanged and in order; so does
 everything after --.
 
-Commands: switch (default), push, status, log, verify, doctor, init, completion, help
+Commands: switch (default), push, status, log, verify, diff, doctor, init, completion, help
 
 Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or config error ·
 3 push failed under --strict · 4 --verify failed under --strict · 127 home-manager missing · 130 interrupted`,
@@ -183,6 +183,21 @@ Cachix (https://NAME.cachix.org), with nix path-info --store for s3://, ssh://, 
 
 Exit codes: 0 all present · 1 something is missing · 2 the cache could not be asked (the
 reason is printed; nothing is counted as missing) or a usage error`,
+  },
+  diff: {
+    usage: 'hms diff [A] [B] [--json]', words: '[generations...]',
+    summary: 'packages added, removed and changed between two generations, and the closure size change',
+    examples: [
+      ['hms diff', 'the previous generation against the current one'],
+      ['hms diff 41', 'generation 41 (as home-manager generations lists it) against the current one'],
+      ['hms diff 41 57 --json', 'any two; { before, after, diff: { added, removed, changed, … } }'],
+      ['hms diff ./result', 'a generation built but not switched to, against the current one'],
+    ],
+    footer: `A package is a closure entry with a name and a version (hello-2.12.1), grouped by name as
+nix store diff-closures groups them; computed from the local store only.
+
+Exit codes: 0 compared · 1 the store could not be asked · 2 an unknown generation, a path that is
+not a generation, or a usage error`,
   },
   doctor: {
     usage: 'hms doctor [--flake F] [-p P] [--cache C] [--json] [-q]',

@@ -67,7 +67,7 @@ function homeManagerOptions(own: OptionModel[]): OptionModel[] {
 /** Every subcommand and option from commander's registry, the one the parser reads. */
 export function completionModel(c: Candidates): CommandModel[] {
   const positionals: Partial<Record<Subcommand, string[] | 'files'>> = {
-    completion: [...shells], help: [...subcommands], push: 'files', verify: 'files',
+    completion: [...shells], help: [...subcommands], push: 'files', verify: 'files', diff: 'files',
   }
   return commandTree().commands.map((command) => {
     const name = command.name() as Subcommand

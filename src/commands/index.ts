@@ -8,6 +8,7 @@ export const commands: Record<Exclude<Subcommand, 'help'>, () => Promise<{ defau
   status: () => import('./status.js'),
   log: () => import('./log.js'),
   verify: () => import('./verify.js'),
+  diff: () => import('./diff.js'),
   doctor: () => import('./doctor.js'),
   init: () => import('./init.js'),
   completion: () => import('./completion.js'),

@@ -1,4 +1,4 @@
-import { readlinkSync, realpathSync } from 'node:fs'
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
 type Env = Record<string, string | undefined>
@@ -22,6 +22,29 @@ export function currentGeneration(env: Env): Generation | undefined {
     if (generation) return generation
   }
   return undefined
+}
+
+/**
+ * Every generation of the profile in use, oldest first, as `home-manager generations` finds them:
+ * the `home-manager-N-link` links beside the profile link.
+ */
+export function listGenerations(env: Env): Generation[] {
+  for (const profile of profileCandidates(env)) {
+    if (!readGeneration(profile)) continue
+    const dir = dirname(profile)
+    const found: Generation[] = []
+    for (const name of readdirSync(dir)) {
+      const number = Number(/^home-manager-(\d+)-link$/.exec(name)?.[1])
+      if (!Number.isInteger(number)) continue
+      try {
+        found.push({ number, path: realpathSync(join(dir, name)) })
+      } catch {
+        // A link whose target was collected is no generation any more.
+      }
+    }
+    return found.sort((a, b) => a.number - b.number)
+  }
+  return []
 }
 
 function readGeneration(profile: string): Generation | undefined {

@@ -1,7 +1,7 @@
 // What a parsed command line is: the subcommand, hms's own options, and home-manager's words.
 
 export const subcommands = [
-  'switch', 'push', 'status', 'log', 'verify', 'doctor', 'init', 'completion', 'help',
+  'switch', 'push', 'status', 'log', 'verify', 'diff', 'doctor', 'init', 'completion', 'help',
 ] as const
 export type Subcommand = (typeof subcommands)[number]
 

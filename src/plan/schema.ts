@@ -87,6 +87,32 @@ export const verifyResultSchema = z.strictObject({
 
 export type VerifyResult = z.infer<typeof verifyResultSchema>
 
+/**
+ * What changed between two generations, package by package (src/diff/compute.ts): a package is a
+ * closure entry with a name and a version, grouped by name as `nix store diff-closures` groups them.
+ */
+export const diffSchema = z.strictObject({
+  added: z.array(z.strictObject({ name: z.string(), version: z.string() })),
+  removed: z.array(z.strictObject({ name: z.string(), version: z.string() })),
+  /** Several versions of one name are joined with ", ". */
+  changed: z.array(z.strictObject({ name: z.string(), from: z.string(), to: z.string() })),
+  /** NAR sizes summed over each whole closure. */
+  closureBytesBefore: z.number().int().nonnegative(),
+  closureBytesAfter: z.number().int().nonnegative(),
+})
+
+export type PackageDiff = z.infer<typeof diffSchema>
+
+/** `hms diff --json`. */
+export const diffDocumentSchema = z.strictObject({
+  version: z.string(),
+  before: z.strictObject({ generation: z.number().int().nullable(), path: z.string() }),
+  after: z.strictObject({ generation: z.number().int().nullable(), path: z.string() }),
+  diff: diffSchema,
+})
+
+export type DiffDocument = z.infer<typeof diffDocumentSchema>
+
 /** The `--json` summary: one document on stdout at the end of every run. */
 export const summarySchema = z.strictObject({
   version: z.string(),
@@ -132,6 +158,11 @@ export const summarySchema = z.strictObject({
   background: z.strictObject({ pid: z.number().int(), log: z.string() }).nullable(),
   /** `hms switch --verify`: is the whole generation in the cache? */
   verify: verifyResultSchema.optional(),
+  /**
+   * A switch: what changed from the previous generation to the new one; null when no new generation
+   * was made (or it could not be computed: then a note says why). Absent for `hms push`.
+   */
+  diff: diffSchema.nullable().optional(),
   exitCode: z.number().int(),
 })
 

@@ -19,6 +19,7 @@ import { State } from '../state/state.js'
 import { reportComplete, summarize } from './outcome.js'
 import { storeWatch } from '../backends/store/pusher.js'
 import { describeFailure, writeFailure } from '../lib/streams.js'
+import { diffAfterSwitch } from '../diff/after-switch.js'
 import { withHookOrFallback } from './trust.js'
 import { finishedStatus, type Ran } from '../backends/backend.js'
 import type { Context } from './context.js'
@@ -55,6 +56,8 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
       ran = await plainSwitch(plan, ctx)
     }
     const after = currentGeneration(ctx.env)
+    // Beside the push, not after it: the diff must never delay the switch's end.
+    const diffing = diffAfterSwitch(before, after, ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
     const lost = writeFailure(ctx.out.options.stdout)
     if (lost) {
@@ -63,7 +66,9 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
         + 'the switch went on'
       summary.notes.push(note)
     }
-    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !reportComplete(ran), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
+    const pushed = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !reportComplete(ran), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
+    const { diff, note } = await diffing
+    const settled = { ...pushed, diff, notes: note ? [...pushed.notes, note] : pushed.notes }
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
     const stopped = interruption()

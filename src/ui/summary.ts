@@ -2,6 +2,7 @@ import { signalExitCode } from '../lib/errors.js'
 import { formatBytes, formatDuration, plural, printable } from '../lib/format.js'
 import type { Output } from './output.js'
 import type { Summary, VerifyResult } from '../plan/schema.js'
+import { changeText, printDiff } from './diff.js'
 
 const shown = 5
 
@@ -9,17 +10,18 @@ const shown = 5
 export function printSummary(summary: Summary, out: Output): void {
   const { color } = out
   const name = summary.profile ?? summary.host
+  if (summary.diff) printDiff(summary.diff, out, 'home packages')
   for (const note of summary.notes) out.info(color.dim(`note: ${note}`))
   const sw = summary.switch
   if (sw && !sw.ok) {
     const how = sw.signal ? `stopped by ${sw.signal}` : `home-manager exited with ${sw.exitCode}`
     const current = sw.generation === null ? '' : `; generation ${sw.generation} is current but not fully activated`
-    out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${pushPart(summary)}`)
+    out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${diffPart(summary)}${pushPart(summary)}`)
   } else if (sw) {
     const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
     const how = color.dim(`[${mechanism(summary)}]`)
     const what = `${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}`
-    out.info(`${color.green('✔')} ${what}${pushPart(summary)} ${how}`)
+    out.info(`${color.green('✔')} ${what}${diffPart(summary)}${pushPart(summary)} ${how}`)
   } else {
     const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason || interruptedBy(summary) ? color.yellow('!') : color.green('✔')
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`.replace(`${mark} · `, `${mark} `))
@@ -64,6 +66,11 @@ export function mechanism(summary: Pick<Summary, 'mode' | 'command'>): string {
  */
 export function cacheNames(summary: Pick<Summary, 'cache' | 'caches'>): string {
   return printable(summary.cache ?? (summary.caches?.length ? summary.caches.join(', ') : '-'))
+}
+
+/** How the new generation relates to the previous one, beside what was pushed. */
+function diffPart(summary: Summary): string {
+  return summary.diff ? ` · ${changeText(summary.diff)}` : ''
 }
 
 function pushPart(summary: Summary): string {

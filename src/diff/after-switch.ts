@@ -1,0 +1,24 @@
+import type { Generation } from '../local/generation.js'
+import type { PackageDiff } from '../plan/schema.js'
+import { queryClosures } from './closures.js'
+import { computeDiff } from './compute.js'
+
+type Env = Record<string, string | undefined>
+
+/**
+ * The diff a switch prints, started as soon as the new generation is linked and awaited only for
+ * the summary, so it runs beside the push. It never throws: the switch is done whatever happens
+ * here, and any failure becomes one note. No new generation: no diff.
+ */
+export async function diffAfterSwitch(
+  before: Generation | undefined, after: Generation | undefined, env: Env,
+): Promise<{ diff: PackageDiff | null; note?: string }> {
+  if (!before || !after || (before.number === after.number && before.path === after.path)) return { diff: null }
+  try {
+    const [old, now] = await queryClosures([before.path, after.path], env, 15_000)
+    return { diff: computeDiff(old!, now!) }
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    return { diff: null, note: `no package diff of generations ${before.number} → ${after.number}: ${why}` }
+  }
+}

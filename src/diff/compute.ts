@@ -1,0 +1,46 @@
+import type { PackageDiff } from '../plan/schema.js'
+import { parseStoreName, storeName } from './parse-name.js'
+
+/** A closure from the local store: each path with its NAR size. */
+export type Closure = Map<string, number>
+
+/**
+ * What changed between two closures, package by package. A package is a closure entry with a name
+ * and a version, grouped by name as `nix store diff-closures` groups them (output suffixes such as
+ * `-bin`, `-man` set apart, so one package's outputs count once): a name only after is added, only
+ * before removed, and one whose set of versions differs is changed. Entries without a version
+ * (`home-manager-files`, `hm-session-vars.sh`) are hms's and nixpkgs' plumbing, not packages.
+ */
+export function computeDiff(before: Closure, after: Closure): PackageDiff {
+  const old = versionsByName(before)
+  const now = versionsByName(after)
+  const diff: PackageDiff = {
+    added: [], removed: [], changed: [], closureBytesBefore: sum(before), closureBytesAfter: sum(after),
+  }
+  for (const name of [...new Set([...old.keys(), ...now.keys()])].sort()) {
+    const from = [...(old.get(name) ?? [])].sort()
+    const to = [...(now.get(name) ?? [])].sort()
+    if (from.length === 0) diff.added.push(...to.map((version) => ({ name, version })))
+    else if (to.length === 0) diff.removed.push(...from.map((version) => ({ name, version })))
+    else if (from.join('\n') !== to.join('\n')) diff.changed.push({ name, from: from.join(', '), to: to.join(', ') })
+  }
+  return diff
+}
+
+function versionsByName(closure: Closure): Map<string, Set<string>> {
+  const byName = new Map<string, Set<string>>()
+  for (const path of closure.keys()) {
+    const { name, version } = parseStoreName(storeName(path))
+    if (version === '') continue
+    let versions = byName.get(name)
+    if (!versions) byName.set(name, (versions = new Set()))
+    versions.add(version)
+  }
+  return byName
+}
+
+function sum(closure: Closure): number {
+  let total = 0
+  for (const bytes of closure.values()) total += bytes
+  return total
+}
