@@ -17,12 +17,15 @@ const diff: Command = async (args, io, { version }) => {
   if (options.json) {
     const document: DiffDocument = { version, before, after, diff: result }
     out.json(document)
-  } else printDiff(result, out, `${sideName(before)} → ${sideName(after)} · ${changeText(result)}`)
+  } else printDiff(result, out, `${sides(before, after)} · ${changeText(result)}`)
   return ExitCode.ok
 }
 
-function sideName(side: Side): string {
-  return side.generation === null ? side.path : `generation ${side.generation}`
+/** `generation 41 → 57`, else the store paths. */
+function sides(before: Side, after: Side): string {
+  if (before.generation !== null && after.generation !== null) return `generation ${before.generation} → ${after.generation}`
+  const name = (side: Side) => (side.generation === null ? side.path : `generation ${side.generation}`)
+  return `${name(before)} → ${name(after)}`
 }
 
 export default diff

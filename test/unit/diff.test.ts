@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process'
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { computeDiff } from '../../src/diff/compute.js'
+import { parseDrvName, parseStoreName } from '../../src/diff/parse-name.js'
+import { printDiff } from '../../src/diff/render.js'
+import { Output } from '../../src/output.js'
+
+// Names of real nixpkgs and home-manager store paths, and odd ones, with what builtins.parseDrvName
+// (Nix 2.8) answers: the version starts at the first `-` followed by anything but a letter.
+const drvNames: [string, string, string][] = [
+  ['hello-2.12.1', 'hello', '2.12.1'],
+  ['python3.11-requests-2.31.0', 'python3.11-requests', '2.31.0'],
+  ['perl5.36.0-Test-Fatal-0.016', 'perl5.36.0-Test-Fatal', '0.016'],
+  ['font-bh-100dpi-1.0.3', 'font-bh', '100dpi-1.0.3'],
+  ['vim-9.0.1441', 'vim', '9.0.1441'],
+  ['nix-2.8.1-man', 'nix', '2.8.1-man'],
+  ['git-2.42.0-doc', 'git', '2.42.0-doc'],
+  ['glibc-2.37-8-bin', 'glibc', '2.37-8-bin'],
+  ['linux-6.1-modules-shrunk', 'linux', '6.1-modules-shrunk'],
+  ['foo-unstable-2023-01-01', 'foo-unstable', '2023-01-01'],
+  ['home-manager-path', 'home-manager-path', ''],
+  ['home-manager-generation', 'home-manager-generation', ''],
+  ['hm_.config-nvim-init.lua', 'hm_.config-nvim-init.lua', ''],
+  ['hm-session-vars.sh', 'hm-session-vars.sh', ''],
+  ['hm-pkg-ripgrep-14.1', 'hm-pkg-ripgrep', '14.1'],
+  ['source', 'source', ''],
+  ['a-b-c', 'a-b-c', ''],
+  ['foo-_bar', 'foo', '_bar'],
+  ['foo-.1', 'foo', '.1'],
+  ['foo--1', 'foo', '-1'],
+  ['foo-', 'foo-', ''],
+  ['-1', '', '1'],
+  ['foo-Ä1', 'foo', 'Ä1'],
+]
+
+// The grouping of `nix store diff-closures`: an output suffix (letters, lib32, lib64) is set apart first.
+const storeNames: [string, string, string, string][] = [
+  ['nix-2.8.1-man', 'nix', '2.8.1', 'man'],
+  ['git-2.42.0-doc', 'git', '2.42.0', 'doc'],
+  ['openssl-3.0.12-bin', 'openssl', '3.0.12', 'bin'],
+  ['zlib-1.3-dev', 'zlib', '1.3', 'dev'],
+  ['gcc-12.3.0-lib', 'gcc', '12.3.0', 'lib'],
+  ['foo-1.0-lib32', 'foo', '1.0', 'lib32'],
+  ['util-linux-minimal-2.39.2-bin', 'util-linux-minimal', '2.39.2', 'bin'],
+  ['bash-interactive-5.2-p15-man', 'bash-interactive', '5.2-p15', 'man'],
+  ['linux-6.1.55-modules-shrunk', 'linux', '6.1.55-modules', 'shrunk'],
+  ['home-manager-path', 'home-manager', '', 'path'],
+  ['home-manager-files', 'home-manager', '', 'files'],
+  ['python3.11-requests-2.31.0', 'python3.11-requests', '2.31.0', ''],
+  ['hm_.config-nvim-init.lua', 'hm_.config-nvim-init.lua', '', ''],
+  ['hm-session-vars.sh', 'hm-session-vars.sh', '', ''],
+  ['source', 'source', '', ''],
+]
+
+describe('parseDrvName', () => {
+  it.each(drvNames)('%s → %s, %s', (text, name, version) => {
+    expect(parseDrvName(text)).toEqual({ name, version })
+  })
+
+  it('agrees with Nix itself on the whole table', () => {
+    const list = drvNames.map(([text]) => JSON.stringify(text)).join(' ')
+    const expr = `map (n: let p = builtins.parseDrvName n; in [ p.name p.version ]) [ ${list} ]`
+    const nix = JSON.parse(execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expr], { encoding: 'utf8' }))
+    expect(drvNames.map(([text]) => Object.values(parseDrvName(text)))).toEqual(nix)
+  })
+})
+
+describe('parseStoreName', () => {
+  it.each(storeNames)('%s → %s, %s (output %s)', (text, name, version, output) => {
+    expect(parseStoreName(text)).toEqual({ name, version, output })
+  })
+})
+
+const p = (name: string) => `/nix/store/${'a'.repeat(32)}-${name}`
+const closure = (entries: [string, number][]) => new Map(entries.map(([name, bytes]) => [p(name), bytes]))
+
+describe('computeDiff', () => {
+  it('added, removed and changed packages; outputs count once; several versions; unversioned paths left out', () => {
+    const before = closure([
+      ['ripgrep-14.1', 100], ['git-2.44', 50], ['nix-2.8.1', 10], ['nix-2.8.1-man', 5], ['python3-3.10', 1],
+      ['python3-3.11', 1], ['home-manager-path', 7], ['hm-session-vars.sh', 1],
+    ])
+    const after = closure([
+      ['ripgrep-14.2', 120], ['fd-9.0', 30], ['nix-2.8.1', 10], ['nix-2.8.1-man', 5], ['python3-3.11', 1],
+      ['home-manager-path', 8], ['home-manager-files', 3],
+    ])
+    expect(computeDiff(before, after)).toEqual({
+      added: [{ name: 'fd', version: '9.0' }],
+      removed: [{ name: 'git', version: '2.44' }],
+      changed: [{ name: 'python3', from: '3.10, 3.11', to: '3.11' }, { name: 'ripgrep', from: '14.1', to: '14.2' }],
+      closureBytesBefore: 175,
+      closureBytesAfter: 177,
+    })
+  })
+
+  it('the same closure: nothing changed', () => {
+    const same = closure([['hello-2.12', 1], ['home-manager-generation', 2]])
+    expect(computeDiff(same, same)).toEqual({ added: [], removed: [], changed: [], closureBytesBefore: 3, closureBytesAfter: 3 })
+  })
+})
+
+describe('printDiff', () => {
+  async function render(quiet: boolean, n: number): Promise<string> {
+    let text = ''
+    const stderr = new Writable({ write: (chunk, _e, done) => void ((text += String(chunk)), done()) })
+    const out = await Output.create({ stdout: stderr, stderr, env: { NO_COLOR: '1' }, quiet, verbose: false, json: false })
+    const added = Array.from({ length: n }, (_, i) => ({ name: `pkg${String(i).padStart(2, '0')}`, version: '1.0' }))
+    const diff = { added, removed: [{ name: 'git', version: '2.44' }], changed: [{ name: 'ripgrep', from: '14.1', to: '14.2' }], closureBytesBefore: 2048, closureBytesAfter: 3072 }
+    printDiff(diff, out, 'home packages')
+    return text
+  }
+
+  it('a heading with the size change, version changes first, long lists cut with a count', async () => {
+    const text = await render(false, 12)
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'home packages · closure 2.00 KiB → 3.00 KiB (+1.00 KiB)', '  ~ ripgrep 14.1 → 14.2', '  + pkg00 1.0',
+    ])
+    expect(text).toContain('  + pkg08 1.0\n  … and 4 more (--json lists them all)\n')
+    expect(text).not.toContain('pkg09')
+  })
+
+  it('-q hides it', async () => {
+    expect(await render(true, 1)).toBe('')
+  })
+})
