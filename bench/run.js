@@ -16,6 +16,7 @@ import { bundleParser } from './lib/bundle.js'
 import { fmtMs } from './lib/measure.js'
 import { REPO, removeTree } from './lib/sandbox.js'
 import { parsing } from './sections/parsing.js'
+import { diff } from './sections/diff.js'
 import { precision } from './sections/precision.js'
 import { push } from './sections/push.js'
 import { startup } from './sections/startup.js'
@@ -24,7 +25,7 @@ import { switchOverhead } from './sections/switch.js'
 import { verify } from './sections/verify.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
-const sections = { startup, switch: switchOverhead, streaming, parsing, precision, verify, push }
+const sections = { startup, switch: switchOverhead, streaming, parsing, precision, verify, diff, push }
 const args = process.argv.slice(2)
 const chosen = args.filter((a) => !a.startsWith('--'))
 for (const name of chosen) {
