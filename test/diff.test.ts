@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { diffDocumentSchema, errorDocumentSchema } from '../src/schema.js'
+import { diffDocumentSchema, errorDocumentSchema } from '../src/plan/schema.js'
 import { binWith, noStackTrace, summaryOf, useSandboxes } from './helpers/common.js'
 import { asVersionChanges, closureBytes, diffClosures } from './helpers/diff-closures.js'
 import type { Sandbox } from './helpers/sandbox.js'

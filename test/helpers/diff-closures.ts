@@ -1,6 +1,6 @@
 // What `nix store diff-closures` (Nix 2.8) says changed, and hms's diff put in the same terms, so
 // tests compare the two: per name, the versions removed and the versions added.
-import type { PackageDiff } from '../../src/schema.js'
+import type { PackageDiff } from '../../src/plan/schema.js'
 import type { Sandbox } from './sandbox.js'
 
 export type VersionChanges = Record<string, { removed: string[]; added: string[] }>

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { computeDiff } from '../../src/diff/compute.js'
 import { parseDrvName, parseStoreName } from '../../src/diff/parse-name.js'
-import { printDiff } from '../../src/diff/render.js'
-import { Output } from '../../src/output.js'
+import { printDiff } from '../../src/ui/diff.js'
+import { Output } from '../../src/ui/output.js'
 
 // Names of real nixpkgs and home-manager store paths, and odd ones, with what builtins.parseDrvName
 // (Nix 2.8) answers: the version starts at the first `-` followed by anything but a letter.
