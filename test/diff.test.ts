@@ -24,18 +24,20 @@ const expected = {
 }
 
 describe('the package diff after a switch', () => {
-  it('is printed before the summary, whose line counts the packages; hms diff agrees with nix store diff-closures', async () => {
+  it('comes before the summary, whose line counts the packages; hms diff agrees with diff-closures', async () => {
     const s = sandbox()
     await firstGeneration(s)
     const run = await s.hms(flake)
     expect(run.exitCode, run.stderr).toBe(0)
     const lines = run.stderr.split('\n')
     const summary = lines.findIndex((l) => l.startsWith('✔ shoshin switched'))
-    expect(lines[summary]).toMatch(/^✔ shoshin switched in \d+\.\ds \(generation 2\) · 3 packages changed · pushed \d+ paths, /)
+    expect(lines[summary])
+      .toMatch(/^✔ shoshin switched in \d+\.\ds \(generation 2\) · 3 packages changed · pushed \d+ paths, /)
     const at = lines.findIndex((l) => l.startsWith('home packages · closure '))
     expect(at, run.stderr).toBeGreaterThanOrEqual(0)
     expect(lines[at]).toMatch(/^home packages · closure [\d.]+ KiB → [\d.]+ KiB \([+-][\d.]+ [KM]?i?B\)$/)
-    expect(lines.slice(at + 1, at + 4)).toEqual(['  ~ hm-pkg-ripgrep 14.1 → 14.2', '  + hm-pkg-fd 9.0', '  - hm-pkg-git 2.44'])
+    expect(lines.slice(at + 1, at + 4))
+      .toEqual(['  ~ hm-pkg-ripgrep 14.1 → 14.2', '  + hm-pkg-fd 9.0', '  - hm-pkg-git 2.44'])
     expect(summary).toBeGreaterThan(at + 3)
 
     const json = await s.hms(['diff', '--json'])
@@ -71,7 +73,8 @@ describe('the package diff after a switch', () => {
     const summary = summaryOf(run.stdout)
     const [two, three] = [summary.switch?.generation, s.generation()!]
     expect([two, three.number]).toEqual([3, 3])
-    expect(summary.diff).toMatchObject({ added: [], removed: [], changed: [{ name: 'hm-pkg-ripgrep', from: '14.2', to: '14.3' }] })
+    const ripgrep = { name: 'hm-pkg-ripgrep', from: '14.2', to: '14.3' }
+    expect(summary.diff).toMatchObject({ added: [], removed: [], changed: [ripgrep] })
     const previous = JSON.parse((await s.hms(['diff', '2', '--json'])).stdout)
     expect(summary.diff).toEqual(previous.diff)
     expect(summary.diff!.closureBytesAfter).toBe(await closureBytes(s, three.path))
@@ -86,7 +89,8 @@ describe('the package diff after a switch', () => {
     const s = sandbox()
     await firstGeneration(s)
     const nix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
-    const broken = `#!/bin/sh\ncase " $* " in *" path-info "*) echo "error: the store is on fire" >&2; exit 1 ;; esac\nexec ${nix} "$@"\n`
+    const fail = 'echo "error: the store is on fire" >&2; exit 1'
+    const broken = `#!/bin/sh\ncase " $* " in *" path-info "*) ${fail} ;; esac\nexec ${nix} "$@"\n`
     const run = await s.hms(flake, { env: { PATH: binWith(s, 'nix', broken) } })
     expect(run.exitCode, run.stderr).toBe(0)
     const notes = run.stderr.split('\n').filter((l) => l.includes('package diff'))
@@ -101,13 +105,14 @@ describe('hms diff', () => {
   it('bad input is one line and exit 2, with --json an error document', async () => {
     const s = sandbox()
     const none = await s.hms(['diff'])
-    expect([none.exitCode, none.stderr]).toEqual([2, expect.stringMatching(/^hms: no home-manager generation found — looked at .*\n$/)])
+    const nothing = /^hms: no home-manager generation found — looked at .*\n$/
+    expect([none.exitCode, none.stderr]).toEqual([2, expect.stringMatching(nothing)])
     expect((await s.hms(flake)).exitCode).toBe(0)
     const hello = s.closure(s.generation()!.path).find((p) => p.includes('-hm-pkg-hello-'))!
     const cases: [string[], RegExp][] = [
       [['diff'], /^hms: generation 1 is the first one: there is none before it to compare\n$/],
       [['diff', '7'], /^hms: no generation 7 — generations: 1 \(as home-manager generations lists them\)\n$/],
-      [['diff', hello], /^hms: \/nix\/store\/\S+-hm-pkg-hello-2\.12 is not a home-manager generation \(\/nix\/store\/\S+\)\n$/],
+      [['diff', hello], /^hms: \/nix\/store\/\S+-hm-pkg-hello-2\.12 is not a home-manager generation \(\S+\)\n$/],
       [['diff', 'nowhere'], /^hms: nowhere is neither a generation number nor an existing path\n$/],
       [['diff', '1', '1', '1'], /^hms: hms diff compares two generations, got 3 arguments\n$/],
       [['diff', '--flake', '.#x'], /^hms: unknown option --flake for hms diff — see hms diff --help\n$/],
@@ -122,13 +127,13 @@ describe('hms diff', () => {
     }
   })
 
-  it('several versions of one name and multiple outputs are grouped as nix store diff-closures groups them', async () => {
+  it('groups several versions of one name and multiple outputs as nix store diff-closures does', async () => {
     const s = sandbox()
     const generation = (names: string[]) => {
       const files = names.map((n) => `(builtins.toFile "${n}" "${n} ${s.root}")`).join(' ')
       const expr = `builtins.toFile "home-manager-generation" (toString [ ${files} ])`
-      return execFileSync('nix-instantiate', ['--eval', '--read-write-mode', '--expr', expr], { env: s.env, encoding: 'utf8' })
-        .trim().replace(/"/g, '')
+      const args = ['--eval', '--read-write-mode', '--expr', expr]
+      return execFileSync('nix-instantiate', args, { env: s.env, encoding: 'utf8' }).trim().replace(/"/g, '')
     }
     const before = generation([
       'nix-2.8.1', 'nix-2.8.1-man', 'x-1.0', 'x-2.0', 'y-1.0', 'openssl-3.0.1-bin', 'openssl-3.0.1-dev',

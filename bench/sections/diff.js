@@ -21,7 +21,8 @@ function generation(env, { bumped = 0, added = 0, removed = 0 } = {}) {
     pkg = i: v: builtins.toFile "pkg\${toString i}-\${v}" "${SALT} \${toString i} \${v}";
     version = i: if i >= ${removed} && i < ${removed + bumped} then "2.\${toString i}" else "1.\${toString i}";
     kept = builtins.genList (i: pkg (i + ${removed}) (version (i + ${removed}))) (${N} - ${removed});
-    extra = builtins.genList (i: builtins.toFile "new\${toString i}-0.\${toString i}" "${SALT} new \${toString i}") ${added};
+    new = i: builtins.toFile "new\${toString i}-0.\${toString i}" "${SALT} new \${toString i}";
+    extra = builtins.genList new ${added};
   in builtins.toFile "home-manager-generation" (toString (kept ++ extra))`
   const r = spawnSync('nix-instantiate', ['--eval', '--read-write-mode', '--expr', expr], { env, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`nix-instantiate: ${r.stderr.trim().split('\n').pop()}`)
@@ -51,8 +52,10 @@ export async function diff({ work, rounds = 10, log }) {
     const before = generation(sandbox.env)
     const after = generation(sandbox.env, { bumped: 30, added: 10, removed: 10 })
     const options = { env: sandbox.env, cwd: sandbox.root }
-    const paths = spawnSync('nix-store', ['-qR', before], { ...options, encoding: 'utf8' }).stdout.trim().split('\n').length
-    log(`  generations of ${paths} and ${spawnSync('nix-store', ['-qR', after], { ...options, encoding: 'utf8' }).stdout.trim().split('\n').length} paths`)
+    const text = (file, argv) => spawnSync(file, argv, { ...options, encoding: 'utf8' }).stdout
+    const size = (root) => text('nix-store', ['-qR', root]).trim().split('\n').length
+    const paths = size(before)
+    log(`  generations of ${paths} and ${size(after)} paths`)
     const { queryClosures, computeDiff } = await import(await bundleDiff(work))
     const inProcess = async () => {
       const start = performance.now()
@@ -71,17 +74,26 @@ export async function diff({ work, rounds = 10, log }) {
     }
 
     // Correctness: the 50 changes, and the same names and versions as diff-closures.
-    const json = JSON.parse(spawnSync(process.execPath, [HMS_BIN, 'diff', before, after, '--json'], { ...options, encoding: 'utf8' }).stdout)
-    const { added, removed, changed } = json.diff
-    const dc = spawnSync('nix', [...NIX, 'store', 'diff-closures', before, after], { ...options, encoding: 'utf8' }).stdout
+    const json = text(process.execPath, [HMS_BIN, 'diff', before, after, '--json'])
+    const { added, removed, changed } = JSON.parse(json).diff
+    const dc = text('nix', [...NIX, 'store', 'diff-closures', before, after])
     const theirs = dc.split('\n').filter((l) => l.includes(' → ')).map((l) => l.slice(0, l.indexOf(': '))).sort()
     const ours = [...added, ...removed, ...changed].map((p) => p.name).sort()
     const checks = [
-      { check: 'diff: 30 changed, 10 added, 10 removed', ok: changed.length === 30 && added.length === 10 && removed.length === 10, detail: `${changed.length} changed, ${added.length} added, ${removed.length} removed` },
-      { check: 'diff: the same names as nix store diff-closures', ok: ours.join() === theirs.join(), detail: `hms ${ours.length}, diff-closures ${theirs.length}` },
+      {
+        check: 'diff: 30 changed, 10 added, 10 removed',
+        ok: changed.length === 30 && added.length === 10 && removed.length === 10,
+        detail: `${changed.length} changed, ${added.length} added, ${removed.length} removed`,
+      },
+      {
+        check: 'diff: the same names as nix store diff-closures',
+        ok: ours.join() === theirs.join(),
+        detail: `hms ${ours.length}, diff-closures ${theirs.length}`,
+      },
     ]
     const [n, h, o] = [median(nix), median(hms), median(own)]
-    log(`  nix store diff-closures ${n.toFixed(0)} ms · hms diff ${h.toFixed(0)} ms · hms's diff inside a switch ${o.toFixed(0)} ms (medians)`)
+    const ms = (v) => `${v.toFixed(0)} ms`
+    log(`  nix store diff-closures ${ms(n)} · hms diff ${ms(h)} · hms's diff inside a switch ${ms(o)} (medians)`)
     const baseline = { label: '`nix store diff-closures`', stats: stats(nix), unit: 'ms' }
     const row = (figure, values, m) => ({
       section: 'diff', figure, hms: { stats: stats(values), unit: 'ms' }, baseline,

@@ -11,10 +11,11 @@ import type { Command } from './command.js'
 const diff: Command = async (args, io, { version }) => {
   const { options } = args
   const [before, after] = selectSides(args.positionals, io)
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const { quiet, verbose, json } = options
+  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
   const [old, now] = await queryClosures([before.path, after.path], io.env)
   const result = computeDiff(old!, now!)
-  if (options.json) {
+  if (json) {
     const document: DiffDocument = { version, before, after, diff: result }
     out.json(document)
   } else printDiff(result, out, `${sides(before, after)} · ${changeText(result)}`)
@@ -23,7 +24,9 @@ const diff: Command = async (args, io, { version }) => {
 
 /** `generation 41 → 57`, else the store paths. */
 function sides(before: Side, after: Side): string {
-  if (before.generation !== null && after.generation !== null) return `generation ${before.generation} → ${after.generation}`
+  if (before.generation !== null && after.generation !== null) {
+    return `generation ${before.generation} → ${after.generation}`
+  }
   const name = (side: Side) => (side.generation === null ? side.path : `generation ${side.generation}`)
   return `${name(before)} → ${name(after)}`
 }

@@ -61,7 +61,8 @@ describe('parseDrvName', () => {
   it('agrees with Nix itself on the whole table', () => {
     const list = drvNames.map(([text]) => JSON.stringify(text)).join(' ')
     const expr = `map (n: let p = builtins.parseDrvName n; in [ p.name p.version ]) [ ${list} ]`
-    const nix = JSON.parse(execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expr], { encoding: 'utf8' }))
+    const args = ['--eval', '--strict', '--json', '--expr', expr]
+    const nix = JSON.parse(execFileSync('nix-instantiate', args, { encoding: 'utf8' }))
     expect(drvNames.map(([text]) => Object.values(parseDrvName(text)))).toEqual(nix)
   })
 })
@@ -96,7 +97,8 @@ describe('computeDiff', () => {
 
   it('the same closure: nothing changed', () => {
     const same = closure([['hello-2.12', 1], ['home-manager-generation', 2]])
-    expect(computeDiff(same, same)).toEqual({ added: [], removed: [], changed: [], closureBytesBefore: 3, closureBytesAfter: 3 })
+    const nothing = { added: [], removed: [], changed: [], closureBytesBefore: 3, closureBytesAfter: 3 }
+    expect(computeDiff(same, same)).toEqual(nothing)
   })
 })
 
@@ -104,9 +106,12 @@ describe('printDiff', () => {
   async function render(quiet: boolean, n: number): Promise<string> {
     let text = ''
     const stderr = new Writable({ write: (chunk, _e, done) => void ((text += String(chunk)), done()) })
-    const out = await Output.create({ stdout: stderr, stderr, env: { NO_COLOR: '1' }, quiet, verbose: false, json: false })
+    const env = { NO_COLOR: '1' }
+    const out = await Output.create({ stdout: stderr, stderr, env, quiet, verbose: false, json: false })
     const added = Array.from({ length: n }, (_, i) => ({ name: `pkg${String(i).padStart(2, '0')}`, version: '1.0' }))
-    const diff = { added, removed: [{ name: 'git', version: '2.44' }], changed: [{ name: 'ripgrep', from: '14.1', to: '14.2' }], closureBytesBefore: 2048, closureBytesAfter: 3072 }
+    const removed = [{ name: 'git', version: '2.44' }]
+    const changed = [{ name: 'ripgrep', from: '14.1', to: '14.2' }]
+    const diff = { added, removed, changed, closureBytesBefore: 2048, closureBytesAfter: 3072 }
     printDiff(diff, out, 'home packages')
     return text
   }
