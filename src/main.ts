@@ -8,6 +8,7 @@ import { redacting } from './lib/redact.js'
 import type { Io } from './commands/command.js'
 import type { ErrorDocument } from './plan/schema.js'
 import { describeFailure, flushed, hasDocument, watchWrites, writeDocument, writeFailure } from './lib/streams.js'
+import { isOneOf } from './lib/one-of.js'
 
 
 /** The whole program, with the world passed in; returns the exit code. */
@@ -43,7 +44,7 @@ async function helpTopic(args: ParsedArgs): Promise<Subcommand | undefined> {
   if (args.command !== 'help') return args.command === 'switch' && !args.options.help ? undefined : args.command
   const { subcommands } = await import('./cli/command-tree.js')
   const topic = args.positionals[0]
-  return (subcommands as readonly string[]).includes(topic ?? '') ? (topic as Subcommand) : undefined
+  return isOneOf(subcommands, topic) ? topic : undefined
 }
 
 const version = (io: Io): number => write(io.stdout, `hms ${pkg.version}\n`)

@@ -7,6 +7,7 @@ import { shellQuote } from '../lib/format.js'
 
 import { defaultOptions, type HmsOptions, type ParsedArgs } from '../plan/options.js'
 import { closest } from '../lib/closest.js'
+import { isOneOf } from '../lib/one-of.js'
 
 export { subcommands, type Subcommand } from '../plan/options.js'
 export type { HmsOptions, ParsedArgs }
@@ -37,7 +38,7 @@ export const homeManagerArity: Record<string, number> = {
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const at = findSubcommand(argv)
   const word = at === undefined ? 'switch' : argv[at]!
-  const command = (subcommands as readonly string[]).includes(word) ? (word as Subcommand) : 'switch'
+  const command = isOneOf(subcommands, word) ? word : 'switch'
   const { own, passthrough, words } = prePass(argv, at, command, optionTable(command))
   const tree = commandTree([command])
   try {

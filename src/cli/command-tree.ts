@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { usageError } from '../lib/errors.js'
 
-import { subcommands, type Subcommand } from '../plan/options.js'
+import { compressionMethods, pushModes, subcommands, type Subcommand } from '../plan/options.js'
 
 export { subcommands, type Subcommand }
 
@@ -59,7 +59,7 @@ const global: OptionDef[] = [
     description: 'parallel uploads (cachix --jobs)',
   },
   {
-    flags: '--compression-method <xz|zstd>', only: ['switch', 'push'], choices: ['xz', 'zstd'], example: 'zstd',
+    flags: '--compression-method <xz|zstd>', only: ['switch', 'push'], choices: compressionMethods, example: 'zstd',
     description: 'compression used by cachix',
   },
   { flags: '-h, --help', description: 'show help' },
@@ -85,7 +85,7 @@ const notify: OptionDef = { flags: '--notify', description: 'desktop notificatio
 const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
   switch: [
     {
-      flags: '--mode <watch-exec|generation>', choices: ['watch-exec', 'generation'], example: 'generation',
+      flags: '--mode <watch-exec|generation>', choices: pushModes, example: 'generation',
       description: 'watch-exec pushes what was built (default); generation pushes the new generation after a plain '
         + 'switch',
     },

@@ -1,4 +1,5 @@
 import { closest } from '../lib/closest.js'
+import { isOneOf } from '../lib/one-of.js'
 import { candidatesOf, completionModel, completionScript, shells, type Shell } from '../cli/completion.js'
 import { defaultConfig, type Config } from '../plan/config.js'
 import { loadConfig } from '../state/config-file.js'
@@ -18,7 +19,7 @@ function shellOf(positionals: string[]): Shell {
   const [word, extra] = positionals
   if (!word) throw usageError('hms completion needs a shell', `hms completion ${shells.join('|')}`)
   if (extra !== undefined) throw usageError(`unexpected argument "${extra}"`, `hms completion ${shells.join('|')}`)
-  if ((shells as readonly string[]).includes(word)) return word as Shell
+  if (isOneOf(shells, word)) return word
   const guess = closest(word, shells)
   throw usageError(`no completion for shell "${word}"`, guess ? `did you mean "hms completion ${guess}"?` : `shells: ${shells.join(', ')}`)
 }

@@ -10,7 +10,7 @@ const log: Command = async (args, io) => {
   const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
   const state = new State(io.env)
   await recoverInflightQuietly(state, io.env, out)
-  const { entries, warning } = state.readHistory()
+  const { entries, warning } = await state.readHistory()
   if (warning) out.warn(printable(warning))
   const recent = entries.slice(-(options.lines ?? 10))
   if (options.json) out.json(recent)

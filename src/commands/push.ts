@@ -44,7 +44,7 @@ const pushCommand: Command = async (args, io, { version }) => {
   if (!options.plan) await recoverInflightQuietly(state, io.env, out)
   // Before planning: the cache to forget may be one hms can no longer resolve.
   if (options.drop) {
-    const dropped = options.plan ? planDrop(state, options.cache, io, options.json) : await dropQueued(state, options.cache, out)
+    const dropped = options.plan ? await planDrop(state, options.cache, io, options.json) : await dropQueued(state, options.cache, out)
     const document: DropDocument = { version, plan: options.plan, cache: options.cache ?? null, dropped, exitCode: ExitCode.ok }
     if (options.json) out.json(document)
     return ExitCode.ok
@@ -128,8 +128,8 @@ async function dropQueued(state: State, cache: string | undefined, out: Output):
 }
 
 /** `--drop --plan`: what would be forgotten, and nothing forgotten. As text on stdout, or in the --json document. */
-function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1], json: boolean): Dropped {
-  const { entries } = state.readPending()
+async function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1], json: boolean): Promise<Dropped> {
+  const { entries } = await state.readPending()
   const gone = entries.filter((e) => cache === undefined || e.cache === cache).map(({ path, cache }) => ({ path, cache }))
   if (json) return gone
   io.stdout.write(`would drop ${plural(gone.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}\n`)
@@ -166,7 +166,7 @@ interface PendingOptions {
  */
 async function pendingBatches(state: State, options: PendingOptions): Promise<Batch[]> {
   const { only, locked, resolve, out, onRefused } = options
-  const { entries, warning } = locked ? await withState(state, () => state.pending()) : state.readPending()
+  const { entries, warning } = await (locked ? withState(state, () => state.pending()) : state.readPending())
   if (warning) out.warn(printable(warning))
   const groups = new Map<string, { cache: string; recorded?: QueueTarget; paths: string[] }>()
   const elsewhere = new Map<string, number>()
@@ -251,7 +251,7 @@ function queueCaches(batches: Batch[]): Pick<Summary, 'cache' | 'caches'> {
 
 async function reportLeft(state: State, out: Output): Promise<void> {
   const left = new Map<string, number>()
-  for (const e of state.readPending().entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
+  for (const e of (await state.readPending()).entries) left.set(e.cache, (left.get(e.cache) ?? 0) + 1)
   for (const [cache, count] of left) out.warn(`${plural(count, 'path')} still waiting for ${printable(cache)}`)
 }
 

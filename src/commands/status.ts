@@ -30,8 +30,8 @@ const status: Command = async (args, io) => {
   const state = new State(io.env)
   await recoverInflightQuietly(state, io.env, out)
   // Read only: a damaged file is reported (on stderr and in the report), never moved or rewritten.
-  const pendingRead = state.readPending()
-  const historyRead = state.readHistory()
+  const pendingRead = await state.readPending()
+  const historyRead = await state.readHistory()
   for (const warning of [pendingRead.warning, historyRead.warning]) if (warning) out.warn(printable(warning))
   const damaged = [pendingRead, historyRead].flatMap((r) => (r.warning ? [r.warning] : []))
   const pending: Record<string, number> = {}

@@ -248,7 +248,7 @@ const pendingCheck: Check = {
   id: 'pending',
   title: 'pending',
   async run(_ctx, world) {
-    return judgePending(world.pending())
+    return judgePending(await world.pending())
   },
 }
 

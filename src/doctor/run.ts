@@ -36,7 +36,7 @@ export interface World {
   exists(path: string): boolean
   writable(path: string): boolean
   readable(path: string): boolean
-  pending(): PendingRead
+  pending(): Promise<PendingRead>
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: HmsError }

@@ -37,6 +37,11 @@ export function usageError(message: string, hint?: string): HmsError {
   return new HmsError(message, { exitCode: ExitCode.usage, hint })
 }
 
+/** The `code` of a failed system call (`ENOENT`, `EACCES`…), if `error` is one. */
+export function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined
+}
+
 /** Exit code of a process ended by `signal`, as shells report it. */
 export function signalExitCode(signal: string | undefined): number | undefined {
   const n = signal ? constants.signals[signal as NodeJS.Signals] : undefined

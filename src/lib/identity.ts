@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { errnoCode } from './errors.js'
 
 /**
  * What tells one process from another that got the same pid later (after a crash, after a
@@ -52,7 +53,7 @@ function exists(pid: number): boolean {
     process.kill(pid, 0)
     return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    return errnoCode(error) === 'EPERM'
   }
 }
 

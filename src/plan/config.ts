@@ -1,37 +1,23 @@
 import { closest } from '../lib/closest.js'
 import { HmsError } from '../lib/errors.js'
+import type { z } from 'zod'
+import type { CacheFile, ConfigFile, ProfileFile, PushFile } from './schema.js'
 import { storeUrlProblem, withoutCredentials } from './store-url.js'
 
-export interface Profile {
-  hosts: string[]
-  cache?: string
-}
+/** A profile once read: the hosts default to its name (mergeConfig). */
+export type Profile = Required<Pick<ProfileFile, 'hosts'>> & Pick<ProfileFile, 'cache'>
 
-export interface CacheEntry {
-  url: string
-  secretKeyFile?: string
-}
+export type CacheEntry = CacheFile
 
-export interface PushSettings {
-  jobs?: number
-  compressionMethod?: 'xz' | 'zstd'
-  strict: boolean
-  mode: 'watch-exec' | 'generation'
-  autoRetry: boolean
-  retries: number
-  exclude: string[]
-}
+/** `push` in effect: the file's settings over the defaults; only jobs and compression may stay unset. */
+export type PushSettings = Required<Omit<PushFile, 'jobs' | 'compressionMethod'>> & Pick<PushFile, 'jobs' | 'compressionMethod'>
 
-export interface Config {
+/** The settings in effect: the file's (schema.ts) over the defaults; what has a default is always set. */
+export type Config = Pick<ConfigFile, 'user' | 'flake'> & Required<Pick<ConfigFile, 'cache' | 'caches' | 'quotaBytes'>> & {
   /** The file it came from, or undefined for the built-in defaults. */
   file?: string
-  cache: string
-  user?: string
-  flake?: string
   profiles: Record<string, Profile>
-  caches: Record<string, CacheEntry>
   push: PushSettings
-  quotaBytes: number
 }
 
 export const defaultConfig: Config = {
@@ -58,7 +44,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   const result = schema.configSchema.safeParse(raw)
   if (!result.success) {
     const issue = result.error.issues[0]!
-    const guess = issue.code === 'unrecognized_keys' ? closest(String(issue.keys?.[0]), schema.keysAt(issue.path)) : undefined
+    const guess = issue.code === 'unrecognized_keys' ? closest(String(issue.keys[0]), schema.keysAt(issue.path)) : undefined
     throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, { hint: guess ? `did you mean "${guess}"?` : 'see "Config file" in the README' })
   }
   checkUrls(result.data, file)
@@ -66,7 +52,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
 }
 
 /** Every store URL in the file, checked now rather than when a push to it fails (store-url.ts). */
-function checkUrls(data: FileConfig, file: string): void {
+function checkUrls(data: ConfigFile, file: string): void {
   const refs: [string, string][] = [
     ...Object.entries(data.caches ?? {}).map(([name, c]): [string, string] => [`caches.${name}.url`, c.url]),
     ...(data.cache ? [['cache', data.cache] as [string, string]] : []),
@@ -79,26 +65,17 @@ function checkUrls(data: FileConfig, file: string): void {
   }
 }
 
-interface Issue {
-  path: PropertyKey[]
-  message: string
-  code: string
-  keys?: string[]
-}
-
-function describeIssue(issue: Issue): string {
+function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length ? issue.path.map(String).join('.') : 'top level'
-  if (issue.code === 'unrecognized_keys' && issue.keys) {
+  if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? `${at}.` : ''
     return `unknown key "${where}${issue.keys[0]}"`
   }
   return `${at}: ${issue.message}`
 }
 
-export type FileConfig = Awaited<ReturnType<typeof import('./schema.js')['configSchema']['parse']>>
-
 /** Defaults, then the file; each top-level key of the file replaces the default whole. */
-export function mergeConfig(file: FileConfig, path: string): Config {
+export function mergeConfig(file: ConfigFile, path: string): Config {
   const profiles = file.profiles
     ? Object.fromEntries(Object.entries(file.profiles).map(([name, p]) => [name, { hosts: p.hosts ?? [name], cache: p.cache }]))
     : defaultConfig.profiles

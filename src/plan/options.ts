@@ -5,6 +5,13 @@ export const subcommands = [
 ] as const
 export type Subcommand = (typeof subcommands)[number]
 
+/** `--compression-method` and `push.compressionMethod` (schema.ts): kept free of zod, which the CLI loads late. */
+export const compressionMethods = ['xz', 'zstd'] as const
+export type CompressionMethod = (typeof compressionMethods)[number]
+/** `--mode` and `push.mode`. */
+export const pushModes = ['watch-exec', 'generation'] as const
+export type PushMode = (typeof pushModes)[number]
+
 /** hms's own options, as the subcommands read them. */
 export interface HmsOptions {
   flake?: string
@@ -17,11 +24,11 @@ export interface HmsOptions {
   verbose: boolean
   strict?: boolean
   pushJobs?: number
-  compressionMethod?: 'xz' | 'zstd'
+  compressionMethod?: CompressionMethod
   help: boolean
   version: boolean
   // Options of some subcommands only (see command-tree.ts).
-  mode?: 'watch-exec' | 'generation'
+  mode?: PushMode
   retries?: number
   background: boolean
   notify: boolean

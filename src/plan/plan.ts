@@ -1,4 +1,4 @@
-import type { HmsOptions } from './options.js'
+import type { CompressionMethod, HmsOptions, PushMode } from './options.js'
 import type { Config, Profile } from './config.js'
 import { usageError } from '../lib/errors.js'
 import { hasCredentials, withoutCredentials } from './store-url.js'
@@ -29,7 +29,7 @@ export interface Plan {
   /** home-manager's -n/--dry-run: it builds, activates nothing. */
   dryRun: boolean
   /** watch-exec pushes what the switch builds; generation pushes the new generation's closure after a plain switch. */
-  mode: 'watch-exec' | 'generation'
+  mode: PushMode
   /** Push in a detached process after the switch (generation mode). */
   background: boolean
   notify: boolean
@@ -37,7 +37,7 @@ export interface Plan {
   autoRetry: boolean
   strict: boolean
   jobs?: number
-  compressionMethod?: 'xz' | 'zstd'
+  compressionMethod?: CompressionMethod
   /** `home-manager switch …` exactly as home-manager will receive it. */
   homeManager: string[]
   /** What hms runs: cachix wrapping home-manager, or home-manager alone. */

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { compressionMethods, pushModes } from './options.js'
 
 // The `.describe()` texts are also the home-manager module's option descriptions: nix/settings-schema.json is
 // z.toJSONSchema(configSchema), checked by test/nix-schema.test.ts, and nix/settings.nix builds the options from it.
@@ -35,9 +36,9 @@ const excludePattern = z.string()
 
 export const pushSchema = z.strictObject({
   jobs: z.number().int().positive().optional().describe('Parallel uploads (`cachix push --jobs`).'),
-  compressionMethod: z.enum(['xz', 'zstd']).optional().describe('Compression of uploaded NARs.'),
+  compressionMethod: z.enum(compressionMethods).optional().describe('Compression of uploaded NARs.'),
   strict: z.boolean().optional().describe('A failed or impossible push is an error (like `--strict`). Default: false.'),
-  mode: z.enum(['watch-exec', 'generation']).optional()
+  mode: z.enum(pushModes).optional()
     .describe('`watch-exec`: push everything built during the switch; `generation`: the new generation afterwards.'),
   autoRetry: z.boolean().optional().describe('Retry failed pushes. Default: true.'),
   retries: z.number().int().min(0).optional().describe('How many times a failed push is retried. Default: 2.'),
@@ -58,6 +59,9 @@ export const configSchema = z.strictObject({
 })
 
 export type ConfigFile = z.infer<typeof configSchema>
+export type ProfileFile = z.infer<typeof profileSchema>
+export type CacheFile = z.infer<typeof cacheSchema>
+export type PushFile = z.infer<typeof pushSchema>
 
 /** The keys the config allows at `path`, for "did you mean" on an unknown one. */
 export function keysAt(path: readonly PropertyKey[]): string[] {

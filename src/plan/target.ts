@@ -1,6 +1,7 @@
 import type { CacheEntry } from './config.js'
 import { usageError } from '../lib/errors.js'
 import { storeUrlProblem, withoutCredentials } from './store-url.js'
+import type { CompressionMethod } from './options.js'
 
 /** Where a push goes: a Cachix cache (through the cachix client) or any Nix store URL (through nix copy). */
 export type Target =
@@ -75,7 +76,7 @@ export function schemeOfUrl(url: string): string {
  * The URL nix copy writes to. Binary caches sign narinfos with the store's own `secret-key`
  * parameter: on Nix 2.8 `--secret-key-files` signs only paths as they are built, never on copy.
  */
-export function copyUrl(target: Extract<Target, { kind: 'store' }>, compression?: 'xz' | 'zstd'): string {
+export function copyUrl(target: Extract<Target, { kind: 'store' }>, compression?: CompressionMethod): string {
   if (!binaryCacheSchemes.has(schemeOfUrl(target.url))) return target.url
   const params: [string, string][] = []
   if (target.secretKeyFile && !hasParam(target.url, 'secret-key')) params.push(['secret-key', target.secretKeyFile])

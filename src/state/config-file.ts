@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
-import { HmsError } from '../lib/errors.js'
+import { errnoCode, HmsError } from '../lib/errors.js'
 import { memo } from '../lib/memo.js'
-import { defaultConfig, mergeConfig, parseConfig, type Config, type FileConfig } from '../plan/config.js'
+import { defaultConfig, mergeConfig, parseConfig, type Config } from '../plan/config.js'
+import type { ConfigFile } from '../plan/schema.js'
 
 type Env = Record<string, string | undefined>
 
@@ -22,7 +23,7 @@ export async function loadConfig(env: Env): Promise<Config> {
   const stamp = validatedStamp(text)
   const seen = memo(env, 'config-validated')
   // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
-  if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as FileConfig, file)
+  if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as ConfigFile, file)
   const config = await parseConfig(text, file)
   seen.set(stamp)
   return config
@@ -37,7 +38,7 @@ function readConfigText(file: string, explicit: boolean): string | undefined {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const code = errnoCode(error)
     if ((code === 'ENOENT' || code === 'ENOTDIR') && !explicit) return undefined
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error)
     throw new HmsError(`cannot read config ${file}: ${reason}`, { hint: 'fix the file or point HMS_CONFIG elsewhere' })

@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration, printable } from '../lib/format.js'
-import type { HistoryRecord } from './state.js'
+import type { HistoryRecord } from './lines.js'
 
 /** One run of history.jsonl as `hms log` and `hms status` show it. */
 export function logLine(r: HistoryRecord): string {
@@ -8,6 +8,6 @@ export function logLine(r: HistoryRecord): string {
   const failed = r.failed ? `, ${r.failed} failed` : ''
   const took = r.durationMs ? ` in ${formatDuration(r.durationMs)}` : ''
   // Every field read back from history is escaped: a profile name could carry terminal escapes.
-  const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? (Array.isArray(r.caches) ? r.caches.join(', ') : '-')}${took}`
-  return printable(`${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${String(r.mode).padEnd(10)} ${pushed}  exit ${r.exitCode}`)
+  const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? r.caches?.join(', ') ?? '-'}${took}`
+  return printable(`${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${r.mode.padEnd(10)} ${pushed}  exit ${r.exitCode}`)
 }

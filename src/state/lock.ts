@@ -1,5 +1,5 @@
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { HmsError, signalExitCode } from '../lib/errors.js'
+import { errnoCode, HmsError, signalExitCode } from '../lib/errors.js'
 import { pause } from '../lib/interrupt.js'
 import { formatIdentity, identityOf, isAlive, parseIdentity } from '../lib/identity.js'
 
@@ -37,7 +37,7 @@ function tryLock(file: string): Lock | number {
         linkSync(temp, file)
         return holdLock(file, text)
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+        if (errnoCode(error) !== 'EEXIST') throw error
       }
       const seen = readQuietly(file)
       if (seen === undefined) continue

@@ -1,6 +1,8 @@
 import { chmodSync, closeSync, rmSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { ExitCode, HmsError } from '../lib/errors.js'
+import { errnoCode, ExitCode, HmsError } from '../lib/errors.js'
+import type { ZodType } from 'zod'
+import type { HistoryRecord, PendingEntry, QueueTarget } from './lines.js'
 import { acquireLock } from './lock.js'
 
 type Env = Record<string, string | undefined>
@@ -9,17 +11,7 @@ export function stateDir(env: Env): string {
   return join(env.XDG_STATE_HOME || join(env.HOME ?? '', '.local', 'state'), 'hms')
 }
 
-/** Where a queued path was going: the resolved cache, never its credentials (see queue-target.ts). */
-export type QueueTarget = { kind: 'cachix'; name: string } | { kind: 'store'; url: string }
-
-export interface PendingEntry {
-  path: string
-  cache: string
-  reason: string
-  since: string
-  /** Absent in entries written before hms recorded it: those go wherever the name resolves now. */
-  target?: QueueTarget
-}
+export type { HistoryRecord, PendingEntry, QueueTarget } from './lines.js'
 
 /**
  * History keeps the newest `historyLines` runs: when an append would pass that plus `historySlack`,
@@ -27,22 +19,6 @@ export interface PendingEntry {
  */
 export const historyLines = 10_000
 export const historySlack = 1_000
-
-export interface HistoryRecord {
-  time: string
-  command: 'switch' | 'push'
-  profile: string | null
-  cache: string | null
-  /** `hms push --pending` to several caches (then `cache` is null). */
-  caches?: string[]
-  mode: string
-  generation: number | null
-  paths: number
-  bytes: number
-  failed: number
-  durationMs: number
-  exitCode: number
-}
 
 /** What reading a state file found: its entries, and a warning when a damaged file had to be set aside. */
 export interface Read<T> {
@@ -53,6 +29,9 @@ export interface Read<T> {
 }
 
 type Added = { added: number; warning?: string }
+
+/** The line schemas, loaded on first need (lines.ts). */
+const lineSchemas = () => import('./lines.js')
 
 export class State {
   readonly dir: string
@@ -74,8 +53,9 @@ export class State {
 
   /** A file-system failure in the state dir, as the one-line error every command gives. */
   unwritable(error: unknown): unknown {
-    if (error instanceof HmsError || !(error as NodeJS.ErrnoException).code) return error
-    return new HmsError(`cannot write hms's state in ${this.dir} (${(error as NodeJS.ErrnoException).code})`, {
+    const code = errnoCode(error)
+    if (error instanceof HmsError || !code) return error
+    return new HmsError(`cannot write hms's state in ${this.dir} (${code})`, {
       exitCode: ExitCode.failure,
       hint: 'hms keeps its queue, locks and history there; fix the directory or set XDG_STATE_HOME',
     })
@@ -94,7 +74,7 @@ export class State {
   async withQueue<T>(change: (entries: PendingEntry[]) => T): Promise<T & { warning?: string }> {
     const lock = await this.queueLock()
     try {
-      const read = this.readPending(true)
+      const read = await this.readPending(true)
       // Rewriting a queue that could not be read would erase it.
       if (read.unreadable) throw new HmsError(read.warning!, { exitCode: ExitCode.failure, hint: 'fix the file\'s permissions; nothing was changed' })
       const result = change(read.entries)
@@ -110,8 +90,8 @@ export class State {
   }
 
   /** Outside the queue lock, a damaged file is reported but left for a locked reader to repair. */
-  readPending(repair = false): Read<PendingEntry> {
-    return readJsonLines(this.file('pending.jsonl'), isPendingEntry, { repair })
+  async readPending(repair = false): Promise<Read<PendingEntry>> {
+    return readJsonLines(this.file('pending.jsonl'), async () => (await lineSchemas()).pendingEntrySchema, { repair })
   }
 
   /** Reads the queue under its lock, setting a damaged file aside. */
@@ -169,8 +149,10 @@ export class State {
   }
 
   /** Read-only: a damaged line is skipped and reported, the file is left as it is. */
-  readHistory(): Read<HistoryRecord> {
-    return readJsonLines(this.file('history.jsonl'), isHistoryRecord, { tolerateTornTail: true })
+  async readHistory(): Promise<Read<HistoryRecord>> {
+    return readJsonLines(this.file('history.jsonl'), async () => (await lineSchemas()).historyRecordSchema, {
+      tolerateTornTail: true,
+    })
   }
 }
 
@@ -178,7 +160,7 @@ function readOrEmpty(file: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    if (errnoCode(error) === 'ENOENT') return ''
     throw error
   }
 }
@@ -205,21 +187,27 @@ export function writeAtomic(file: string, text: string): void {
  * Reads a JSON-lines file. A line that does not parse means damage: the file is renamed aside
  * (never deleted) and the good lines are kept, so one bad write never costs the other entries.
  */
-function readJsonLines<T>(file: string, valid: (v: unknown) => v is T, options: { tolerateTornTail?: boolean; repair?: boolean } = {}): Read<T> {
+async function readJsonLines<T>(
+  file: string,
+  schema: () => Promise<ZodType<T>>,
+  options: { tolerateTornTail?: boolean; repair?: boolean } = {},
+): Promise<Read<T>> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [] }
-    return { entries: [], warning: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, unreadable: true }
+    if (errnoCode(error) === 'ENOENT') return { entries: [] }
+    return { entries: [], warning: `cannot read ${file}: ${errnoCode(error) ?? error}`, unreadable: true }
   }
   const lines = text.split('\n')
   const entries: T[] = []
   let bad = 0
+  // zod costs tens of milliseconds to load: an empty queue (the usual case) never needs it.
+  const valid = text.trim() ? await schema() : undefined
   lines.forEach((line, i) => {
     if (!line.trim()) return
-    const value = parseLine(line)
-    if (valid(value)) entries.push(value)
+    const parsed = valid?.safeParse(parseLine(line))
+    if (parsed?.success) entries.push(parsed.data)
     else if (!(options.tolerateTornTail && i === lines.length - 1)) bad++
   })
   if (bad === 0) return { entries }
@@ -239,20 +227,4 @@ function parseLine(line: string): unknown {
   } catch {
     return undefined
   }
-}
-
-function isPendingEntry(v: unknown): v is PendingEntry {
-  const e = v as PendingEntry
-  return typeof e === 'object' && e !== null && typeof e.path === 'string' && e.path.startsWith('/nix/store/')
-    && typeof e.cache === 'string' && (e.target === undefined || isQueueTarget(e.target))
-}
-
-function isQueueTarget(t: QueueTarget): boolean {
-  return typeof t === 'object' && t !== null
-    && ((t.kind === 'cachix' && typeof t.name === 'string') || (t.kind === 'store' && typeof t.url === 'string'))
-}
-
-function isHistoryRecord(v: unknown): v is HistoryRecord {
-  const r = v as HistoryRecord
-  return typeof r === 'object' && r !== null && typeof r.time === 'string' && typeof r.exitCode === 'number'
 }

@@ -30,7 +30,7 @@ function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; fi
     exists: (path) => path in files,
     writable: () => false,
     readable: (path) => path in files,
-    pending: () => over.queue ?? { entries: [] },
+    pending: async () => over.queue ?? { entries: [] },
     ...over,
   }
 }

@@ -29,7 +29,7 @@ export interface StorePushOptions {
   /** The cache as the user named it, for messages. */
   label: string
   exclude: readonly string[]
-  compressionMethod?: 'xz' | 'zstd'
+  compressionMethod?: Plan['compressionMethod']
   limits?: Limits
 }
 
