@@ -2,6 +2,7 @@ import type { HmsOptions } from '../plan/options.js'
 import type { Config } from '../plan/config.js'
 import { HmsError } from '../lib/errors.js'
 import type { Plan } from '../plan/plan.js'
+import type { PendingEntry, Read } from '../state/state.js'
 
 type Env = Record<string, string | undefined>
 
@@ -96,7 +97,5 @@ async function bounded(check: Check, ctx: DoctorContext, world: World): Promise<
 
 export const failed = (reports: CheckReport[]): boolean => reports.some((r) => r.status === 'fail')
 
-export interface PendingRead {
-  entries: { cache: string }[]
-  warning?: string
-}
+/** What the pending check needs of the queue as state.ts reads it: each entry's cache. */
+export type PendingRead = Pick<Read<Pick<PendingEntry, 'cache'>>, 'entries' | 'warning'>
