@@ -12,7 +12,8 @@ export async function bundleParser(dir) {
     stdin: {
       contents: [
         `export { ReportParser } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/report.ts'))}`,
-        `export { tallyEvent, emptyTally, stderrBypass, withBypass } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/cachix.ts'))}`,
+        `export { tallyEvent, stderrBypass, withBypass } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/cachix.ts'))}`,
+        `export { emptyTally } from ${JSON.stringify(path.join(REPO, 'src/backends/backend.ts'))}`,
       ].join('\n'),
       resolveDir: REPO,
       loader: 'ts',

@@ -1,4 +1,64 @@
 import type { Outcome } from '../lib/process.js'
+import type { Plan } from '../plan/plan.js'
+import type { Target } from '../plan/target.js'
+import type { Output } from '../ui/output.js'
+import type { Limits } from './store/presence.js'
+
+type Env = Record<string, string | undefined>
+
+/**
+ * A binary cache hms pushes to: Cachix (through the cachix CLI) or any Nix store URL (through
+ * `nix copy`). The kind is decided once, by backendFor (for-target.ts); the rest of hms asks the
+ * backend and never the kind.
+ */
+export interface CacheBackend {
+  /** The cache as messages and `hms verify` name it: a URL without credentials. */
+  readonly url: string
+  /** Why nothing can be pushed from here at all (cachix missing, too old, no credentials); found before the switch. */
+  blocker(env: Env): Promise<PushBlocker | undefined>
+  /** home-manager run so that what it builds reaches the cache; the tally says what did. */
+  watch(plan: Plan, ctx: PushContext): Promise<Watched>
+  /** The command the switch really runs under this backend (what `--plan --verbose` shows). */
+  runs(plan: Plan): string[]
+  /** A watched run's tally tells the whole story: the watcher was not cut short before its report. */
+  complete(ran: Ran): boolean
+  /** The command a push of `paths` runs, as `hms push --plan` shows it. */
+  pushCommand(paths: string[], settings: { jobs?: number; compressionMethod?: 'xz' | 'zstd' }): string[]
+  /** One attempt at pushing the closures of the request's paths. */
+  push(request: PushRequest, ctx: PushContext): Promise<PushAttempt>
+  /** Which of `paths` the cache holds, in one round trip per batch; throws HmsError when it cannot be asked. */
+  present(paths: string[], env: Env, limits?: Limits): Promise<Set<string>>
+}
+
+/** What a push or a watched switch runs in. */
+export interface PushContext {
+  env: Env
+  cwd: string
+  out: Output
+}
+
+export interface PushRequest {
+  cache: string
+  /** Roots: cachix pushes each one's closure. */
+  paths: string[]
+  jobs?: number
+  compressionMethod?: string
+  retries: number
+  /** Where to: absent means the Cachix cache named `cache`. */
+  target?: Target
+  exclude?: readonly string[]
+}
+
+/** One attempt's result, shaped alike for both kinds so retries, queue and history treat them alike. */
+export interface PushAttempt {
+  ok: boolean
+  /** The last thing the pusher said that hms did not understand, for the message when the push failed. */
+  reason?: string
+  tally: PushTally
+  alreadyPresent: number
+  outcome: Outcome
+}
+
 
 export interface PushTally {
   announced: Map<string, number | undefined>
@@ -19,16 +79,28 @@ export function emptyTally(): PushTally {
   return { announced: new Map(), failed: new Set(), confirmed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
 }
 
-/** Folds one report event into the tally; returns true when the event was understood. */
+/** A switch run (run.ts), with the tally of a watcher. */
 export interface Ran {
   outcome: Outcome
   tally?: PushTally
   durationMs: number
   /** home-manager's own exit status when it ran to its end; undefined when it was killed or stopped. */
   finished?: number
+  /** The cache refused the push for good (a missing signature, 401/403): no retry can change that. */
+  refused?: string
 }
 
 /** home-manager run directly: its outcome is its own; killed or interrupted means it never finished. */
 export function finishedStatus(outcome: Outcome): number | undefined {
   return outcome.signal || (outcome.interrupted && outcome.exitCode !== 0) ? undefined : outcome.exitCode
 }
+
+/** Why a push cannot happen, and what the user should do about it. */
+export interface PushBlocker {
+  reason: 'cachix-missing' | 'cachix-too-old' | 'cachix-unreadable' | 'no-credentials'
+  message: string
+  fix: string
+}
+
+/** A watched switch: the tally is always there. */
+export type Watched = Ran & { tally: PushTally }

@@ -1,46 +1,22 @@
-import { emptyTally, tallyEvent, type PushTally } from './cachix/cachix.js'
 import { interruption, pause } from '../lib/interrupt.js'
-import { formatBytes, plural, printable } from '../lib/format.js'
-import type { Output } from '../ui/output.js'
-import { runForeground, type Outcome } from '../lib/process.js'
-import { ReportParser, type ReportEvent } from './cachix/report.js'
-import { closureSize } from '../local/closure.js'
-import { cachixPushCommand, type Plan } from '../plan/plan.js'
-import { storePushRoots } from './store/pusher.js'
-import type { Target } from '../plan/target.js'
+import { printable } from '../lib/format.js'
+import type { Plan } from '../plan/plan.js'
+import { emptyTally, type PushAttempt, type PushContext, type PushRequest } from './backend.js'
+import { backendOf } from './for-target.js'
 
-export interface PushRequest {
-  cache: string
-  /** Roots: cachix pushes each one's closure. */
-  paths: string[]
-  jobs?: number
-  compressionMethod?: string
-  retries: number
-  /** A store URL is pushed with nix copy instead of cachix (issue 4). */
-  target?: Target
-  exclude?: readonly string[]
+export type { PushRequest }
+
+/** A push of `paths` as the plan says: its cache and target, exclusions, jobs, compression and retries. */
+export function requestFor(
+  plan: Pick<Plan, 'cache' | 'target' | 'exclude' | 'jobs' | 'compressionMethod' | 'retries'>,
+  paths: string[],
+  retries = plan.retries,
+): PushRequest {
+  const { target, exclude, jobs, compressionMethod } = plan
+  return { cache: plan.cache ?? '', target, exclude, paths, jobs, compressionMethod, retries }
 }
 
-/** The part of a request that says where and how a plan pushes. */
-export function pushTarget(plan: Pick<Plan, 'target' | 'exclude'>): Pick<PushRequest, 'target' | 'exclude'> {
-  return { target: plan.target, exclude: plan.exclude }
-}
-
-export interface PushResult {
-  ok: boolean
-  /** The last thing cachix said that hms did not understand, for the message when the push failed. */
-  reason?: string
-  tally: PushTally
-  alreadyPresent: number
-  outcome: Outcome
-  attempts: number
-}
-
-interface Ctx {
-  env: Record<string, string | undefined>
-  cwd: string
-  out: Output
-}
+export type PushResult = PushAttempt & { attempts: number }
 
 /** Backoff before retry n (1-based): 1 s, 2 s, 4 s … scaled by HMS_RETRY_BASE_MS for tests. */
 export function backoffMs(attempt: number, env: Record<string, string | undefined>): number {
@@ -49,13 +25,14 @@ export function backoffMs(attempt: number, env: Record<string, string | undefine
 }
 
 /**
- * `cachix push` of whole closures, retried with exponential backoff; an interrupt stops the retries.
+ * One push to the request's cache, retried with exponential backoff; an interrupt stops the retries.
  * `retrying` means the first attempt already failed elsewhere (inside watch-exec), so start by waiting.
  */
-export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = false): Promise<PushResult> {
+export async function pushWithRetries(request: PushRequest, ctx: PushContext, retrying = false): Promise<PushResult> {
+  const backend = backendOf(request)
   let attempts = 0
   let lastReason: string | undefined
-  let last: Omit<PushResult, 'attempts'> | undefined
+  let last: PushAttempt | undefined
   for (;;) {
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
@@ -69,7 +46,7 @@ export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = fals
       const outcome = { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }
       return { ...(last ?? notPushed(lastReason)), outcome, ok: false, attempts }
     }
-    const result = await pushOnce(request, ctx)
+    const result = await backend.push(request, ctx)
     last = result
     lastReason = result.reason
     attempts++
@@ -79,64 +56,6 @@ export async function cachixPush(request: PushRequest, ctx: Ctx, retrying = fals
   }
 }
 
-function notPushed(reason: string | undefined): Omit<PushResult, 'attempts'> {
+function notPushed(reason: string | undefined): PushAttempt {
   return { ok: false, tally: emptyTally(), alreadyPresent: 0, outcome: { exitCode: 1 }, ...(reason ? { reason } : {}) }
-}
-
-async function pushOnce(request: PushRequest, ctx: Ctx): Promise<Omit<PushResult, 'attempts'>> {
-  const { target } = request
-  if (target?.kind === 'store') {
-    const compressionMethod = request.compressionMethod === 'xz' || request.compressionMethod === 'zstd' ? request.compressionMethod : undefined
-    return storePushRoots(request.paths, { target, label: printable(request.cache), exclude: request.exclude ?? [], ...(compressionMethod ? { compressionMethod } : {}) }, ctx)
-  }
-  const tally = emptyTally()
-  let alreadyPresent = 0
-  let nothing = false
-  let bytes = 0
-  const parser = new ReportParser()
-  // What cachix says beyond its report is held back: shown as it is when the push worked, or under
-  // --verbose; boiled down to one line in hms's own message when it failed (an HTTP error is a screenful).
-  const unknown: Buffer[] = []
-  const verbose = ctx.out.options.verbose && !ctx.out.options.quiet
-  const onEvents = (events: ReportEvent[]) => {
-    for (const event of events) {
-      if (event.kind === 'header') alreadyPresent = event.present
-      if (event.kind === 'nothing') nothing = true
-      if (event.kind === 'text' && event.raw.toString().trim() === '') continue
-      const known = tally.announced.size
-      if (!tallyEvent(tally, event) && event.kind === 'text') {
-        if (verbose) ctx.out.raw(event.raw)
-        else unknown.push(event.raw)
-      } else if (event.kind === 'pushing' || event.kind === 'pushed') {
-        if (tally.announced.size > known) bytes += event.bytes ?? 0
-        // cachix's output is all read by hms here: nothing else writes to the terminal.
-        const size = formatBytes(bytes)
-        void ctx.out.progress(() => `pushing to ${printable(request.cache)}: ${plural(tally.announced.size, 'path')}, ${size}`)
-      }
-    }
-  }
-  const [file, ...args] = cachixPushCommand(request)
-  const outcome = await runForeground(file!, args, {
-    env: ctx.env,
-    cwd: ctx.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    onStdout: (chunk) => onEvents(parser.feed(chunk)),
-    onStderr: (chunk) => onEvents(parser.feed(chunk)),
-  })
-  onEvents(parser.end())
-  ctx.out.stopProgress()
-  const ok = outcome.exitCode === 0 && !outcome.interrupted && tally.failed.size === 0
-  if (ok) for (const raw of unknown) ctx.out.raw(raw)
-  // "Nothing to push" comes without a count: everything in the closures was already there.
-  if (ok && nothing) alreadyPresent = (await closureSize(request.paths, ctx.env)) ?? alreadyPresent
-  const reason = ok ? undefined : tally.refusal ?? shorten(Buffer.concat(unknown).toString('utf8'))
-  return { ok, tally, alreadyPresent, outcome, ...(reason ? { reason } : {}) }
-}
-
-/** The last line cachix printed, without colours, cut to fit one line of hms's own. */
-function shorten(text: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  const last = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').split('\n').map((l) => l.trim()).filter(Boolean).at(-1)
-  if (!last) return undefined
-  return last.length > 120 ? `${last.slice(0, 117)}…` : last
 }

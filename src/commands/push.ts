@@ -8,16 +8,16 @@ import { describeTarget, queueTarget, sameTarget } from '../state/queue-target.j
 import { acquireLock } from '../state/lock.js'
 import { notify } from '../ui/notify.js'
 import { Output } from '../ui/output.js'
-import { cachixPushCommand, makePlan, type Plan } from '../plan/plan.js'
-import { checkCachix } from '../switch/preflight.js'
-import { cachixPush } from '../backends/push.js'
+import { makePlan, type Plan } from '../plan/plan.js'
+import { backendOf } from '../backends/for-target.js'
+import { pushWithRetries, requestFor } from '../backends/push.js'
 import type { DropDocument, PushPlan, Summary } from '../plan/schema.js'
 import { resolveRoots } from '../local/roots.js'
 import { applyPush, applyStrict, record } from '../switch/settle.js'
 import { State, type QueueTarget } from '../state/state.js'
 import { printSummary } from '../ui/summary.js'
 import type { Context } from '../switch/context.js'
-import { copyUrl, nixCopyArgs, resolveTarget, type Target } from '../plan/target.js'
+import { resolveTarget, type Target } from '../plan/target.js'
 import type { Command } from './command.js'
 
 type Dropped = DropDocument['dropped']
@@ -110,8 +110,7 @@ const pushCommand: Command = async (args, io, { version }) => {
 
 /** The command a push of `batch` runs (what --plan shows). */
 function planned(batch: Batch, plan: Plan): string[] {
-  if (batch.target?.kind !== 'store') return cachixPushCommand({ ...batch, jobs: plan.jobs, compressionMethod: plan.compressionMethod })
-  return [...nixCopyArgs(copyUrl(batch.target, plan.compressionMethod)).filter((a) => a !== '--no-recursive'), ...batch.paths]
+  return backendOf(batch).pushCommand(batch.paths, plan)
 }
 
 /** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
@@ -222,7 +221,7 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
 }
 
 async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary): Promise<void> {
-  const blocker = batch.target?.kind === 'store' ? undefined : await checkCachix(ctx.env)
+  const blocker = await backendOf(batch).blocker(ctx.env)
   if (blocker) {
     if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, { exitCode: ExitCode.usage, hint: blocker.fix })
     ctx.out.warn(`${blocker.message} — the paths stay queued for ${printable(batch.cache)} (${blocker.fix})`)
@@ -231,7 +230,7 @@ async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State
     return
   }
   summary.push.attempted = true
-  const result = await cachixPush({ target: batch.target, exclude: plan.exclude, cache: batch.cache, paths: batch.paths, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  const result = await pushWithRetries({ ...requestFor(plan, batch.paths), cache: batch.cache, target: batch.target }, ctx)
   await applyPush(summary, result, batch.paths, ctx)
   if (result.ok) await state.dequeue(batch.paths, batch.cache)
   else {

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { printable } from '../lib/format.js'
-import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from '../switch/preflight.js'
+import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from '../backends/cachix/preflight.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from '../switch/trust.js'
 import { schemeOfUrl, type Target } from '../plan/target.js'
 import { signingKeyProblem } from '../backends/store/signing-key.js'

@@ -63,3 +63,9 @@ export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
+
+/** The line of Nix's stderr that says what went wrong: its last `error:`, else its last line. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim()).filter(Boolean)
+  return lines.filter((l) => l.startsWith('error:')).pop()?.replace(/^error:\s*/, '') ?? lines.pop() ?? 'no output'
+}

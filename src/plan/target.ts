@@ -8,6 +8,8 @@ export type Target =
   | { kind: 'cachix'; name: string }
   | { kind: 'store'; url: string; name?: string; secretKeyFile?: string }
 
+export type StoreTarget = Extract<Target, { kind: 'store' }>
+
 export const storeSchemes = ['file', 's3', 'ssh', 'ssh-ng', 'http', 'https'] as const
 /** Stores that hold narinfo files and sign them themselves with `?secret-key=`. */
 const binaryCacheSchemes = new Set(['file', 's3', 'http', 'https'])

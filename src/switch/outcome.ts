@@ -5,6 +5,7 @@ import type { Outcome } from '../lib/process.js'
 import type { Summary } from '../plan/schema.js'
 import { closureOf, narSizes } from '../local/closure.js'
 import type { Ran } from '../backends/backend.js'
+import { backendFor } from '../backends/for-target.js'
 import type { Context } from './context.js'
 
 interface Generations {
@@ -21,7 +22,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   const { switched, current } = switchOutcome(ran, outcome, g, notes)
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
   // cachix ran its report to the end and never marked it ✗, or if the pusher itself saw it land (nix copy).
-  const complete = Boolean(tally) && (plan.target?.kind === 'store' ? !ran.outcome.signal && !ran.outcome.interrupted : reportComplete(ran))
+  const complete = Boolean(tally) && plan.target !== undefined && backendFor(plan.target).complete(ran)
   const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (complete && !tally.failed.has(p))) : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env, tally?.exactSizes)
   const sure = new Set([...confirmed, ...(tally?.confirmed ?? [])])
@@ -53,19 +54,6 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   }
 }
 
-/**
- * cachix ran its report to the end: it exited by itself, or the run's one Ctrl-C reached
- * home-manager, which cachix ignores SIGINT for; it then pushes what was built, reports, and
- * re-raises SIGINT on itself (cachix-facts.md). Not so when home-manager had finished before the
- * signal (it came during the push), or a second signal may have cut the push short.
- */
-export function reportComplete(ran: Ran): boolean {
-  const { outcome, finished } = ran
-  if (!outcome.interrupted) return !outcome.signal
-  if (outcome.interrupted !== 'SIGINT' || outcome.signals !== 1) return false
-  if (outcome.signal && outcome.signal !== 'SIGINT') return false
-  return finished === undefined || finished === signalExitCode('SIGINT')
-}
 
 /** The run's own exit code; `--strict` on push failures is decided after the retries (settle.ts). */
 export function exitCodeOf(outcome: Outcome): number {

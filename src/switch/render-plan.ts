@@ -1,4 +1,4 @@
-import { withBypass } from '../backends/cachix/cachix.js'
+import { backendFor } from '../backends/for-target.js'
 import { shellJoin } from '../lib/format.js'
 import type { Output } from '../ui/output.js'
 import type { Plan } from '../plan/plan.js'
@@ -27,7 +27,9 @@ export function printPlan(plan: Plan, out: Output, json: boolean): void {
     ['command', shellJoin(plan.command)],
     ...(plan.push ? [['push', pushRow(plan, color.dim)] as [string, string]] : []),
   ]
-  if (out.options.verbose && plan.push && plan.target?.kind === 'cachix') rows.push(['runs', shellJoin(withBypass(plan.command))])
+  // What the backend really starts, where that is more than the command above (cachix's stderr bypass).
+  const runs = plan.push && plan.target && plan.mode === 'watch-exec' ? backendFor(plan.target).runs(plan) : plan.command
+  if (out.options.verbose && shellJoin(runs) !== shellJoin(plan.command)) rows.push(['runs', shellJoin(runs)])
   const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)
   for (const note of plan.notes) lines.push(color.dim(`note: ${note}`))
   out.options.stdout.write(`${lines.join('\n')}\n`)

@@ -1,27 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { emptyTally, tallyEvent, withBypass } from '../backends/cachix/cachix.js'
 import { ExitCode, HmsError, signalExitCode } from '../lib/errors.js'
 import { interruption } from '../lib/interrupt.js'
 import { queueTarget } from '../state/queue-target.js'
-import { formatBytes, plural } from '../lib/format.js'
 import { currentGeneration, type Generation } from '../local/generation.js'
 import { clearInflight, markInflight, recoverInflight } from '../state/inflight.js'
 import { acquireLock } from '../state/lock.js'
 import type { Plan } from '../plan/plan.js'
-import { checkCachix, requireHomeManager, requireNix } from './preflight.js'
+import { requireHomeManager, requireNix } from './preflight.js'
 import { runForeground, type RunOptions } from '../lib/process.js'
-import { ReportParser, type ReportEvent } from '../backends/cachix/report.js'
 import type { Summary } from '../plan/schema.js'
 import { settle } from './settle.js'
 import { State } from '../state/state.js'
-import { reportComplete, summarize } from './outcome.js'
-import { storeWatch } from '../backends/store/pusher.js'
+import { summarize } from './outcome.js'
 import { describeFailure, writeFailure } from '../lib/streams.js'
 import { diffAfterSwitch } from '../diff/after-switch.js'
 import { withHookOrFallback } from './trust.js'
 import { finishedStatus, type Ran } from '../backends/backend.js'
+import { backendFor } from '../backends/for-target.js'
 import type { Context } from './context.js'
 
 export type { Context, Ran }
@@ -38,7 +32,8 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     await recoverInflight(state, ctx.env, ctx.out).catch(() => {})
     const plan = await withHookOrFallback(given, ctx)
     let skippedReason: string | null = plan.push ? null : 'disabled (--no-push)'
-    const blocker = plan.push && plan.target?.kind !== 'store' ? await checkCachix(ctx.env) : undefined
+    const backend = plan.push && plan.target ? backendFor(plan.target) : undefined
+    const blocker = await backend?.blocker(ctx.env)
     if (blocker) skippedReason = skipPush(blocker.message, blocker.fix, plan, ctx)
     const before = currentGeneration(ctx.env)
     // A signal during the preflight: nothing has been built yet, so nothing is started either.
@@ -48,8 +43,8 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
       throw new HmsError(`interrupted by ${early} before switching; nothing was changed`, { exitCode, signal: early })
     }
     if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
-    const watching = plan.push && !blocker && plan.mode === 'watch-exec'
-    let ran = await (watching ? (plan.target?.kind === 'store' ? storeWatch(plan, ctx) : watchExec(plan, ctx)) : plainSwitch(plan, ctx))
+    const watching = !blocker && plan.mode === 'watch-exec' ? backend : undefined
+    let ran: Ran = await (watching ? watching.watch(plan, ctx) : plainSwitch(plan, ctx))
     if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
       // cachix refused before starting home-manager: the switch must still happen.
       skippedReason = skipPush(`cachix refused to run: ${ran.tally.refusal}`, 'check the cache name and your access (cachix authtoken)', plan, ctx)
@@ -66,7 +61,7 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
         + 'the switch went on'
       summary.notes.push(note)
     }
-    const pushed = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !reportComplete(ran), ...(plan.target?.kind === 'store' && ran.tally?.refusal ? { refused: ran.tally.refusal } : {}) })
+    const pushed = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !backend?.complete(ran), ...(ran.refused ? { refused: ran.refused } : {}) })
     const { diff, note } = await diffing
     const settled = { ...pushed, diff, notes: note ? [...pushed.notes, note] : pushed.notes }
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
@@ -117,69 +112,4 @@ async function plainSwitch(plan: Plan, ctx: Context): Promise<Ran> {
   const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
   const outcome = await runForeground(file!, args, { env: ctx.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
   return { outcome, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
-}
-
-async function watchExec(plan: Plan, ctx: Context): Promise<Ran> {
-  const started = performance.now()
-  const tally = emptyTally()
-  const parser = new ReportParser()
-  const { out } = ctx
-  // --verbose shows cachix's own lines as they come; otherwise only what hms does not understand.
-  const verbose = out.options.verbose && !out.options.quiet
-  let bytes = 0
-  // cachix reports pushes once home-manager has exited: the first report ends the switch's own time.
-  let switchedAt: number | undefined
-  // Watching the whole store, cachix reports while home-manager still writes: no spinner until it stops watching.
-  let watchingStore = false
-  const onEvents = (events: ReportEvent[]) => {
-    for (const event of events) {
-      if (event.kind === 'pushing' || event.kind === 'failed') switchedAt ??= performance.now()
-      if (event.kind === 'untrusted') watchingStore = true
-      if (event.kind === 'text') watchingStore = watching(event.raw, watchingStore)
-      const known = tally.announced.size
-      const understood = tallyEvent(tally, event)
-      if (!understood && event.kind === 'text' && !verbose) out.raw(event.raw)
-      else if (event.kind === 'pushing') {
-        if (tally.announced.size > known) bytes += event.bytes ?? 0
-        const text = () => `pushing to ${plan.cache}: ${plural(tally.announced.size, 'path')}, ${formatBytes(bytes)}`
-        if (!watchingStore) void out.progress(text)
-      }
-    }
-  }
-  const statusDir = mkdtempSync(join(tmpdir(), 'hms-switch-'))
-  const statusFile = join(statusDir, 'home-manager.status')
-  const [file, ...args] = withBypass(plan.command, statusFile)
-  const outcome = await runForeground(file!, args, {
-    env: ctx.env,
-    cwd: ctx.cwd,
-    stdio: ['inherit', out.childStdout, 'pipe', 2],
-    delegatesCtlc: true,
-    onStdout: out.relay,
-    onStderr: (chunk) => {
-      if (verbose) out.raw(chunk)
-      onEvents(parser.feed(chunk))
-    },
-  })
-  onEvents(parser.end())
-  out.stopProgress()
-  const finished = readStatus(statusFile)
-  rmSync(statusDir, { recursive: true, force: true })
-  return { outcome, tally, durationMs: (switchedAt ?? performance.now()) - started, finished }
-}
-
-/** What the bypass wrapper wrote: home-manager's exit status, or nothing if it never finished. */
-function readStatus(file: string): number | undefined {
-  try {
-    const text = readFileSync(file, 'utf8').trim()
-    return /^\d+$/.test(text) ? Number(text) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** cachix's store mode starts with `Watching /nix/store…` and ends with `Stopped watching /nix/store…`. */
-function watching(raw: Buffer, before: boolean): boolean {
-  const text = raw.toString('latin1')
-  if (text.includes('Stopped watching /nix/store')) return false
-  return before || text.includes('Watching /nix/store')
 }

@@ -4,7 +4,7 @@ import { interruption } from '../lib/interrupt.js'
 import { plural } from '../lib/format.js'
 import type { Generation } from '../local/generation.js'
 import type { Plan } from '../plan/plan.js'
-import { cachixPush, pushTarget, type PushResult } from '../backends/push.js'
+import { pushWithRetries, requestFor, type PushResult } from '../backends/push.js'
 import type { Summary } from '../plan/schema.js'
 import type { PendingEntry, State } from '../state/state.js'
 import type { Context } from './context.js'
@@ -69,18 +69,18 @@ async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State
     } catch (error) {
       ctx.out.warn(`could not start a background push (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pushing now instead`)
     }
-    const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+    const result = await pushWithRetries(requestFor(plan, [after.path]), ctx)
     await applyPush(s, result, [after.path], ctx)
     if (result.ok && queued) await state.dequeue([after.path], plan.cache!).catch(() => {})
     return
   }
-  const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: [after.path], jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx)
+  const result = await pushWithRetries(requestFor(plan, [after.path]), ctx)
   await applyPush(s, result, [after.path], ctx)
 }
 
 async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void> {
   const roots = s.push.failed
-  const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: roots, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: plan.retries }, ctx, true)
+  const result = await pushWithRetries(requestFor(plan, roots), ctx, true)
   s.push.failed = []
   await applyPush(s, result, roots, ctx)
   if (result.outcome.interrupted) s.push.queued.push(...roots.filter((p) => !s.push.queued.includes(p)))
@@ -150,7 +150,7 @@ async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): P
   }
   try {
     ctx.out.info(`retrying ${plural(pending.length, 'queued path')} for ${plan.cache}`)
-    const result = await cachixPush({ ...pushTarget(plan), cache: plan.cache!, paths: pending, jobs: plan.jobs, compressionMethod: plan.compressionMethod, retries: 0 }, ctx)
+    const result = await pushWithRetries(requestFor(plan, pending, 0), ctx)
     if (result.ok) {
       await state.dequeue(pending, plan.cache!)
       await applyPush(s, result, [], ctx)

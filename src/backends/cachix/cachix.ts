@@ -1,7 +1,7 @@
 import type { PushTally } from '../backend.js'
 import type { ReportEvent } from './report.js'
 
-export { emptyTally, type PushTally } from '../backend.js'
+
 
 /**
  * home-manager runs under `sh`, which moves its stderr onto descriptor 3: hms's own stderr, passed
@@ -33,6 +33,7 @@ export function isRefusal(text: string): boolean {
   return refusals.some((pattern) => pattern.test(text))
 }
 
+/** Folds one report event into the tally; returns true when the event was understood. */
 export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
   switch (event.kind) {
     case 'pushing':

@@ -5,7 +5,10 @@ import { ExitCode, HmsError } from '../../lib/errors.js'
 import { which } from '../../lib/which.js'
 import { capture } from '../../lib/process.js'
 import { withoutCredentials } from '../../plan/store-url.js'
-import { schemeOfUrl, storeHash, type Target } from '../../plan/target.js'
+import { lastLine } from '../../lib/format.js'
+
+export { lastLine }
+import { schemeOfUrl, storeHash, type StoreTarget } from '../../plan/target.js'
 
 type Env = Record<string, string | undefined>
 
@@ -24,18 +27,13 @@ export const defaultLimits: Limits = { jobs: 16, timeoutMs: 15_000 }
  * that cannot be asked throws HmsError (exit 2): that is an error, never "missing". `permanent`
  * on the error marks a refusal that no retry can change (wrong credentials, unopenable store).
  */
-export async function presentIn(target: Target, paths: string[], env: Env, limits: Limits = defaultLimits, forPush = false): Promise<Set<string>> {
+export async function presentIn(target: StoreTarget, paths: string[], env: Env, limits: Limits = defaultLimits, forPush = false): Promise<Set<string>> {
   if (paths.length === 0) return new Set()
-  if (target.kind === 'cachix') return presentOverHttp(cacheUrl(target), paths, limits, cachixHeaders(env), `Cachix cache ${target.name}`)
   const scheme = schemeOfUrl(target.url)
   if (scheme === 'file') return presentInDirectory(target.url, paths, forPush)
   const label = withoutCredentials(target.url)
   if (scheme === 'http' || scheme === 'https') return presentOverHttp(label, paths, limits, await httpAuthHeaders(target.url, env), label)
   return presentViaNixStore(target.url, paths, env, limits)
-}
-
-export function cacheUrl(target: Target): string {
-  return target.kind === 'cachix' ? `https://${target.name}.cachix.org` : withoutCredentials(target.url)
 }
 
 /** The directory Nix writes for a file:// URL: the path as written (Nix 2.8 does not decode `%XX`). */
@@ -55,16 +53,11 @@ function presentInDirectory(url: string, paths: string[], forPush: boolean): Set
   return new Set(paths.filter((p) => existsSync(`${dir}/${storeHash(p)}.narinfo`)))
 }
 
-/** Never printed: Cachix private caches take the same token cachix uses. */
-function cachixHeaders(env: Env): Record<string, string> {
-  return env.CACHIX_AUTH_TOKEN ? { authorization: `Bearer ${env.CACHIX_AUTH_TOKEN}` } : {}
-}
-
 export function narinfoUrl(base: string, path: string): string {
   return `${base.split('?')[0]!.replace(/\/+$/, '')}/${storeHash(path)}.narinfo`
 }
 
-async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
+export async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
   const present = new Set<string>()
   const batch = new Batch()
   const agents = keepAlive(limits.jobs)
@@ -188,8 +181,3 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return parts
 }
 
-/** The line of Nix's stderr that says what went wrong: its last `error:`, else its last line. */
-export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim()).filter(Boolean)
-  return lines.filter((l) => l.startsWith('error:')).pop()?.replace(/^error:\s*/, '') ?? lines.pop() ?? 'no output'
-}

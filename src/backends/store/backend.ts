@@ -1,0 +1,32 @@
+import { printable } from '../../lib/format.js'
+import { withoutCredentials } from '../../plan/store-url.js'
+import { copyUrl, nixCopyArgs, type StoreTarget } from '../../plan/target.js'
+import type { CacheBackend } from '../backend.js'
+import { presentIn } from './presence.js'
+import { storePushRoots, storeWatch } from './pusher.js'
+
+/** Any Nix store URL, through `nix copy`: hms's post-build hook records what the switch builds. */
+export function storeBackend(target: StoreTarget): CacheBackend {
+  return {
+    url: withoutCredentials(target.url),
+    // Nothing to install or log in to: Nix itself is checked before every switch.
+    blocker: async () => undefined,
+    watch: async (plan, ctx) => {
+      const ran = await storeWatch(plan, ctx)
+      return ran.tally.refusal ? { ...ran, refused: ran.tally.refusal } : ran
+    },
+    runs: (plan) => plan.homeManager,
+    // hms pushes after home-manager exits: a signal or an interrupt may have cut that push short.
+    complete: (ran) => Boolean(ran.tally) && !ran.outcome.signal && !ran.outcome.interrupted,
+    // nix copy is given each path's closure; --plan shows the roots it starts from.
+    pushCommand: (paths, { compressionMethod }) =>
+      [...nixCopyArgs(copyUrl(target, compressionMethod)).filter((a) => a !== '--no-recursive'), ...paths],
+    push: (request, ctx) => {
+      const { compressionMethod } = request
+      const method = compressionMethod === 'xz' || compressionMethod === 'zstd' ? compressionMethod : undefined
+      const options = { target, label: printable(request.cache), exclude: request.exclude ?? [] }
+      return storePushRoots(request.paths, { ...options, ...(method ? { compressionMethod: method } : {}) }, ctx)
+    },
+    present: (paths, env, limits) => presentIn(target, paths, env, limits),
+  }
+}
