@@ -3,8 +3,7 @@ import type { Plan } from '../plan/plan.js'
 import type { Target } from '../plan/target.js'
 import type { Output } from '../ui/output.js'
 import type { Limits } from './store/presence.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /**
  * A binary cache hms pushes to: Cachix (through the cachix CLI) or any Nix store URL (through
@@ -58,7 +57,6 @@ export interface PushAttempt {
   alreadyPresent: number
   outcome: Outcome
 }
-
 
 export interface PushTally {
   announced: Map<string, number | undefined>

@@ -9,8 +9,7 @@ import type { Target } from '../plan/target.js'
 
 export { defaultLimits, lastLine, networkReason, narinfoUrl, pool, presentIn, type Limits } from './store/presence.js'
 export { closureInfo, pathInfos, type PathInfo } from '../local/closure.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export interface VerifyInput {
   target: Target

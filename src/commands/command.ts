@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
-import type { ParsedArgs } from '../plan/options.js'
+import { Output } from '../ui/output.js'
+import type { HmsOptions, ParsedArgs } from '../plan/options.js'
 
 /** The process a command runs in: argv, environment and streams, passed in so tests can give their own. */
 export interface Io {
@@ -19,3 +20,8 @@ export interface CommandContext {
 
 /** A subcommand: parsed args and the world in, exit code out. */
 export type Command = (args: ParsedArgs, io: Io, ctx: CommandContext) => Promise<number>
+
+/** The command's output, as its options say: quiet, verbose, --json. */
+export function outputFor(io: Io, { quiet, verbose, json }: Pick<HmsOptions, 'quiet' | 'verbose' | 'json'>): Promise<Output> {
+  return Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
+}

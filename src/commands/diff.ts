@@ -3,16 +3,15 @@ import { computeDiff } from '../diff/compute.js'
 import { changeText, printDiff } from '../ui/diff.js'
 import { selectSides, type Side } from '../diff/select.js'
 import { ExitCode } from '../lib/errors.js'
-import { Output } from '../ui/output.js'
 import type { DiffDocument } from '../plan/schema.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 /** `hms diff [A] [B]`: two generations' packages compared, from the local store. */
 const diff: Command = async (args, io, { version }) => {
   const { options } = args
   const [before, after] = selectSides(args.positionals, io)
   const { quiet, verbose, json } = options
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
+  const out = await outputFor(io, { quiet, verbose, json })
   const [old, now] = await queryClosures([before.path, after.path], io.env)
   const result = computeDiff(old!, now!)
   if (json) {

@@ -4,19 +4,19 @@ import type { Io } from './command.js'
 import { loadConfig } from '../state/config-file.js'
 import { checks, doctorContext, failed, runChecks, type CheckReport, type HttpResult, type Status, type World } from '../doctor/checks.js'
 import { ExitCode } from '../lib/errors.js'
-import { colorLevel, Output } from '../ui/output.js'
+import { colorLevel } from '../ui/output.js'
 import { recoverInflightQuietly } from '../state/inflight.js'
 import { which } from '../lib/which.js'
 import { State } from '../state/state.js'
 import { capture } from '../lib/process.js'
 import { writeDocument } from '../lib/streams.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 const doctor: Command = async (args, io) => {
   const { options } = args
   // A switch killed mid-push left a marker: queue its generation first, so the pending check tells the truth.
   const { quiet, verbose, json } = options
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
+  const out = await outputFor(io, { quiet, verbose, json })
   await recoverInflightQuietly(new State(io.env), io.env, out)
   const ctx = await doctorContext({ options, env: io.env, hostname: io.hostname }, () => loadConfig(io.env))
   const reports = await runChecks(checks, ctx, realWorld(io))

@@ -1,13 +1,12 @@
 import { printable } from '../lib/format.js'
 import { logLine } from '../state/history-line.js'
 import { recoverInflightQuietly } from '../state/inflight.js'
-import { Output } from '../ui/output.js'
 import { State } from '../state/state.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 const log: Command = async (args, io) => {
   const { options } = args
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const out = await outputFor(io, options)
   const state = new State(io.env)
   await recoverInflightQuietly(state, io.env, out)
   const { entries, warning } = await state.readHistory()

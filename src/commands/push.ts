@@ -18,7 +18,7 @@ import { State, type QueueTarget } from '../state/state.js'
 import { printSummary } from '../ui/summary.js'
 import type { Context } from '../switch/context.js'
 import { resolveTarget, type Target } from '../plan/target.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 type Dropped = DropDocument['dropped']
 
@@ -34,7 +34,7 @@ const push: Command = (args, io, context) =>
 
 const pushCommand: Command = async (args, io, { version }) => {
   const { options } = args
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const out = await outputFor(io, options)
   const state = new State(io.env)
   if (options.drop && !options.pending) throw usageError('--drop goes with --pending', 'hms push --pending --drop [--cache C] forgets what waits in the queue')
   if (options.pending && args.positionals.length > 0) {

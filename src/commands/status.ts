@@ -3,12 +3,11 @@ import { formatBytes, printable } from '../lib/format.js'
 import { recoverInflightQuietly } from '../state/inflight.js'
 import { currentGeneration } from '../local/generation.js'
 import { lockHolder } from '../state/lock.js'
-import { Output } from '../ui/output.js'
 import { makePlan } from '../plan/plan.js'
 import { State, type HistoryRecord } from '../state/state.js'
 import { resolveTarget } from '../plan/target.js'
 import { logLine } from '../state/history-line.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 const day = 24 * 3600 * 1000
 
@@ -24,7 +23,7 @@ export function usageByCache(history: HistoryRecord[], now: number, days = 30): 
 
 const status: Command = async (args, io) => {
   const { options } = args
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const out = await outputFor(io, options)
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const state = new State(io.env)

@@ -1,6 +1,5 @@
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 import { loadConfig } from '../state/config-file.js'
-import { Output } from '../ui/output.js'
 import { makePlan } from '../plan/plan.js'
 import { printPlan } from '../switch/render-plan.js'
 import { printSummary } from '../ui/summary.js'
@@ -9,7 +8,7 @@ const switchCommand: Command = async (args, io, { version }) => {
   const { options } = args
   const config = await loadConfig(io.env)
   const plan = makePlan({ options, passthrough: args.passthrough, config, env: io.env, hostname: io.hostname })
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const out = await outputFor(io, options)
   if (options.plan) {
     printPlan(plan, out, options.json)
     return 0

@@ -1,17 +1,16 @@
 import { loadConfig } from '../state/config-file.js'
 import { ExitCode, HmsError } from '../lib/errors.js'
-import { Output } from '../ui/output.js'
 import { makePlan } from '../plan/plan.js'
 import { resolveRoots } from '../local/roots.js'
 import { printVerify } from '../ui/summary.js'
 import { defaultLimits, failedVerify, verifyClosure } from '../backends/verify.js'
-import type { Command } from './command.js'
+import { outputFor, type Command } from './command.js'
 
 const verify: Command = async (args, io) => {
   const { options } = args
   const config = await loadConfig(io.env)
   const plan = makePlan({ options: { ...options, push: true }, passthrough: [], config, env: io.env, hostname: io.hostname })
-  const out = await Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: options.quiet, verbose: options.verbose, json: options.json })
+  const out = await outputFor(io, options)
   const { roots, generation } = resolveRoots(args.positionals, io)
   const limits = { jobs: options.verifyJobs ?? defaultLimits.jobs, timeoutMs: (options.timeout ?? defaultLimits.timeoutMs / 1000) * 1000 }
   const input = { target: plan.target!, cache: plan.cache!, roots, generation, env: io.env, limits }

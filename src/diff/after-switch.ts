@@ -2,8 +2,7 @@ import type { Generation } from '../local/generation.js'
 import type { PackageDiff } from '../plan/schema.js'
 import { queryClosures } from './closures.js'
 import { computeDiff } from './compute.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /**
  * The diff a switch prints, started as soon as the new generation is linked and awaited only for

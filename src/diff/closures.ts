@@ -2,8 +2,7 @@ import { HmsError } from '../lib/errors.js'
 import { which } from '../lib/which.js'
 import { capture } from '../lib/process.js'
 import type { Closure } from './compute.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /**
  * The closures of `roots`, each path with its NAR size, from the local store only, in one

@@ -2,8 +2,7 @@ import { realpathSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { usageError } from '../lib/errors.js'
 import { currentGeneration, listGenerations, profileCandidates, type Generation } from '../local/generation.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /** One side of a diff: a generation's store path, and its number when the profile has it. */
 export interface Side {

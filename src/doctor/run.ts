@@ -3,8 +3,7 @@ import type { Config } from '../plan/config.js'
 import { HmsError } from '../lib/errors.js'
 import type { Plan } from '../plan/plan.js'
 import type { PendingEntry, Read } from '../state/state.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export type Status = 'ok' | 'fail' | 'warn' | 'skip'
 

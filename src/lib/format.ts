@@ -66,6 +66,14 @@ export function printable(text: string): string {
 
 /** The line of Nix's stderr that says what went wrong: its last `error:`, else its last line. */
 export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.replace(/\u001b\[[0-9;]*m/g, '').trim()).filter(Boolean)
+  const lines = text.split('\n').map((l) => stripAnsi(l).trim()).filter(Boolean)
   return lines.filter((l) => l.startsWith('error:')).pop()?.replace(/^error:\s*/, '') ?? lines.pop() ?? 'no output'
+}
+
+// eslint-disable-next-line no-control-regex
+export const ansiPattern = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
+
+/** Text without its terminal escape sequences (colours, cursor moves). */
+export function stripAnsi(text: string): string {
+  return text.replace(ansiPattern, '')
 }

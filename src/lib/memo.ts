@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-
-type Env = Record<string, string | undefined>
+import type { Env } from './env.js'
 
 /**
  * Small facts hms already worked out, kept in `$XDG_CACHE_HOME/hms/` to spare the next start the

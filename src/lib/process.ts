@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { HmsError, signalExitCode } from './errors.js'
 import { interruptedOnTerminal } from './fresh-line.js'
 import { descendants, markerVariable, procOf, stragglers, table } from './process-table.js'
+import type { Env } from './env.js'
 
 export interface Outcome {
   exitCode: number
@@ -14,7 +15,6 @@ export interface Outcome {
 }
 
 type StdioSlot = 'inherit' | 'pipe' | 'ignore' | number
-type Env = Record<string, string | undefined>
 
 export interface RunOptions {
   env: Env

@@ -3,8 +3,7 @@ import { lastLine, plural } from '../lib/format.js'
 import { interruption } from '../lib/interrupt.js'
 import { which } from '../lib/which.js'
 import { capture, type Captured } from '../lib/process.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /** Exact NAR sizes from the local store; cachix's report rounds them to three digits. */
 export async function narSizes(paths: string[], env: Env): Promise<Map<string, number>> {

@@ -1,7 +1,6 @@
 import { readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export interface Generation {
   number: number

@@ -6,8 +6,7 @@ import { errnoCode, HmsError } from '../lib/errors.js'
 import { memo } from '../lib/memo.js'
 import { defaultConfig, mergeConfig, parseConfig, type Config } from '../plan/config.js'
 import type { ConfigFile } from '../plan/schema.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export function configPath(env: Env): string {
   if (env.HMS_CONFIG) return env.HMS_CONFIG
@@ -32,7 +31,6 @@ export async function loadConfig(env: Env): Promise<Config> {
 function validatedStamp(text: string): string {
   return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
 }
-
 
 function readConfigText(file: string, explicit: boolean): string | undefined {
   try {

@@ -5,8 +5,7 @@ import type { Output } from '../ui/output.js'
 import { markerVariable } from '../lib/process-table.js'
 import { printable } from '../lib/format.js'
 import type { QueueTarget, State } from './state.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /**
  * hms killed outright (kill -9, power loss) mid-switch cannot queue what it was pushing. It leaves

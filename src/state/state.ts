@@ -4,8 +4,7 @@ import { errnoCode, ExitCode, HmsError } from '../lib/errors.js'
 import type { ZodType } from 'zod'
 import type { HistoryRecord, PendingEntry, QueueTarget } from './lines.js'
 import { acquireLock } from './lock.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export function stateDir(env: Env): string {
   return join(env.XDG_STATE_HOME || join(env.HOME ?? '', '.local', 'state'), 'hms')

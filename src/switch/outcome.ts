@@ -7,6 +7,7 @@ import { closureOf, narSizes } from '../local/closure.js'
 import type { Ran } from '../backends/backend.js'
 import { backendFor } from '../backends/for-target.js'
 import type { Context } from './context.js'
+import type { Env } from '../lib/env.js'
 
 interface Generations {
   before?: Generation
@@ -54,7 +55,6 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   }
 }
 
-
 /** The run's own exit code; `--strict` on push failures is decided after the retries (settle.ts). */
 export function exitCodeOf(outcome: Outcome): number {
   if (outcome.interrupted) return signalExitCode(outcome.interrupted) ?? ExitCode.interrupted
@@ -68,8 +68,6 @@ export async function withSizes(paths: string[], printed: Map<string, number | u
   const exact = known ? new Map<string, number>() : await narSizes(paths, env)
   return paths.map((path) => ({ path, bytes: exact.get(path) ?? printed?.get(path) ?? 0 }))
 }
-
-type Env = Record<string, string | undefined>
 
 export function total(pushed: { bytes: number }[]): number {
   return pushed.reduce((sum, p) => sum + p.bytes, 0)

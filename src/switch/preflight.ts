@@ -1,8 +1,7 @@
 // What a switch needs before it starts: home-manager and Nix on PATH.
 import { ExitCode, HmsError } from '../lib/errors.js'
 import { which } from '../lib/which.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 export function requireHomeManager(env: Env): string {
   const found = which('home-manager', env)

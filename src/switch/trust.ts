@@ -3,8 +3,7 @@ import { userInfo } from 'node:os'
 import type { Output } from '../ui/output.js'
 import type { Plan } from '../plan/plan.js'
 import { capture } from '../lib/process.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../lib/env.js'
 
 /**
  * Is this user a trusted Nix user? It decides whether a post-build hook runs (cachix watch-exec's

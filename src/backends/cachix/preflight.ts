@@ -5,8 +5,7 @@ import { memo } from '../../lib/memo.js'
 import { capture } from '../../lib/process.js'
 import { which } from '../../lib/which.js'
 import type { PushBlocker } from '../backend.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../../lib/env.js'
 
 export const minimumCachix = [1, 7] as const
 

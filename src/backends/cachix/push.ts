@@ -1,4 +1,4 @@
-import { formatBytes, plural, printable } from '../../lib/format.js'
+import { formatBytes, plural, printable, stripAnsi } from '../../lib/format.js'
 import { runForeground } from '../../lib/process.js'
 import { closureSize } from '../../local/closure.js'
 import { cachixPushCommand } from '../../plan/plan.js'
@@ -55,7 +55,7 @@ export async function cachixPushOnce(request: PushRequest, ctx: PushContext): Pr
 /** The last line cachix printed, without colours, cut to fit one line of hms's own. */
 function shorten(text: string): string | undefined {
   // eslint-disable-next-line no-control-regex
-  const last = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').split('\n').map((l) => l.trim()).filter(Boolean).at(-1)
+  const last = stripAnsi(text).split('\n').map((l) => l.trim()).filter(Boolean).at(-1)
   if (!last) return undefined
   return last.length > 120 ? `${last.slice(0, 117)}…` : last
 }

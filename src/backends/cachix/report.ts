@@ -1,4 +1,4 @@
-import { parseBytes } from '../../lib/format.js'
+import { parseBytes, ansiPattern } from '../../lib/format.js'
 
 /** One thing cachix said on stderr, parsed (see ../shared/cachix-facts.md). */
 export type ReportEvent =
@@ -13,7 +13,6 @@ export type ReportEvent =
 
 /** cachix's output is handled as latin1 "binary" strings, one char a byte, so unknown text goes back out byte for byte. */
 const bytes = (text: string) => Buffer.from(text).toString('latin1')
-const ansi = /\u001b\[[0-9;?]*[ -/]*[@-~]/g
 const storePath = /^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+/
 const sizeUnit = String.raw`(\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB)`
 const pushingLine = new RegExp(String.raw`^(?:retry #(\d+) )?Pushing (/nix/store/\S+) \(${sizeUnit}\)$`)
@@ -113,7 +112,7 @@ function stripAnsi(raw: string): { text: string; rawIndex: (i: number) => number
   const positions: number[] = []
   let text = ''
   let last = 0
-  for (const m of raw.matchAll(ansi)) {
+  for (const m of raw.matchAll(ansiPattern)) {
     for (let i = last; i < m.index; i++) positions.push(i)
     text += raw.slice(last, m.index)
     last = m.index + m[0].length

@@ -4,8 +4,7 @@ import { join } from 'node:path'
 import { which } from '../../lib/which.js'
 import { capture } from '../../lib/process.js'
 import { basicAuth, urlParts, withoutCredentials } from '../../plan/store-url.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../../lib/env.js'
 
 /**
  * Credentials for an HTTP cache, from where Nix takes them too: the URL itself, else the netrc

@@ -2,8 +2,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeFil
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { shellQuote } from '../../lib/format.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../../lib/env.js'
 
 /**
  * Nix waits for the post-build hook after every build, so it only appends one line and exits:

@@ -9,8 +9,7 @@ import { lastLine } from '../../lib/format.js'
 
 export { lastLine }
 import { schemeOfUrl, storeHash, type StoreTarget } from '../../plan/target.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../../lib/env.js'
 
 export interface Limits {
   /** Requests in flight at once. */

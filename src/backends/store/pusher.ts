@@ -14,8 +14,8 @@ import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './p
 import { nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
 import { signingKeyProblem } from './signing-key.js'
+import type { Env } from '../../lib/env.js'
 
-type Env = Record<string, string | undefined>
 type StoreTarget = Extract<Target, { kind: 'store' }>
 
 export interface StoreCtx {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { capture } from '../../lib/process.js'
 import { urlParts } from '../../plan/store-url.js'
-
-type Env = Record<string, string | undefined>
+import type { Env } from '../../lib/env.js'
 
 export interface SshShare {
   /** The environment for nix: NIX_SSHOPTS with the shared connection. */
