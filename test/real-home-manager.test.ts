@@ -109,6 +109,12 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
       ['activation-script', 'env-manifest.nix', 'hm-pkg-hello-2.13', 'home-manager-generation', 'home-manager-path', 'user-environment'],
     )
     expect(names(two.push.outsideGeneration)).toEqual(['env-manifest.nix', 'user-environment'])
+    // The package diff, and hms diff reading generation numbers as this home-manager lists them.
+    const hello = { name: 'hm-pkg-hello', from: '2.12', to: '2.13' }
+    expect(two.diff).toMatchObject({ added: [], removed: [], changed: [hello] })
+    const [newest, previous] = listed.ids
+    const diffed = JSON.parse((await w.hms(['diff', String(previous), String(newest), '--json'])).stdout)
+    expect(diffed).toMatchObject({ before: { path: gen1.path }, after: { path: gen2.path }, diff: two.diff })
   })
 
   it('pushes to a file:// cache what the switch built', async () => {

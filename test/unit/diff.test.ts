@@ -103,10 +103,9 @@ describe('computeDiff', () => {
 })
 
 describe('printDiff', () => {
-  async function render(quiet: boolean, n: number): Promise<string> {
+  async function render(quiet: boolean, n: number, env: Record<string, string> = { NO_COLOR: '1' }): Promise<string> {
     let text = ''
     const stderr = new Writable({ write: (chunk, _e, done) => void ((text += String(chunk)), done()) })
-    const env = { NO_COLOR: '1' }
     const out = await Output.create({ stdout: stderr, stderr, env, quiet, verbose: false, json: false })
     const added = Array.from({ length: n }, (_, i) => ({ name: `pkg${String(i).padStart(2, '0')}`, version: '1.0' }))
     const removed = [{ name: 'git', version: '2.44' }]
@@ -123,6 +122,13 @@ describe('printDiff', () => {
     ])
     expect(text).toContain('  + pkg08 1.0\n  … and 4 more (--json lists them all)\n')
     expect(text).not.toContain('pkg09')
+  })
+
+  it('colours the marks as the rest of the output: only with colour on', async () => {
+    const text = await render(false, 1, { FORCE_COLOR: '1' })
+    const [yellow, green, red, end] = ['\x1b[33m', '\x1b[32m', '\x1b[31m', '\x1b[39m']
+    expect(text).toContain(`  ${yellow}~${end} ripgrep 14.1 → 14.2\n  ${green}+${end} pkg00 1.0\n  ${red}-${end} git 2.44\n`)
+    expect(await render(false, 1)).not.toContain('\x1b[')
   })
 
   it('-q hides it', async () => {
