@@ -193,10 +193,10 @@ reason is printed; nothing is counted as missing) or a usage error`,
       ['hms diff 41 57 --json', 'any two; { before, after, diff: { added, removed, changed, … } }'],
       ['hms diff ./result', 'a generation built but not switched to, against the current one'],
     ],
-    footer: `A and B: generation numbers, as the profile numbers its generations (the generations command
-of your home manager lists them), or paths to generations. A package is a closure entry with a
-name and a version (hello-2.12.1), grouped by name as nix store diff-closures groups them;
-computed from the local store only.
+    footer: `A and B: generation numbers (the N of the profile's generation-N links, as the generations
+command lists them), or paths to generations. A package is a closure entry with a name and a
+version (hello-2.12.1), grouped by name as nix store diff-closures groups them; computed from the
+local store only.
 
 Exit codes: 0 compared · 1 the store could not be asked · 2 an unknown generation, a path that is
 not a generation, or a usage error`,

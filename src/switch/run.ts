@@ -61,9 +61,10 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
         + 'the switch went on'
       summary.notes.push(note)
     }
-    const pushed = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !backend?.complete(ran), ...(ran.refused ? { refused: ran.refused } : {}) })
+    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !backend?.complete(ran), ...(ran.refused ? { refused: ran.refused } : {}) })
     const { diff, note } = await diffing
-    const settled = { ...pushed, diff, notes: note ? [...pushed.notes, note] : pushed.notes }
+    settled.diff = diff
+    if (note) settled.notes.push(note)
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
     const stopped = interruption()

@@ -16,7 +16,8 @@ export function printSummary(summary: Summary, out: Output): void {
   if (sw && !sw.ok) {
     const how = sw.signal ? `stopped by ${sw.signal}` : `home-manager exited with ${sw.exitCode}`
     const current = sw.generation === null ? '' : `; generation ${sw.generation} is current but not fully activated`
-    out.error(`${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})${diffPart(summary)}${pushPart(summary)}`)
+    const what = `${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})`
+    out.error(`${what}${diffPart(summary)}${pushPart(summary)}`)
   } else if (sw) {
     const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
     const how = color.dim(`[${mechanism(summary)}]`)
