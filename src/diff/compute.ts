@@ -1,5 +1,5 @@
 import type { PackageDiff } from '../plan/schema.js'
-import { parseStoreName, storeName } from './parse-name.js'
+import { parseStoreName, storeName, type DrvName } from './parse-name.js'
 
 /** A closure from the local store: each path with its NAR size. */
 export type Closure = Map<string, number>
@@ -12,8 +12,10 @@ export type Closure = Map<string, number>
  * (`home-manager-files`, `hm-session-vars.sh`) are hms's and nixpkgs' plumbing, not packages.
  */
 export function computeDiff(before: Closure, after: Closure): PackageDiff {
-  const old = versionsByName(before)
-  const now = versionsByName(after)
+  // Most paths are in both closures: each is parsed once.
+  const parsed = new Map<string, DrvName>()
+  const old = versionsByName(before, parsed)
+  const now = versionsByName(after, parsed)
   const diff: PackageDiff = {
     added: [], removed: [], changed: [], closureBytesBefore: sum(before), closureBytesAfter: sum(after),
   }
@@ -27,10 +29,12 @@ export function computeDiff(before: Closure, after: Closure): PackageDiff {
   return diff
 }
 
-function versionsByName(closure: Closure): Map<string, Set<string>> {
+function versionsByName(closure: Closure, parsed: Map<string, DrvName>): Map<string, Set<string>> {
   const byName = new Map<string, Set<string>>()
   for (const path of closure.keys()) {
-    const { name, version } = parseStoreName(storeName(path))
+    let drv = parsed.get(path)
+    if (!drv) parsed.set(path, (drv = parseStoreName(storeName(path))))
+    const { name, version } = drv
     if (version === '') continue
     let versions = byName.get(name)
     if (!versions) byName.set(name, (versions = new Set()))

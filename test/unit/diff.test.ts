@@ -51,6 +51,10 @@ const storeNames: [string, string, string, string][] = [
   ['hm_.config-nvim-init.lua', 'hm_.config-nvim-init.lua', '', ''],
   ['hm-session-vars.sh', 'hm-session-vars.sh', '', ''],
   ['source', 'source', '', ''],
+  ['foo-1.0-Bin', 'foo', '1.0-Bin', ''],
+  ['foo-1.0-lib33', 'foo', '1.0-lib33', ''],
+  ['foo-', 'foo-', '', ''],
+  ['-bin', '', '', 'bin'],
 ]
 
 describe('parseDrvName', () => {
