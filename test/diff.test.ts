@@ -1,11 +1,21 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { parseStoreName } from '../src/diff/parse-name.js'
 import { diffDocumentSchema, errorDocumentSchema } from '../src/plan/schema.js'
 import { binWith, noStackTrace, summaryOf, useSandboxes } from './helpers/common.js'
 import { asVersionChanges, closureBytes, diffClosures } from './helpers/diff-closures.js'
+import { storeNames } from './helpers/drv-names.js'
 import type { Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
+
+/** A generation whose closure is one `builtins.toFile` path per name: real store paths, no build. */
+function toFileGeneration(s: Sandbox, names: string[], root = 'home-manager-generation'): string {
+  const files = names.map((n) => `(builtins.toFile "${n}" "${n} ${s.root}")`).join(' ')
+  const expr = `builtins.toFile "${root}" (toString [ ${files} ])`
+  const args = ['--eval', '--read-write-mode', '--expr', expr]
+  return execFileSync('nix-instantiate', args, { env: s.env, encoding: 'utf8' }).trim().replace(/"/g, '')
+}
 const flake = ['--flake', '.#mitsio@shoshin']
 
 /** Switches once, then changes ripgrep's version, adds fd and removes git for the next switch. */
@@ -129,12 +139,7 @@ describe('hms diff', () => {
 
   it('groups several versions of one name and multiple outputs as nix store diff-closures does', async () => {
     const s = sandbox()
-    const generation = (names: string[]) => {
-      const files = names.map((n) => `(builtins.toFile "${n}" "${n} ${s.root}")`).join(' ')
-      const expr = `builtins.toFile "home-manager-generation" (toString [ ${files} ])`
-      const args = ['--eval', '--read-write-mode', '--expr', expr]
-      return execFileSync('nix-instantiate', args, { env: s.env, encoding: 'utf8' }).trim().replace(/"/g, '')
-    }
+    const generation = (names: string[]) => toFileGeneration(s, names)
     const before = generation([
       'nix-2.8.1', 'nix-2.8.1-man', 'x-1.0', 'x-2.0', 'y-1.0', 'openssl-3.0.1-bin', 'openssl-3.0.1-dev',
       'bar-unstable', 'font-bh-100dpi-1.0.3', 'foo-1.0-lib32', 'gone-1',
@@ -160,5 +165,20 @@ describe('hms diff', () => {
     })
     expect(asVersionChanges(diff)).toEqual(await diffClosures(s, before, after))
     expect(diff.closureBytesBefore).toBe(await closureBytes(s, before))
+  })
+
+  it('parseStoreName reads odd store names (outputs, no versions) as nix store diff-closures does', async () => {
+    const s = sandbox()
+    // Roots named apart from the table: home-manager-generation would be `home-manager` on both sides.
+    const before = toFileGeneration(s, ['base-1'], 'root')
+    const after = toFileGeneration(s, ['base-1', ...storeNames.map(([text]) => text)], 'root')
+    const expected: Record<string, { removed: string[]; added: string[] }> = {}
+    for (const [text] of storeNames) {
+      const { name, version } = parseStoreName(text)
+      const entry = (expected[name] ??= { removed: [], added: [] })
+      if (!entry.added.includes(version || 'ε')) entry.added.push(version || 'ε')
+    }
+    for (const entry of Object.values(expected)) entry.added.sort()
+    expect(await diffClosures(s, before, after, true)).toEqual(expected)
   })
 })

@@ -9,9 +9,10 @@ const nixCommand = ['--extra-experimental-features', 'nix-command']
 
 /**
  * diff-closures' lines `name: 1.0, 2.0 → 3.0, +10.9 KiB`. A line with only a size change is no
- * version change; ε (no version) is left out, as hms counts only paths with a version.
+ * version change; ε (no version) is left out, as hms counts only paths with a version, unless asked for.
  */
-export async function diffClosures(s: Sandbox, before: string, after: string): Promise<VersionChanges> {
+export async function diffClosures(s: Sandbox, before: string, after: string, epsilon = false)
+  : Promise<VersionChanges> {
   const run = await s.run('nix', [...nixCommand, 'store', 'diff-closures', before, after])
   if (run.exitCode !== 0) throw new Error(`nix store diff-closures failed: ${run.stderr}`)
   const changes: VersionChanges = {}
@@ -21,7 +22,7 @@ export async function diffClosures(s: Sandbox, before: string, after: string): P
     const colon = line.indexOf(': ')
     if (colon < 0 || !line.includes(' → ')) continue
     const [from, to] = line.slice(colon + 2).split(' → ') as [string, string]
-    const versions = (side: string) => (side === '∅' ? [] : side.split(', ').filter((v) => v !== 'ε'))
+    const versions = (side: string) => (side === '∅' ? [] : side.split(', ').filter((v) => epsilon || v !== 'ε'))
     const entry = { removed: versions(from).sort(), added: versions(to).sort() }
     if (entry.removed.length + entry.added.length > 0) changes[line.slice(0, colon)] = entry
   }
