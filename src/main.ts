@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
 import type { ParsedArgs, Subcommand } from './plan/options.js'
-import { ExitCode, HmsError } from './lib/errors.js'
+import { ExitCode, HmsError, messageOf } from './lib/errors.js'
 import { freshLine } from './lib/fresh-line.js'
 import { redacting } from './lib/redact.js'
 import type { Io } from './commands/command.js'
@@ -52,7 +52,7 @@ const version = (io: Io): number => write(io.stdout, `hms ${pkg.version}\n`)
 /** One line on stderr; with --json also the one document on stdout, so a script always gets one. */
 function report(error: unknown, io: Io, args: ParsedArgs | undefined): number {
   const known = error instanceof HmsError
-  const text = error instanceof Error ? error.message : String(error)
+  const text = messageOf(error)
   const message = known ? error.message : `unexpected error: ${text.split('\n')[0]}`
   const hint = known ? error.hint : 'please report it with the command you ran'
   const exitCode = known ? error.exitCode : ExitCode.failure

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Io } from './command.js'
 import { configPath } from '../state/config-file.js'
-import { ExitCode, HmsError, usageError } from '../lib/errors.js'
+import { ExitCode, HmsError, messageOf, usageError } from '../lib/errors.js'
 import { hasValues, initConfig, proposals, specExample, type InitValues, type Machine } from '../plan/init.js'
 import { writeAtomic } from '../state/state.js'
 import type { Command } from './command.js'
@@ -64,6 +64,6 @@ function writeAtomically(file: string, text: string): void {
   try {
     writeAtomic(file, text)
   } catch (error) {
-    throw new HmsError(`cannot write ${file}: ${(error as Error).message}`, { exitCode: ExitCode.failure })
+    throw new HmsError(`cannot write ${file}: ${messageOf(error)}`, { exitCode: ExitCode.failure })
   }
 }

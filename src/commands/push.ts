@@ -1,6 +1,6 @@
 import { spawnBackgroundPush } from '../switch/background.js'
 import { loadConfig } from '../state/config-file.js'
-import { ExitCode, HmsError, signalExitCode, usageError } from '../lib/errors.js'
+import { ExitCode, HmsError, messageOf, signalExitCode, usageError } from '../lib/errors.js'
 import { plural, printable, shellJoin, shellWord } from '../lib/format.js'
 import { recoverInflightQuietly } from '../state/inflight.js'
 import { interruption, withRunSignals } from '../lib/interrupt.js'
@@ -196,7 +196,7 @@ async function pendingBatches(state: State, options: PendingOptions): Promise<Ba
     try {
       target = resolve(cache)
     } catch (error) {
-      refuse((error as Error).message)
+      refuse(messageOf(error))
       continue
     }
     const now = queueTarget(target)

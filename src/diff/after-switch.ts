@@ -2,6 +2,7 @@ import type { Generation } from '../local/generation.js'
 import type { PackageDiff } from '../plan/schema.js'
 import { queryClosures } from './closures.js'
 import { computeDiff } from './compute.js'
+import { messageOf } from '../lib/errors.js'
 import type { Env } from '../lib/env.js'
 
 /**
@@ -17,7 +18,7 @@ export async function diffAfterSwitch(
     const [old, now] = await queryClosures([before.path, after.path], env, 15_000)
     return { diff: computeDiff(old!, now!) }
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error)
+    const why = messageOf(error)
     return { diff: null, note: `no package diff of generations ${before.number} → ${after.number}: ${why}` }
   }
 }

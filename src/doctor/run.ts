@@ -1,6 +1,6 @@
 import type { HmsOptions } from '../plan/options.js'
 import type { Config } from '../plan/config.js'
-import { HmsError } from '../lib/errors.js'
+import { HmsError, messageOf } from '../lib/errors.js'
 import type { Plan } from '../plan/plan.js'
 import type { PendingEntry, Read } from '../state/state.js'
 import type { Env } from '../lib/env.js'
@@ -71,7 +71,7 @@ async function attempt<T>(f: () => Promise<T>): Promise<Outcome<T>> {
     return { ok: true, value: await f() }
   } catch (error) {
     if (error instanceof HmsError) return { ok: false, error }
-    return { ok: false, error: new HmsError(error instanceof Error ? error.message : String(error)) }
+    return { ok: false, error: new HmsError(messageOf(error)) }
   }
 }
 
@@ -86,7 +86,7 @@ async function bounded(check: Check, ctx: DoctorContext, world: World): Promise<
   const late = new Promise<CheckResult>((resolve) => {
     timer = setTimeout(() => resolve({ status: 'warn', message: `no answer within ${ms / 1000}s`, fix: 'run hms doctor --verbose again, or check this by hand' }), ms)
   })
-  const result = check.run(ctx, world).catch((error: unknown): CheckResult => ({ status: 'fail', message: `check crashed: ${error instanceof Error ? error.message : String(error)}` }))
+  const result = check.run(ctx, world).catch((error: unknown): CheckResult => ({ status: 'fail', message: `check crashed: ${messageOf(error)}` }))
   try {
     return await Promise.race([result, late])
   } finally {

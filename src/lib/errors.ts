@@ -37,6 +37,11 @@ export function usageError(message: string, hint?: string): HmsError {
   return new HmsError(message, { exitCode: ExitCode.usage, hint })
 }
 
+/** What went wrong, for a one-line message: an Error's message, or whatever else was thrown, as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
 /** The `code` of a failed system call (`ENOENT`, `EACCES`…), if `error` is one. */
 export function errnoCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined

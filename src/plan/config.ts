@@ -1,5 +1,5 @@
 import { closest } from '../lib/closest.js'
-import { HmsError } from '../lib/errors.js'
+import { HmsError, messageOf } from '../lib/errors.js'
 import type { z } from 'zod'
 import type { CacheFile, ConfigFile, ProfileFile, PushFile } from './schema.js'
 import { storeUrlProblem, withoutCredentials } from './store-url.js'
@@ -38,7 +38,7 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new HmsError(`invalid JSON in ${file}: ${(error as Error).message}`, { hint: 'check the file with: jq . ' + file })
+    throw new HmsError(`invalid JSON in ${file}: ${messageOf(error)}`, { hint: 'check the file with: jq . ' + file })
   }
   const schema = await import('./schema.js')
   const result = schema.configSchema.safeParse(raw)

@@ -1,5 +1,6 @@
 import type { CacheEntry } from './config.js'
-import { usageError } from '../lib/errors.js'
+import { messageOf, usageError } from '../lib/errors.js'
+import { isOneOf } from '../lib/one-of.js'
 import { storeUrlProblem, withoutCredentials } from './store-url.js'
 import type { CompressionMethod } from './options.js'
 
@@ -47,7 +48,7 @@ export function resolveTarget(ref: string, caches: Caches, home: string | undefi
 function fromUrl(url: string, what: string, name: string | undefined, key: string | undefined, home: string | undefined): Target {
   const scheme = schemeOf.exec(url)?.[1]?.toLowerCase()
   if (!scheme) throw usageError(`${what} is not a store URL`, 'give it a scheme, e.g. file:///mnt/nas/nix-cache')
-  if (!(storeSchemes as readonly string[]).includes(scheme)) {
+  if (!isOneOf(storeSchemes, scheme)) {
     throw usageError(`${what} has an unsupported scheme "${scheme}://"`, `use one of ${storeSchemes.map((s) => `${s}://`).join(', ')}, or a Cachix cache name`)
   }
   // A URL Nix can never open would fail every push, be retried and stay queued for ever: refuse it now.
@@ -110,7 +111,7 @@ export function compileExclude(patterns: readonly string[]): RegExp[] {
     try {
       return new RegExp(pattern)
     } catch (error) {
-      throw usageError(`push.exclude[${i}] is not a valid regular expression: ${(error as Error).message}`, 'patterns match store path names, e.g. "-source$"')
+      throw usageError(`push.exclude[${i}] is not a valid regular expression: ${messageOf(error)}`, 'patterns match store path names, e.g. "-source$"')
     }
   })
 }

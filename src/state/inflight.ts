@@ -3,6 +3,7 @@ import { currentGeneration } from '../local/generation.js'
 import { formatIdentity, identityOf, isAlive, parseIdentity } from '../lib/identity.js'
 import type { Output } from '../ui/output.js'
 import { markerVariable } from '../lib/process-table.js'
+import { messageOf } from '../lib/errors.js'
 import { printable } from '../lib/format.js'
 import type { QueueTarget, State } from './state.js'
 import type { Env } from '../lib/env.js'
@@ -105,7 +106,7 @@ export async function recoverInflightQuietly(state: State, env: Env, out: Output
   try {
     await recoverInflight(state, env, out)
   } catch (error) {
-    out.warn(`could not queue what a stopped switch left unpushed: ${(state.unwritable(error) as Error).message}`)
+    out.warn(`could not queue what a stopped switch left unpushed: ${messageOf(state.unwritable(error))}`)
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnBackgroundPush } from './background.js'
-import { ExitCode, signalExitCode } from '../lib/errors.js'
+import { errnoCode, ExitCode, messageOf, signalExitCode } from '../lib/errors.js'
 import { interruption } from '../lib/interrupt.js'
 import { plural } from '../lib/format.js'
 import type { Generation } from '../local/generation.js'
@@ -67,7 +67,7 @@ async function pushGeneration(s: Summary, plan: Plan, ctx: Context, state: State
       s.background = spawnBackgroundPush(ctx, state, plan, [after.path], plan.notify)
       return
     } catch (error) {
-      ctx.out.warn(`could not start a background push (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pushing now instead`)
+      ctx.out.warn(`could not start a background push (${errnoCode(error) ?? messageOf(error)}); pushing now instead`)
     }
     const result = await pushWithRetries(requestFor(plan, [after.path]), ctx)
     await applyPush(s, result, [after.path], ctx)
@@ -129,7 +129,7 @@ async function enqueue(state: State, paths: string[], plan: Plan, reason: string
     if (warning) ctx.out.warn(warning)
     return paths
   } catch (error) {
-    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${(error as Error).message}); push by hand: hms push --cache ${cache} ${paths.join(' ')}`)
+    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${messageOf(error)}); push by hand: hms push --cache ${cache} ${paths.join(' ')}`)
     return []
   }
 }
@@ -173,7 +173,7 @@ async function readQueue(state: State, ctx: Context) {
     if (warning) ctx.out.warn(warning)
     return entries
   } catch (error) {
-    ctx.out.warn(`could not read the queue in ${state.dir}: ${(error as Error).message}`)
+    ctx.out.warn(`could not read the queue in ${state.dir}: ${messageOf(error)}`)
     return []
   }
 }
@@ -200,7 +200,7 @@ export function record(s: Summary, state: State, ctx: Pick<Context, 'out'>, dura
       exitCode: s.exitCode,
     })
   } catch (error) {
-    ctx.out.warn(`could not write history in ${state.dir}: ${(error as Error).message}`)
+    ctx.out.warn(`could not write history in ${state.dir}: ${messageOf(error)}`)
   }
 }
 
