@@ -18,7 +18,8 @@ export async function diffAfterSwitch(
     const [old, now] = await queryClosures([before.path, after.path], env, 15_000)
     return { diff: computeDiff(old!, now!) }
   } catch (error) {
-    const why = messageOf(error)
+    // One line, whatever the error says: it is a note under the summary.
+    const why = messageOf(error).split('\n')[0]
     return { diff: null, note: `no package diff of generations ${before.number} → ${after.number}: ${why}` }
   }
 }
