@@ -101,7 +101,7 @@ export function makePlan(input: PlanInput): Plan {
     compressionMethod,
     homeManager,
     command,
-    ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod)) } : {}),
+    ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod), exclude.length === 0) } : {}),
     ...(target?.kind === 'cachix' && mode === 'generation'
       ? { pushCommand: cachixPushCommand({ cache: target.name, paths: [], jobs, compressionMethod }) }
       : {}),

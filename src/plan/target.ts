@@ -99,10 +99,15 @@ function hasParam(url: string, key: string): boolean {
   return query.split('&').some((kv) => kv.split('=')[0] === key)
 }
 
-/** argv of the push, without the paths: shared by `--plan` and the runner so they never drift. */
-export function nixCopyArgs(url: string): string[] {
+/**
+ * argv of the push, without the paths: shared by `--plan` and the runner so they never drift.
+ * Without exclusions nix copy is handed the roots and takes their closures itself; with them, hms
+ * hands it exactly the paths to send (`--no-recursive`).
+ */
+export function nixCopyArgs(url: string, recursive = true): string[] {
   // Nix's own narinfo cache may still say "there" for a path the cache has lost: ask the cache itself.
-  return ['nix', '--extra-experimental-features', 'nix-command', 'copy', '--no-recursive', '--option', 'narinfo-cache-positive-ttl', '0', '--to', withoutCredentials(url)]
+  const copy = ['nix', '--extra-experimental-features', 'nix-command', 'copy', ...(recursive ? [] : ['--no-recursive'])]
+  return [...copy, '--option', 'narinfo-cache-positive-ttl', '0', '--to', withoutCredentials(url)]
 }
 
 /** `push.exclude` patterns, checked before anything runs. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
@@ -19,7 +18,7 @@ export async function loadConfig(env: Env): Promise<Config> {
   const file = configPath(env)
   const text = readConfigText(file, Boolean(env.HMS_CONFIG))
   if (text === undefined) return defaultConfig
-  const stamp = validatedStamp(text)
+  const stamp = await validatedStamp(text)
   const seen = memo(env, 'config-validated')
   // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
   if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as ConfigFile, file)
@@ -28,7 +27,9 @@ export async function loadConfig(env: Env): Promise<Config> {
   return config
 }
 
-function validatedStamp(text: string): string {
+/** node:crypto is loaded here only: the commands that read no config file never pay for it. */
+async function validatedStamp(text: string): Promise<string> {
+  const { createHash } = await import('node:crypto')
   return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
 }
 

@@ -135,7 +135,7 @@ describe('plan for a store URL', () => {
     expect(p.target).toEqual({ kind: 'store', url: 'file:///mnt/nas/nix-cache', name: 'nas', secretKeyFile: '/home/mitsio/.config/nix/key.sec' })
     expect(p.cache).toBe('nas')
     expect(p.command).toEqual(['home-manager', 'switch', '-b', 'bak'])
-    expect(p.pushCommand).toEqual(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--no-recursive', '--option', 'narinfo-cache-positive-ttl', '0', '--to', 'file:///mnt/nas/nix-cache?secret-key=/home/mitsio/.config/nix/key.sec&compression=zstd'])
+    expect(p.pushCommand).toEqual(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'narinfo-cache-positive-ttl', '0', '--to', 'file:///mnt/nas/nix-cache?secret-key=/home/mitsio/.config/nix/key.sec&compression=zstd'])
   })
 
   it('takes a store URL from --cache and HMS_CACHE like a name', () => {

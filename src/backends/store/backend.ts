@@ -20,7 +20,7 @@ export function storeBackend(target: StoreTarget): CacheBackend {
     complete: (ran) => Boolean(ran.tally) && !ran.outcome.signal && !ran.outcome.interrupted,
     // nix copy is given each path's closure; --plan shows the roots it starts from.
     pushCommand: (paths, { compressionMethod }) =>
-      [...nixCopyArgs(copyUrl(target, compressionMethod)).filter((a) => a !== '--no-recursive'), ...paths],
+      [...nixCopyArgs(copyUrl(target, compressionMethod)), ...paths],
     push: (request, ctx) => {
       const { compressionMethod } = request
       const method = compressionMethod === 'xz' || compressionMethod === 'zstd' ? compressionMethod : undefined

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { httpAuthHeaders } from './auth.js'
-import { Batch, headStatus, keepAlive, type Agents } from './http-head.js'
+import type { Agents, Batch } from './http-head.js'
 import { ExitCode, HmsError } from '../../lib/errors.js'
 import { which } from '../../lib/which.js'
 import { capture } from '../../lib/process.js'
@@ -57,12 +57,14 @@ export function narinfoUrl(base: string, path: string): string {
 }
 
 export async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
+  // node:http and node:https (with TLS and crypto) are loaded only by the commands that ask over HTTP.
+  const { Batch, headStatus, keepAlive } = await import('./http-head.js')
   const present = new Set<string>()
   const batch = new Batch()
   const agents = keepAlive(limits.jobs)
   try {
     await pool(paths, limits.jobs, async (path) => {
-      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, batch, agents)) present.add(path)
+      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, batch, agents, headStatus)) present.add(path)
     })
   } catch (error) {
     batch.cancel()
@@ -73,7 +75,9 @@ export async function presentOverHttp(base: string, paths: string[], limits: Lim
   return present
 }
 
-async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, batch: Batch, agents: Agents): Promise<boolean> {
+type Head = typeof import('./http-head.js').headStatus
+
+async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, batch: Batch, agents: Agents, headStatus: Head): Promise<boolean> {
   const ask = (method: 'HEAD' | 'GET') => headStatus(url, { method, headers, timeoutMs, batch, agents })
   let status: number
   try {

@@ -11,11 +11,12 @@ import { capture, runForeground, type Outcome, type RunOptions } from '../../lib
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from '../../plan/target.js'
 import { closureInfo, type PathInfo } from '../../local/closure.js'
 import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
-import { nixCopyCredentials } from './auth.js'
+import { httpAuthHeaders, nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
 import { signingKeyProblem } from './signing-key.js'
 import type { Env } from '../../lib/env.js'
 
+type Copied = { sent: Set<string> } & ({ ok: true } | { ok: false; reason: string; permanent: boolean })
 type StoreTarget = Extract<Target, { kind: 'store' }>
 
 export interface StoreCtx {
@@ -75,8 +76,15 @@ export class StorePusher {
 
   private showProgress(): void {
     const { label } = this.options
-    const text = () => `pushing to ${label}: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}`
-    void this.ctx.out.progress(text)
+    // Before nix copy has said what it sends (no exclusions), there are no figures to show yet.
+    const figures = () => (this.sendingPaths > 0 ? `: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}` : '')
+    void this.ctx.out.progress(() => `pushing to ${label}${figures()}`)
+  }
+
+  /** Paths handed to nix copy (or, without exclusions, that it said it sends), for the progress line. */
+  private sendingNow(paths: readonly string[]): void {
+    this.sending += sumSizes(paths.map((p) => this.tally.announced.get(p)))
+    this.sendingPaths += paths.length
   }
 
   /** Start nothing new (hms was interrupted); what is still waiting counts as failed, so it gets queued. */
@@ -128,65 +136,116 @@ export class StorePusher {
 
   private async batch(roots: string[]): Promise<void> {
     if (roots.length === 0) return
+    return this.exclude.length > 0 ? this.askFirst(roots) : this.copyFirst(roots)
+  }
+
+  /**
+   * Without exclusions nix copy is handed the roots: it takes their closures itself, asks the
+   * cache in its own session (its narinfo cache bypassed) and sends, naming each path, only what
+   * the cache lacks. Asking first would ask the same question twice. hms's closure query (sizes,
+   * and the count of what was there already) runs beside the copy, not before it.
+   */
+  private async copyFirst(roots: string[]): Promise<void> {
+    const closure = closureInfo(roots, this.ctx.env)
+    // Awaited below in every case; until then a failure must not count as unhandled.
+    closure.catch(() => {})
+    // What hms's own lookups afterwards send to an http cache (the netrc file Nix reads: a nix call).
+    if (/^https?:/i.test(this.options.target.url)) void httpAuthHeaders(this.options.target.url, this.ctx.env).catch(() => {})
+    this.showProgress()
+    const copied = await this.copy(roots, true).catch(async (error: unknown) => {
+      // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
+      const infos = await closure.catch(() => undefined)
+      if (infos) await this.confirmLanded(this.announce(this.claim(infos), infos))
+      throw error
+    })
+    let infos: Map<string, PathInfo>
+    try {
+      infos = await closure
+    } catch (error) {
+      return this.fail(roots, reasonOf(error))
+    }
+    const send = this.announce(this.claim(infos), infos)
+    if (send.length > 0) await this.settle(send, copied, true)
+  }
+
+  /**
+   * With exclusions the paths to send depend on what the cache lacks: the closure, then the cache
+   * asked once, then `nix copy --no-recursive` of exactly the rest.
+   */
+  private async askFirst(roots: string[]): Promise<void> {
     const { target, limits = defaultLimits } = this.options
     const infos = await closureInfo(roots, this.ctx.env)
-    const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
+    const candidates = this.claim(infos)
     if (candidates.length === 0) return
-    for (const p of candidates) this.seen.add(p)
-    // ssh stores: nix copy asks the store itself in the same session and says which paths it sends;
-    // asking first (or after) would cost a session of its own. Exclusions need the missing set first.
-    const askFirst = !isSshStore(target) || this.exclude.length > 0
-    let send = candidates
-    if (askFirst) {
-      let present: Set<string>
-      try {
-        present = await presentIn(target, candidates, this.ssh.env, limits, true)
-      } catch (error) {
-        // Asked again by the next batch or by the retry: this batch learnt nothing about them.
-        for (const p of candidates) this.seen.delete(p)
-        return this.fail(roots, reasonOf(error), isPermanent(error), pushHint(error))
-      }
-      this.tally.alreadyPresent += present.size
-      const missing = candidates.filter((p) => !present.has(p))
-      const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
-      for (const p of excluded) this.tally.excluded.add(p)
-      send = missing.filter((p) => !excluded.has(p))
-      if (send.length === 0) return
+    let present: Set<string>
+    try {
+      present = await presentIn(target, candidates, this.ssh.env, limits, true)
+    } catch (error) {
+      // Asked again by the next batch or by the retry: this batch learnt nothing about them.
+      for (const p of candidates) this.seen.delete(p)
+      return this.fail(roots, reasonOf(error), isPermanent(error), pushHint(error))
     }
+    this.tally.alreadyPresent += present.size
+    const missing = candidates.filter((p) => !present.has(p))
+    const excluded = excludedPaths(missing, infos, this.exclude, this.tally.excluded)
+    for (const p of excluded) this.tally.excluded.add(p)
+    const send = missing.filter((p) => !excluded.has(p))
+    if (send.length === 0) return
     // Announced before the copy, so an interrupted copy's landed paths count (confirmLanded).
-    for (const p of send) this.tally.announced.set(p, infos.get(p)?.narSize)
-    this.sending += sumSizes(send.map((p) => infos.get(p)?.narSize))
-    this.sendingPaths += send.length
+    this.announce(send, infos)
+    this.sendingNow(send)
     this.showProgress()
-    const copied = await this.copy(send).catch(async (error: unknown) => {
-      // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
+    const copied = await this.copy(send, false).catch(async (error: unknown) => {
       await this.confirmLanded(send)
       throw error
     })
-    if (!askFirst && copied.ok) {
-      // An ssh store answered in nix copy's own session: it reported what it had (nix skipped
-      // those) and acknowledged each path it was sent. No narinfo cache sits in between.
-      for (const p of send) {
-        if (copied.sent.has(p)) this.tally.confirmed.add(p)
-        else (this.tally.announced.delete(p), this.tally.alreadyPresent++)
-      }
-      return void copied.sent.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
+    await this.settle(send, copied, false)
+  }
+
+  /** The closure's paths no earlier batch of this push has taken. */
+  private claim(infos: ReadonlyMap<string, PathInfo>): string[] {
+    const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
+    for (const p of candidates) this.seen.add(p)
+    return candidates
+  }
+
+  private announce(paths: string[], infos: ReadonlyMap<string, PathInfo>): string[] {
+    for (const p of paths) this.tally.announced.set(p, infos.get(p)?.narSize)
+    return paths
+  }
+
+  /**
+   * After the copy of `send`. `nixAsked`: nix copy asked the cache itself, so a path it did not
+   * send was there already. An ssh store acknowledged in that same session each path it was sent
+   * (no narinfo cache sits in between); a binary cache is asked again about what was sent, as
+   * nix copy's exit code alone has lied (a stale narinfo cache). After a failed copy the cache is
+   * asked about everything: what landed counts.
+   */
+  private async settle(send: string[], copied: Copied, nixAsked: boolean): Promise<void> {
+    const { target, limits = defaultLimits } = this.options
+    const skipped = (p: string) => (this.tally.announced.delete(p), this.tally.alreadyPresent++)
+    if (copied.ok && nixAsked) for (const p of send) if (!copied.sent.has(p)) skipped(p)
+    const ask = copied.ok && nixAsked ? send.filter((p) => copied.sent.has(p)) : send
+    if (nixAsked) this.sendingNow(copied.ok ? ask : send.filter((p) => copied.sent.has(p)))
+    if (copied.ok && nixAsked && isSshStore(target)) {
+      for (const p of ask) this.tally.confirmed.add(p)
+      return void ask.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
     }
-    // A binary cache is asked again: nix copy's exit code alone has lied (a stale narinfo cache).
     let landed: Set<string>
     try {
-      landed = await presentIn(target, send, this.ssh.env, limits, true)
+      landed = await presentIn(target, ask, this.ssh.env, limits, true)
     } catch (error) {
       const confirmed = copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : reasonOf(error)
-      return this.fail(send, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), pushHint(error))
+      return this.fail(ask, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), pushHint(error))
     }
-    if (!askFirst) {
-      // What nix copy sent is pushed; what the store had already, it skipped.
-      for (const p of send) if (landed.has(p) && !copied.sent.has(p)) (this.tally.announced.delete(p), this.tally.alreadyPresent++)
+    // A failed copy: what the store had already, nix skipped; what it sent and landed is pushed.
+    if (nixAsked && !copied.ok) for (const p of ask) if (landed.has(p) && !copied.sent.has(p)) skipped(p)
+    const still = ask.filter((p) => !landed.has(p))
+    for (const p of ask) {
+      if (!landed.has(p) || !this.tally.announced.has(p)) continue
+      this.tally.confirmed.add(p)
+      this.ctx.out.detail(`pushed ${p}`)
     }
-    const still = send.filter((p) => !landed.has(p))
-    for (const p of landed) this.tally.confirmed.add(p)
-    for (const p of send) if (landed.has(p) && this.tally.announced.has(p)) this.ctx.out.detail(`pushed ${p}`)
     if (still.length === 0) return
     this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
   }
@@ -198,21 +257,21 @@ export class StorePusher {
     } catch {}
   }
 
-  /** `sent`: the paths nix copy said it copied (it skips what the store has). */
-  private async copy(paths: string[]): Promise<{ sent: Set<string> } & ({ ok: true } | { ok: false; reason: string; permanent: boolean })> {
+  /** `sent`: the paths nix copy said it copied (it skips what the store has). `recursive`: `paths` are roots. */
+  private async copy(paths: string[], recursive: boolean): Promise<Copied> {
     const { target, compressionMethod } = this.options
     const env = this.ssh.env
     const keyProblem = signingKeyProblem(target, readable)
     if (keyProblem) return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
-      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
+      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', ...(recursive ? ['-r'] : []), '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
       if (signed.exitCode !== 0) return { sent: new Set(), ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
     }
     // Credentials go to nix in a private netrc file, never on its command line.
     const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
     try {
-      const [file, ...args] = nixCopyArgs(credentials.url)
+      const [file, ...args] = nixCopyArgs(credentials.url, recursive)
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
       const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true })
       for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
