@@ -80,6 +80,11 @@ describe('hms switch with a file:// cache', () => {
     expect(strangerPath).toMatch(/^\/nix\/store\/.*-stranger$/)
     expect(s.cachePaths(cache).has(strangerPath)).toBe(false)
     expect(summary.push).toMatchObject({ failed: [], queued: [], excluded: [] })
+    // Walked from the references the push queried; nix-store would name the same three.
+    const generationPaths = new Set(s.closure(generation.path))
+    const outside = closure.filter((p) => !generationPaths.has(p))
+    expect(sorted(summary.push.outsideGeneration)).toEqual(sorted(outside))
+    expect(outside.map((p) => p.slice(44)).sort()).toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
     const sizes = s.cacheNarSizes(cache)
     for (const p of summary.push.pushed) expect(p.bytes).toBe(sizes.get(p.path))
     // One session for all the run built, as a bare `nix copy` of the same paths: no batches during the build.

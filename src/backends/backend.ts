@@ -71,6 +71,8 @@ export interface PushTally {
   alreadyPresent: number
   /** The announced sizes are exact NAR sizes (hms's own push), not cachix's rounded ones. */
   exactSizes?: boolean
+  /** Each path's references, for the closures hms's own push queried: enough to walk any of them again. */
+  references?: Map<string, readonly string[]>
 }
 
 export function emptyTally(): PushTally {

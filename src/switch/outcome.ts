@@ -48,7 +48,7 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: stopped ? owed : [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env) },
+    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: stopped ? owed : [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env, tally?.references) },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),
@@ -102,9 +102,27 @@ function cachixCrashAfterSwitch(ran: Ran, g: Generations, notes: string[]): Outc
   return { exitCode: 0 }
 }
 
-/** Pushed paths that are not in the new generation's closure (see `outsideGeneration` in schema.ts). */
-async function outside(pushed: { path: string }[], after: Generation | undefined, env: Env): Promise<string[]> {
+/**
+ * Pushed paths that are not in the new generation's closure (see `outsideGeneration` in schema.ts).
+ * A store-URL push already queried the closure of what it pushed, the generation's included when
+ * it was built: walked from there, it costs no Nix call.
+ */
+async function outside(pushed: { path: string }[], after: Generation | undefined, env: Env, references?: ReadonlyMap<string, readonly string[]>): Promise<string[]> {
   if (!after || pushed.length === 0) return []
-  const closure = await closureOf(after.path, env)
+  const closure = (references && closureWithin(after.path, references)) ?? (await closureOf(after.path, env))
   return closure ? pushed.map((p) => p.path).filter((p) => !closure.has(p)) : []
+}
+
+/** The closure of `root` from known references; undefined when they do not cover it. */
+export function closureWithin(root: string, references: ReadonlyMap<string, readonly string[]>): Set<string> | undefined {
+  const closure = new Set<string>()
+  const todo = [root]
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    if (closure.has(p)) continue
+    const refs = references.get(p)
+    if (!refs) return undefined
+    closure.add(p)
+    todo.push(...refs)
+  }
+  return closure
 }

@@ -10,6 +10,7 @@ import { which } from '../../lib/which.js'
 import { capture, runForeground, type Outcome, type RunOptions } from '../../lib/process.js'
 import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from '../../plan/target.js'
 import { closureInfo, type PathInfo } from '../../local/closure.js'
+import { drvOutputs } from '../../local/derivation.js'
 import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
 import { httpAuthHeaders, nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
@@ -204,6 +205,8 @@ export class StorePusher {
 
   /** The closure's paths no earlier batch of this push has taken. */
   private claim(infos: ReadonlyMap<string, PathInfo>): string[] {
+    const references = (this.tally.references ??= new Map())
+    for (const [p, info] of infos) references.set(p, info.references)
     const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
     for (const p of candidates) this.seen.add(p)
     return candidates
@@ -365,11 +368,15 @@ export function excludedPaths(missing: readonly string[], infos: ReadonlyMap<str
   return excluded
 }
 
+/** What the derivations built: named in their .drv files; Nix is asked only about those that do not name them. */
 async function outputsOf(drvs: string[], env: Env): Promise<string[]> {
-  if (drvs.length === 0) return []
+  const named = drvs.map((drv) => drvOutputs(drv))
+  const ask = drvs.filter((_, i) => !named[i])
+  const outputs = named.flatMap((paths) => paths ?? [])
+  if (ask.length === 0) return outputs
   const nixStore = which('nix-store', env) ?? 'nix-store'
-  const result = await capture(nixStore, ['--query', '--outputs', ...drvs], { env, timeoutMs: 60_000 })
-  return result.stdout.split('\n').filter((p) => p.startsWith('/'))
+  const result = await capture(nixStore, ['--query', '--outputs', ...ask], { env, timeoutMs: 60_000 })
+  return [...outputs, ...result.stdout.split('\n').filter((p) => p.startsWith('/'))]
 }
 
 function reasonOf(error: unknown): string {
