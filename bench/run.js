@@ -167,7 +167,7 @@ function markdown(res, inReadme = false) {
     }
     out.push('', `Producers alone (one run each; the fastest makes the strictest test): ${s.producers.map((p) => `${p.name} ${fmtMs(p.producerMs)} (${(p.linesPerSec / 1e6).toFixed(2)} M lines/s)`).join(', ')}.`, '')
   }
-  if (res.startup || res.switch) {
+  if (res.startup || res.switch || res.push?.timelines) {
     out.push('## Where the time goes', '')
     if (res.switch) {
       for (const [w, x] of Object.entries(res.switch)) {
@@ -175,6 +175,9 @@ function markdown(res, inReadme = false) {
         out.push(`- switch (${w === 'package' ? 'one package changed' : 'whole generation rebuilt'}, ${x.pairs} pairs): hms adds ${x.addedMs} ms (medians); cachix starts ~${x.beforeChildMs} ms later than when run bare.`)
       }
       if (res.switch.timeline) out.push(`- one traced hms switch, ms since the process started: ${res.switch.timeline.map((e) => `${e.what} ${e.ms}`).join(' · ')}`)
+    }
+    for (const [kind, events] of Object.entries(res.push?.timelines ?? {})) {
+      out.push(`- one traced \`hms push\` of ${res.push.paths} paths to ${kind}://, ms since the process started: ${events.map((e) => `${e.what} ${e.ms}`).join(' · ')}`)
     }
     if (res.startup) {
       out.push(`- start-up floor: \`node -e 0\` ${res.startup.nodeMs.median} ms, an empty ES module file ${res.startup.emptyModuleMs.median} ms (medians).`)

@@ -54,6 +54,19 @@ function logNixCopies(s: Sandbox): () => string[] {
   return () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [])
 }
 
+/** Puts `nix` and `nix-store` first on PATH, noting every call; returns the calls noted so far. */
+function logNixCalls(s: Sandbox): () => string[] {
+  const bin = join(s.root, 'nix-calls')
+  const log = join(s.root, 'nix-calls.log')
+  mkdirSync(bin)
+  for (const program of ['nix', 'nix-store']) {
+    const real = execFileSync('sh', ['-c', `command -v ${program}`], { env: s.env, encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, program), `#!/bin/sh\necho "${program} $*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+  }
+  s.env.PATH = `${bin}:${s.env.PATH}`
+  return () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [])
+}
+
 describe('hms switch with a file:// cache', () => {
   it('pushes exactly what the run builds, signed, in one nix copy after the build; another store substitutes it all with require-sigs', async () => {
     const s = sandbox()
@@ -106,6 +119,25 @@ describe('hms switch with a file:// cache', () => {
     // The control: the same pull trusting another key gets nothing, so the signatures above are what made it work.
     const untrusted = await pull('other-key-1:' + publicKey.split(':')[1], 'host-c')
     expect(untrusted.exitCode).not.toBe(0)
+  })
+
+  it('after the build runs one Nix program, nix copy: outputs, closure and confirmation come from files', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    const calls = logNixCalls(s)
+    const run = await s.hms(['--cache', `file://${cache}`, ...switchArgs])
+    const noted = calls()
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    expect(sorted(summary.push.pushed.map((p) => p.path))).toEqual(sorted(s.built()))
+    const sizes = s.cacheNarSizes(cache)
+    for (const p of summary.push.pushed) expect(p.bytes).toBe(sizes.get(p.path))
+    expect(summary.push.outsideGeneration.map((p) => p.slice(44)).sort()).toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
+    // home-manager's own calls (nix-build, nix-env, nix-store --realise, nix eval) aside: the outputs
+    // come from the .drv files, the closure and the confirmation from the cache's narinfos.
+    expect(noted.filter((c) => / (copy|path-info) |--query/.test(c)).map((c) => c.split(' --to ')[0])).toEqual([
+      'nix --extra-experimental-features nix-command copy --option narinfo-cache-positive-ttl 0',
+    ])
   })
 
   it('pushes nothing on a rerun, and only the changed package and what depends on it after an edit', async () => {

@@ -2,7 +2,6 @@ import { outputFor, type Command } from './command.js'
 import { loadConfig } from '../state/config-file.js'
 import { makePlan } from '../plan/plan.js'
 import { printPlan } from '../switch/render-plan.js'
-import { printSummary } from '../ui/summary.js'
 
 const switchCommand: Command = async (args, io, { version }) => {
   const { options } = args
@@ -19,7 +18,7 @@ const switchCommand: Command = async (args, io, { version }) => {
   return withRunSignals(async () => {
     const summary = await runSwitch(plan, { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self })
     if (options.json) out.json(summary)
-    else printSummary(summary, out)
+    else (await import('../ui/summary.js')).printSummary(summary, out)
     // A background push notifies when it ends, from its own process.
     // notify-send's runner is loaded only here: --plan must not load child_process for it.
     if (options.notify && !summary.background && summary.push.attempted) {

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { httpAuthHeaders } from './auth.js'
 import type { Agents, Batch } from './http-head.js'
 import { ExitCode, HmsError } from '../../lib/errors.js'
@@ -10,6 +10,7 @@ import { lastLine } from '../../lib/format.js'
 export { lastLine }
 import { schemeOfUrl, storeHash, type StoreTarget } from '../../plan/target.js'
 import type { Env } from '../../lib/env.js'
+import type { PathInfo } from '../../local/closure.js'
 
 export interface Limits {
   /** Requests in flight at once. */
@@ -50,6 +51,35 @@ function presentInDirectory(url: string, paths: string[], forPush: boolean): Set
   if (!isDir && forPush) return new Set()
   if (!isDir) throw new HmsError(`cache directory ${dir} does not exist`, { exitCode: ExitCode.usage, hint: 'is the disk mounted? hms creates it on the first push' })
   return new Set(paths.filter((p) => existsSync(`${dir}/${storeHash(p)}.narinfo`)))
+}
+
+/**
+ * The closure of `roots` as a file:// cache holds it: each path's narinfo (its `NarSize` and
+ * `References`), followed from the roots. After a copy it answers both "is it there?" and "what is
+ * the closure?" with file reads, where asking the local store costs a Nix start. Undefined as soon
+ * as one narinfo is missing or unreadable: the cache does not hold the whole closure.
+ */
+export function closureInDirectory(url: string, roots: readonly string[]): Map<string, PathInfo> | undefined {
+  const dir = cacheDirectory(url)
+  const closure = new Map<string, PathInfo>()
+  const todo = [...roots]
+  for (let path = todo.pop(); path !== undefined; path = todo.pop()) {
+    if (closure.has(path)) continue
+    let text: string
+    try {
+      text = readFileSync(`${dir}/${storeHash(path)}.narinfo`, 'utf8')
+    } catch {
+      return undefined
+    }
+    const field = (name: string) => new RegExp(`^${name}: ?(.*)$`, 'm').exec(text)?.[1]?.trim()
+    const narSize = Number(field('NarSize'))
+    if (field('StorePath') !== path || !Number.isSafeInteger(narSize)) return undefined
+    const storeDir = path.slice(0, path.lastIndexOf('/'))
+    const references = (field('References') ?? '').split(/\s+/).filter(Boolean).map((name) => `${storeDir}/${name}`)
+    closure.set(path, { path, narSize, references })
+    todo.push(...references)
+  }
+  return closure
 }
 
 export function narinfoUrl(base: string, path: string): string {

@@ -8,10 +8,10 @@ import type { Plan } from '../../plan/plan.js'
 import { finishedStatus, type Ran } from '../backend.js'
 import { which } from '../../lib/which.js'
 import { capture, runForeground, type Outcome, type RunOptions } from '../../lib/process.js'
-import { compileExclude, copyUrl, nixCopyArgs, signsOnCopy, storeName, type Target } from '../../plan/target.js'
+import { compileExclude, copyUrl, nixCopyArgs, schemeOfUrl, signsOnCopy, storeName, type Target } from '../../plan/target.js'
 import { closureInfo, type PathInfo } from '../../local/closure.js'
 import { drvOutputs } from '../../local/derivation.js'
-import { defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
+import { closureInDirectory, defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
 import { httpAuthHeaders, nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
 import { signingKeyProblem } from './signing-key.js'
@@ -144,29 +144,34 @@ export class StorePusher {
    * Without exclusions nix copy is handed the roots: it takes their closures itself, asks the
    * cache in its own session (its narinfo cache bypassed) and sends, naming each path, only what
    * the cache lacks. Asking first would ask the same question twice. hms's closure query (sizes,
-   * and the count of what was there already) runs beside the copy, not before it.
+   * and the count of what was there already) runs beside the copy, not before it; for a file://
+   * cache the closure is read afterwards from the narinfos the cache then holds, which is also the
+   * confirmation, and the local store is asked only when one is missing.
    */
   private async copyFirst(roots: string[]): Promise<void> {
-    const closure = closureInfo(roots, this.ctx.env)
+    const { url } = this.options.target
+    const local = () => closureInfo(roots, this.ctx.env)
+    const closure = schemeOfUrl(url) === 'file' ? undefined : local()
     // Awaited below in every case; until then a failure must not count as unhandled.
-    closure.catch(() => {})
+    closure?.catch(() => {})
     // What hms's own lookups afterwards send to an http cache (the netrc file Nix reads: a nix call).
-    if (/^https?:/i.test(this.options.target.url)) void httpAuthHeaders(this.options.target.url, this.ctx.env).catch(() => {})
+    if (/^https?:/i.test(url)) void httpAuthHeaders(url, this.ctx.env).catch(() => {})
     this.showProgress()
     const copied = await this.copy(roots, true).catch(async (error: unknown) => {
       // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
-      const infos = await closure.catch(() => undefined)
+      const infos = await (closure ?? local()).catch(() => undefined)
       if (infos) await this.confirmLanded(this.announce(this.claim(infos), infos))
       throw error
     })
+    const held = closure || !copied.ok ? undefined : closureInDirectory(url, roots)
     let infos: Map<string, PathInfo>
     try {
-      infos = await closure
+      infos = held ?? (await (closure ?? local()))
     } catch (error) {
       return this.fail(roots, reasonOf(error))
     }
     const send = this.announce(this.claim(infos), infos)
-    if (send.length > 0) await this.settle(send, copied, true)
+    if (send.length > 0) await this.settle(send, copied, true, held && new Set(held.keys()))
   }
 
   /**
@@ -224,7 +229,7 @@ export class StorePusher {
    * nix copy's exit code alone has lied (a stale narinfo cache). After a failed copy the cache is
    * asked about everything: what landed counts.
    */
-  private async settle(send: string[], copied: Copied, nixAsked: boolean): Promise<void> {
+  private async settle(send: string[], copied: Copied, nixAsked: boolean, held?: ReadonlySet<string>): Promise<void> {
     const { target, limits = defaultLimits } = this.options
     const skipped = (p: string) => (this.tally.announced.delete(p), this.tally.alreadyPresent++)
     if (copied.ok && nixAsked) for (const p of send) if (!copied.sent.has(p)) skipped(p)
@@ -234,9 +239,10 @@ export class StorePusher {
       for (const p of ask) this.tally.confirmed.add(p)
       return void ask.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
     }
-    let landed: Set<string>
+    let landed: ReadonlySet<string>
     try {
-      landed = await presentIn(target, ask, this.ssh.env, limits, true)
+      // `held`: the cache was read already (a file:// cache's narinfos, walked for the closure).
+      landed = held ?? (await presentIn(target, ask, this.ssh.env, limits, true))
     } catch (error) {
       const confirmed = copied.ok ? `pushed, but the cache could not confirm it: ${reasonOf(error)}` : reasonOf(error)
       return this.fail(ask, confirmed, isPermanent(error) || (!copied.ok && copied.permanent), pushHint(error))
