@@ -131,8 +131,10 @@ describe('keys typed in a real terminal (tmux)', () => {
     const cache = join(s.root, 'nas')
     mkdirSync(cache)
     const realNix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
-    // A copy that takes its time, as a big closure over a slow link does.
-    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in *" copy "*) sleep 60 ;; esac\nexec ${realNix} "$@"\n`)
+    // A copy that takes its time, as a big closure over a slow link does: Nix says how many paths it
+    // sends once it has asked the cache, then uploads.
+    const slow = `*" copy "*) echo 'copying 9 paths...' >&2; sleep 60 ;;`
+    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in ${slow} esac\nexec ${realNix} "$@"\n`)
     const t = await terminal(s, { PATH: path })
     t.type(`${hmsCommand} push --cache file://${cache}; echo "exit=$?"`)
     await t.waitFor(/pushing to file:\/\/\S+: \d+ path/, 60_000)

@@ -166,6 +166,8 @@ export interface CaptureOptions {
    * and Ctrl-C must reach it), without a time limit.
    */
   attached?: boolean
+  /** Also handed each chunk of stderr as it comes (a progress line to show while the child runs). */
+  onStderr?: (chunk: Buffer) => void
 }
 
 /**
@@ -175,7 +177,7 @@ export interface CaptureOptions {
 export async function capture(file: string, args: string[], options: CaptureOptions): Promise<Captured> {
   const out: Buffer[] = []
   const err: Buffer[] = []
-  const collect = { onStdout: (c: Buffer) => void out.push(c), onStderr: (c: Buffer) => void err.push(c) }
+  const collect = { onStdout: (c: Buffer) => void out.push(c), onStderr: (c: Buffer) => void (err.push(c), options.onStderr?.(c)) }
   let exitCode: number
   let timedOut = false
   let interrupted: NodeJS.Signals | undefined

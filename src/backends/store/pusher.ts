@@ -45,6 +45,8 @@ export class StorePusher {
   private readonly seen = new Set<string>()
   /** Paths and bytes handed to nix copy so far, for the progress line. */
   private sendingPaths = 0
+  /** What the copy under way said it sends, before hms has counted it. */
+  private copying = 0
   private sending = 0
   private readonly reasons = new Set<string>()
   private readonly exclude: RegExp[]
@@ -77,9 +79,25 @@ export class StorePusher {
 
   private showProgress(): void {
     const { label } = this.options
-    // Before nix copy has said what it sends (no exclusions), there are no figures to show yet.
-    const figures = () => (this.sendingPaths > 0 ? `: ${plural(this.sendingPaths, 'path')}, ${formatBytes(this.sending)}` : '')
+    // Before nix copy has said what it sends (no exclusions), there are no figures to show yet; the
+    // bytes are known once hms has the closure.
+    const bytes = () => (this.sending > 0 ? `, ${formatBytes(this.sending)}` : '')
+    const count = () => this.sendingPaths + this.copying
+    const figures = () => (count() > 0 ? `: ${plural(count(), 'path')}${bytes()}` : '')
     void this.ctx.out.progress(() => `pushing to ${label}${figures()}`)
+  }
+
+  /** Reads nix copy's `copying N paths...` as it comes, for the progress line. */
+  private countingFrom(): (chunk: Buffer) => void {
+    let text = ''
+    return (chunk) => {
+      if (this.copying > 0) return
+      text += chunk.toString('utf8')
+      const count = /^copying (\d+) paths/m.exec(text)?.[1]
+      if (!count) return
+      this.copying = Number(count)
+      this.showProgress()
+    }
   }
 
   /** Paths handed to nix copy (or, without exclusions, that it said it sends), for the progress line. */
@@ -234,7 +252,11 @@ export class StorePusher {
     const skipped = (p: string) => (this.tally.announced.delete(p), this.tally.alreadyPresent++)
     if (copied.ok && nixAsked) for (const p of send) if (!copied.sent.has(p)) skipped(p)
     const ask = copied.ok && nixAsked ? send.filter((p) => copied.sent.has(p)) : send
-    if (nixAsked) this.sendingNow(copied.ok ? ask : send.filter((p) => copied.sent.has(p)))
+    this.copying = 0
+    if (nixAsked) {
+      this.sendingNow(copied.ok ? ask : send.filter((p) => copied.sent.has(p)))
+      this.showProgress()
+    }
     if (copied.ok && nixAsked && isSshStore(target)) {
       for (const p of ask) this.tally.confirmed.add(p)
       return void ask.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
@@ -282,7 +304,9 @@ export class StorePusher {
     try {
       const [file, ...args] = nixCopyArgs(credentials.url, recursive)
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
-      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true })
+      // Handed the roots, nix copy says how many paths it sends once it has asked the cache: the progress line's figure.
+      const onStderr = recursive ? this.countingFrom() : undefined
+      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true, ...(onStderr ? { onStderr } : {}) })
       for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
       const sent = new Set([...result.stderr.matchAll(/^copying path '(\/[^']+)' to /gm)].map((m) => m[1]!))
       if (result.exitCode === 0) return { sent, ok: true }
