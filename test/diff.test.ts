@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process'
+import { symlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseStoreName } from '../src/diff/parse-name.js'
 import { diffDocumentSchema, errorDocumentSchema } from '../src/plan/schema.js'
 import { binWith, noStackTrace, summaryOf, useSandboxes } from './helpers/common.js'
 import { asVersionChanges, closureBytes, diffClosures } from './helpers/diff-closures.js'
 import { storeNames } from './helpers/drv-names.js'
-import type { Sandbox } from './helpers/sandbox.js'
+import { HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
 
@@ -61,10 +63,17 @@ describe('the package diff after a switch', () => {
     expect(document.diff.closureBytesBefore).toBe(await closureBytes(s, one.path))
     expect(document.diff.closureBytesAfter).toBe(await closureBytes(s, two.path))
 
+    // The diff is the command's output: on stdout (`> file`, `| less`), stderr left empty.
     const human = await s.hms(['diff', '1', '2'])
-    expect(human.exitCode, human.stderr).toBe(0)
-    expect(human.stderr).toMatch(/^generation 1 → 2 · 3 packages changed · closure [\d.]+ KiB → [\d.]+ KiB \(/)
-    expect(human.stderr).toContain('  ~ hm-pkg-ripgrep 14.1 → 14.2\n  + hm-pkg-fd 9.0\n  - hm-pkg-git 2.44\n')
+    expect([human.exitCode, human.stderr]).toEqual([0, ''])
+    const heading = /^generation 1 → 2 · 3 packages changed · closure [\d.]+ KiB → [\d.]+ KiB \([+-][\d.]+ K?i?B\)$/
+    expect(human.stdout.split('\n')[0]).toMatch(heading)
+    expect(human.stdout).toContain('  ~ hm-pkg-ripgrep 14.1 → 14.2\n  + hm-pkg-fd 9.0\n  - hm-pkg-git 2.44\n')
+    // -q keeps the heading, the one line that says what changed; -v the whole list.
+    const quiet = await s.hms(['diff', '-q'])
+    expect([quiet.exitCode, quiet.stderr]).toEqual([0, ''])
+    expect(quiet.stdout).toMatch(new RegExp(`${heading.source.slice(0, -1)}\n$`))
+    expect((await s.hms(['diff', '-v'])).stdout).toBe(human.stdout)
     const byPath = await s.hms(['diff', two.path, one.path, '--json'])
     expect(diffDocumentSchema.parse(JSON.parse(byPath.stdout)).diff).toMatchObject({
       added: expected.removed, removed: expected.added, changed: [{ name: 'hm-pkg-ripgrep', from: '14.2', to: '14.1' }],
@@ -112,6 +121,24 @@ describe('the package diff after a switch', () => {
 })
 
 describe('hms diff', () => {
+  it('writes the diff on stdout, in colour only when stdout is a terminal', async () => {
+    const s = sandbox()
+    await firstGeneration(s)
+    expect((await s.hms(flake)).exitCode).toBe(0)
+    // util-linux `script`: stdout and stderr on a pseudo-terminal, as a person runs hms.
+    const onTerminal = (line: string) => s.run('script', ['-qec', line, '/dev/null'], {
+      env: { CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm' }, timeoutMs: 60_000,
+    })
+    const hms = `node ${HMS_BIN} diff 1 2`
+    const green = '\x1b[32m+\x1b[39m hm-pkg-fd 9.0'
+    const shown = await onTerminal(`${hms} 2>/dev/null`)
+    expect(shown.exitCode, shown.stdout).toBe(0)
+    expect(shown.stdout).toContain(green)
+    // Piped (`| cat`, `| less`) with stderr still on the terminal: the diff, plain.
+    const piped = await onTerminal(`${hms} | od -c | tr -s ' ' | grep -c 033; ${hms} | grep -F '+ hm-pkg-fd'`)
+    expect(piped.stdout.replace(/\r/g, '')).toBe('0\n  + hm-pkg-fd 9.0\n')
+  })
+
   it('bad input is one line and exit 2, with --json an error document', async () => {
     const s = sandbox()
     const none = await s.hms(['diff'])
@@ -142,18 +169,20 @@ describe('hms diff', () => {
     const generation = (names: string[]) => toFileGeneration(s, names)
     const before = generation([
       'nix-2.8.1', 'nix-2.8.1-man', 'x-1.0', 'x-2.0', 'y-1.0', 'openssl-3.0.1-bin', 'openssl-3.0.1-dev',
-      'bar-unstable', 'font-bh-100dpi-1.0.3', 'foo-1.0-lib32', 'gone-1',
+      'bar-unstable', 'font-bh-100dpi-1.0.3', 'foo-1.0-lib32', 'gone-1', 'perl-5.36', 'perl-5.38',
     ])
     const after = generation([
       'nix-2.9.0', 'nix-2.9.0-man', 'x-2.0', 'y-1.0', 'y-1.1', 'openssl-3.0.2-bin', 'openssl-3.0.1-dev',
       'bar-stable', 'font-bh-100dpi-1.0.4', 'foo-1.1-lib32', 'new-3', 'home-manager-path',
+      'python3-3.12.4', 'python3-3.11.9',
     ])
     const run = await s.hms(['diff', before, after, '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
     const { diff } = diffDocumentSchema.parse(JSON.parse(run.stdout))
     expect(diff).toMatchObject({
-      added: [{ name: 'new', version: '3' }],
-      removed: [{ name: 'gone', version: '1' }],
+      // Two versions of a name added or removed: one entry, as diff-closures' `python3: ∅ → 3.11.9, 3.12.4`.
+      added: [{ name: 'new', version: '3' }, { name: 'python3', version: '3.11.9, 3.12.4' }],
+      removed: [{ name: 'gone', version: '1' }, { name: 'perl', version: '5.36, 5.38' }],
       changed: [
         { name: 'font-bh', from: '100dpi-1.0.3', to: '100dpi-1.0.4' },
         { name: 'foo', from: '1.0', to: '1.1' },
@@ -163,8 +192,42 @@ describe('hms diff', () => {
         { name: 'y', from: '1.0', to: '1.0, 1.1' },
       ],
     })
-    expect(asVersionChanges(diff)).toEqual(await diffClosures(s, before, after))
+    const theirs = await diffClosures(s, before, after)
+    expect(asVersionChanges(diff)).toEqual(theirs)
     expect(diff.closureBytesBefore).toBe(await closureBytes(s, before))
+    // The count is diff-closures' number of names with a version change, here and in the heading.
+    const count = Object.keys(theirs).length
+    expect(diff.added.length + diff.removed.length + diff.changed.length).toBe(count)
+    const human = await s.hms(['diff', before, after, '-q'])
+    expect(human.stdout).toContain(` · ${count} packages changed · `)
+  })
+
+  it('odd output from nix path-info is one clear line, exit 1, here as in push and verify', async () => {
+    const s = sandbox()
+    await firstGeneration(s)
+    expect((await s.hms(flake)).exitCode).toBe(0)
+    const nix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
+    const odd = `#!/bin/sh\ncase " $* " in *" path-info "*) echo 'warning: something odd'; exit 0 ;; esac\nexec ${nix} "$@"\n`
+    const run = await s.hms(['diff'], { env: { PATH: binWith(s, 'nix', odd) } })
+    const message = 'hms: nix path-info printed something that is not JSON — check your Nix installation'
+    expect([run.exitCode, run.stdout, run.stderr]).toEqual([1, '', expect.stringMatching(new RegExp(`^${message}.*\n$`))])
+  })
+
+  it('names a side the profile does not list as it was typed, the heading within 120 characters', async () => {
+    const s = sandbox()
+    expect((await s.hms(flake)).exitCode).toBe(0)
+    const built = toFileGeneration(s, ['hello-2.13'])
+    symlinkSync(built, join(s.flakeDir, 'result'))
+    const typed = await s.hms(['diff', './result'])
+    expect([typed.exitCode, typed.stderr]).toEqual([0, ''])
+    expect(typed.stdout).toMatch(/^\.\/result → generation 1 · \d+ packages changed · closure /)
+    // A store path typed in full is cut to its hash's start.
+    const stored = await s.hms(['diff', built, './result'])
+    const hash = built.slice('/nix/store/'.length, '/nix/store/'.length + 8)
+    expect(stored.stdout).toMatch(new RegExp(`^/nix/store/${hash}… → \\./result · no package changed · closure `))
+    for (const run of [typed, stored]) {
+      for (const line of run.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120)
+    }
   })
 
   it('parseStoreName reads odd store names (outputs, no versions) as nix store diff-closures does', async () => {

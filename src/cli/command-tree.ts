@@ -110,6 +110,11 @@ const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
       description: 'how long one request may take (default 15)',
     },
   ],
+  // The diff is the command's whole output: -q and -v say how much of it, not what a push reports.
+  diff: [
+    { flags: '-q, --quiet', description: 'print only the heading: which generations, how many packages changed, the size' },
+    { flags: '-v, --verbose', description: 'list every package (without it, the first 10 and a count of the rest)' },
+  ],
   log: [
     { flags: '-n, --lines <n>', parse: positiveInt, example: '5', description: 'how many runs to show (default 10)' },
   ],
@@ -196,7 +201,7 @@ reason is printed; nothing is counted as missing) or a usage error`,
     footer: `A and B: generation numbers (the N of the profile's generation-N links, as the generations
 command lists them), or paths to generations. A package is a closure entry with a name and a
 version (hello-2.12.1), grouped by name as nix store diff-closures groups them; computed from the
-local store only.
+local store only. The diff is the output: on stdout, coloured only when stdout is a terminal.
 
 Exit codes: 0 compared · 1 the store could not be asked · 2 an unknown generation, a path that is
 not a generation, or a usage error`,

@@ -1,6 +1,7 @@
-import { HmsError } from '../lib/errors.js'
+import { ExitCode, HmsError, messageOf } from '../lib/errors.js'
 import { which } from '../lib/which.js'
 import { capture } from '../lib/process.js'
+import { pathInfos } from '../local/closure.js'
 import type { Closure } from './compute.js'
 import type { Env } from '../lib/env.js'
 
@@ -20,22 +21,23 @@ export async function queryClosures(roots: string[], env: Env, timeoutMs = 30_00
     const why = result.stderr.trim().split('\n').at(-1)?.replace(/^error: /, '') || `exit ${result.exitCode}`
     throw new HmsError(`nix path-info failed: ${why}`, { exitCode: 1 })
   }
-  const infos = parsePathInfo(result.stdout)
+  const infos = new Map(infosIn(result.stdout).filter((info) => info.valid !== false).map((info) => [info.path, info]))
   return roots.map((root) => closureOf(root, infos))
 }
 
-interface Info {
-  narSize: number
-  references: string[]
+/** local/closure.ts reads both JSON formats; odd output is the store failing, exit 1, as for the diff's other errors. */
+function infosIn(stdout: string): ReturnType<typeof pathInfos> {
+  try {
+    return pathInfos(stdout)
+  } catch (error) {
+    const hint = error instanceof HmsError ? error.hint : undefined
+    throw new HmsError(messageOf(error), { exitCode: ExitCode.failure, hint })
+  }
 }
 
-/** Nix up to 2.18 prints an array of `{ path, narSize, references }`; later ones an object by path. */
-export function parsePathInfo(text: string): Map<string, Info> {
-  const json: unknown = JSON.parse(text)
-  const entries = Array.isArray(json)
-    ? json.map((item: { path: string } & Info) => [item.path, item] as const)
-    : Object.entries(json as Record<string, Info>)
-  return new Map(entries.map(([path, info]) => [path, { narSize: info.narSize, references: info.references ?? [] }]))
+interface Info {
+  narSize?: number
+  references?: string[]
 }
 
 /** Everything `root` refers to, directly or not, itself included, with NAR sizes. */
@@ -46,8 +48,8 @@ function closureOf(root: string, infos: Map<string, Info>): Closure {
     if (closure.has(path)) continue
     const info = infos.get(path)
     if (!info) throw new HmsError(`nix path-info did not describe ${path}`, { exitCode: 1 })
-    closure.set(path, info.narSize)
-    todo.push(...info.references)
+    closure.set(path, info.narSize ?? 0)
+    todo.push(...(info.references ?? []))
   }
   return closure
 }

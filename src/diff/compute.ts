@@ -8,7 +8,8 @@ export type Closure = Map<string, number>
  * What changed between two closures, package by package. A package is a closure entry with a name
  * and a version, grouped by name as `nix store diff-closures` groups them (output suffixes such as
  * `-bin`, `-man` set apart, so one package's outputs count once): a name only after is added, only
- * before removed, and one whose set of versions differs is changed. Entries without a version
+ * before removed, and one whose set of versions differs is changed; each name is one entry, its
+ * versions joined with `, `. Entries without a version
  * (`home-manager-files`, `hm-session-vars.sh`) are hms's and nixpkgs' plumbing, not packages.
  */
 export function computeDiff(before: Closure, after: Closure): PackageDiff {
@@ -22,8 +23,9 @@ export function computeDiff(before: Closure, after: Closure): PackageDiff {
   for (const name of [...new Set([...old.keys(), ...now.keys()])].sort()) {
     const from = [...(old.get(name) ?? [])].sort()
     const to = [...(now.get(name) ?? [])].sort()
-    if (from.length === 0) diff.added.push(...to.map((version) => ({ name, version })))
-    else if (to.length === 0) diff.removed.push(...from.map((version) => ({ name, version })))
+    // One entry per name, its versions joined, as diff-closures prints `python3: ∅ → 3.11.9, 3.12.4`.
+    if (from.length === 0) diff.added.push({ name, version: to.join(', ') })
+    else if (to.length === 0) diff.removed.push({ name, version: from.join(', ') })
     else if (from.join('\n') !== to.join('\n')) diff.changed.push({ name, from: from.join(', '), to: to.join(', ') })
   }
   return diff

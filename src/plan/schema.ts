@@ -96,9 +96,9 @@ export type VerifyResult = z.infer<typeof verifyResultSchema>
  * closure entry with a name and a version, grouped by name as `nix store diff-closures` groups them.
  */
 export const diffSchema = z.strictObject({
+  /** One entry per name, in all three lists; several versions of one name are joined with ", ". */
   added: z.array(z.strictObject({ name: z.string(), version: z.string() })),
   removed: z.array(z.strictObject({ name: z.string(), version: z.string() })),
-  /** Several versions of one name are joined with ", ". */
   changed: z.array(z.strictObject({ name: z.string(), from: z.string(), to: z.string() })),
   /** NAR sizes summed over each whole closure. */
   closureBytesBefore: z.number().int().nonnegative(),

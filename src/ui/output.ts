@@ -25,6 +25,15 @@ export function colorLevel(env: Record<string, string | undefined>, isTTY: boole
   return isTTY && env.TERM !== 'dumb' ? 1 : 0
 }
 
+/** The colours for what is written to `stream`: only on a terminal, unless NO_COLOR / FORCE_COLOR say otherwise. */
+export async function colorsFor(env: Record<string, string | undefined>, stream: { isTTY?: boolean }): Promise<Colors> {
+  const level = colorLevel(env, Boolean(stream.isTTY))
+  // Without colour (pipes, CI, NO_COLOR) chalk is not even loaded: start-up time counts.
+  if (level === 0) return plain
+  const { Chalk } = await import('chalk')
+  return new Chalk({ level })
+}
+
 /** Everything hms itself says goes to stderr; stdout belongs to home-manager, or to the JSON summary. */
 export class Output {
   readonly color: Colors
@@ -38,11 +47,7 @@ export class Output {
   }
 
   static async create(options: OutputOptions): Promise<Output> {
-    const level = colorLevel(options.env, Boolean(options.stderr.isTTY))
-    // Without colour (pipes, CI, NO_COLOR) chalk is not even loaded: start-up time counts.
-    if (level === 0) return new Output(options, plain)
-    const { Chalk } = await import('chalk')
-    return new Output(options, new Chalk({ level }))
+    return new Output(options, await colorsFor(options.env, options.stderr))
   }
 
   get interactive(): boolean {

@@ -29,16 +29,21 @@ export async function diffClosures(s: Sandbox, before: string, after: string, ep
   return changes
 }
 
+/** hms's diff in diff-closures' terms; a name listed twice (diff-closures prints each once) is an error. */
 export function asVersionChanges(diff: PackageDiff): VersionChanges {
   const changes: VersionChanges = {}
-  const entry = (name: string) => (changes[name] ??= { removed: [], added: [] })
-  for (const a of diff.added) entry(a.name).added.push(a.version)
-  for (const r of diff.removed) entry(r.name).removed.push(r.version)
+  const entry = (name: string) => {
+    if (changes[name]) throw new Error(`${name} is listed twice in hms's diff`)
+    return (changes[name] = { removed: [] as string[], added: [] as string[] })
+  }
+  for (const a of diff.added) entry(a.name).added.push(...a.version.split(', '))
+  for (const r of diff.removed) entry(r.name).removed.push(...r.version.split(', '))
   for (const c of diff.changed) {
     const from = c.from.split(', ')
     const to = c.to.split(', ')
-    entry(c.name).removed.push(...from.filter((v) => !to.includes(v)))
-    entry(c.name).added.push(...to.filter((v) => !from.includes(v)))
+    const e = entry(c.name)
+    e.removed.push(...from.filter((v) => !to.includes(v)))
+    e.added.push(...to.filter((v) => !from.includes(v)))
   }
   for (const e of Object.values(changes)) e.removed.sort(), e.added.sort()
   return changes

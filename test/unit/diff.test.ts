@@ -3,8 +3,8 @@ import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { computeDiff } from '../../src/diff/compute.js'
 import { parseDrvName, parseStoreName } from '../../src/diff/parse-name.js'
-import { printDiff } from '../../src/ui/diff.js'
-import { Output } from '../../src/ui/output.js'
+import { changeText, diffLines, printDiff } from '../../src/ui/diff.js'
+import { Output, type Colors } from '../../src/ui/output.js'
 import { drvNames, storeNames } from '../helpers/drv-names.js'
 
 describe('parseDrvName', () => {
@@ -56,6 +56,19 @@ describe('computeDiff', () => {
   })
 })
 
+describe('computeDiff, several versions of one name', () => {
+  it('added or removed together are one entry, counted once, as diff-closures prints them', () => {
+    const before = closure([['perl-5.36', 1], ['perl-5.38', 1], ['hello-2.12', 1]])
+    const after = closure([['python3-3.12.4', 1], ['python3-3.11.9', 1], ['hello-2.12', 1]])
+    const diff = computeDiff(before, after)
+    expect(diff).toMatchObject({
+      added: [{ name: 'python3', version: '3.11.9, 3.12.4' }], removed: [{ name: 'perl', version: '5.36, 5.38' }],
+      changed: [],
+    })
+    expect(changeText(diff)).toBe('2 packages changed')
+  })
+})
+
 describe('printDiff', () => {
   async function render(quiet: boolean, n: number, env: Record<string, string> = { NO_COLOR: '1' }): Promise<string> {
     let text = ''
@@ -74,7 +87,7 @@ describe('printDiff', () => {
     expect(text.split('\n').slice(0, 3)).toEqual([
       'home packages · closure 2.00 KiB → 3.00 KiB (+1.00 KiB)', '  ~ ripgrep 14.1 → 14.2', '  + pkg00 1.0',
     ])
-    expect(text).toContain('  + pkg08 1.0\n  … and 4 more (--json lists them all)\n')
+    expect(text).toContain('  + pkg08 1.0\n  … and 4 more (hms diff -v lists them all)\n')
     expect(text).not.toContain('pkg09')
   })
 
@@ -87,5 +100,17 @@ describe('printDiff', () => {
 
   it('-q hides it', async () => {
     expect(await render(true, 1)).toBe('')
+  })
+})
+
+describe('diffLines', () => {
+  const colors = { dim: String, green: String, red: String, yellow: String } as unknown as Colors
+  const added = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, version: '1' }))
+  const diff = { added, removed: [], changed: [], closureBytesBefore: 0, closureBytesAfter: 0 }
+
+  it('all lines without a limit (hms diff -v), else the limit and where the rest is', () => {
+    expect(diffLines(diff, colors, 'h', { limit: Infinity, rest: 'x' })).toHaveLength(13)
+    const cut = diffLines(diff, colors, 'h', { limit: 10, rest: '-v lists them all' })
+    expect([cut.length, cut.at(-1)]).toEqual([12, '  … and 2 more (-v lists them all)'])
   })
 })

@@ -10,6 +10,13 @@ describe('each subcommand’s help', () => {
     expect(text).not.toMatch(/home-manager|switching|the switch\b/)
   })
 
+  it('hms diff --help says what -q and -v do to the diff, nothing of a push', () => {
+    const text = helpText('diff')
+    expect(text).toMatch(/^ {2}-q, --quiet +print only the heading: which generations, how many packages changed, the size$/m)
+    expect(text).toMatch(/^ {2}-v, --verbose +list every package \(without it, the first 10 and a count of the rest\)$/m)
+    expect(text).not.toMatch(/cachix|push/)
+  })
+
   it('hms --help describes the switch and its pass-through', () => {
     expect(helpText('switch')).toMatch(/home-manager switch/)
     expect(helpText('switch')).toMatch(/passed to home-manager/)
