@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import type { Writable } from 'node:stream'
 import pkg from '../package.json' with { type: 'json' }
 import type { ParsedArgs, Subcommand } from './plan/options.js'
-import { ExitCode, HmsError, messageOf } from './lib/errors.js'
+import { ExitCode, HmsError, messageOf, usageError } from './lib/errors.js'
 import { freshLine } from './lib/fresh-line.js'
 import { redacting } from './lib/redact.js'
 import type { Io } from './commands/command.js'
@@ -44,7 +44,10 @@ async function helpTopic(args: ParsedArgs): Promise<Subcommand | undefined> {
   if (args.command !== 'help') return args.command === 'switch' && !args.options.help ? undefined : args.command
   const { subcommands } = await import('./cli/command-tree.js')
   const topic = args.positionals[0]
-  return isOneOf(subcommands, topic) ? topic : undefined
+  if (topic === undefined || isOneOf(subcommands, topic)) return topic
+  const { closest } = await import('./lib/closest.js')
+  const guess = closest(topic, subcommands)
+  throw usageError(`no help for "${topic}": not an hms command`, guess ? `did you mean "hms help ${guess}"?` : `commands: ${subcommands.join(', ')}`)
 }
 
 const version = (io: Io): number => write(io.stdout, `hms ${pkg.version}\n`)

@@ -261,11 +261,22 @@ describe('hms switch command line', () => {
     expect(s.generation()).toBeUndefined()
   })
 
+  it('--plan --json names the hms that wrote it, as every other --json document does', async () => {
+    const s = sandbox()
+    const run = await s.hms(['--plan', '--json', '--flake', '.#mitsio@shoshin'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../package.json'), 'utf8'))
+    expect(JSON.parse(run.stdout)).toMatchObject({ version, host: 'shoshin', command: expect.any(Array) })
+  })
+
   it.each([
     [['--cache'], /option --cache needs a value/],
     [['--push-jobs', 'x'], /positive whole number/],
     [['-p', 'nope'], /unknown profile "nope".*known profiles: shoshin, gyakusatsu, kinoite/],
     [['swtich'], /did you mean "hms switch"/],
+    [['help', 'stauts'], /^hms: no help for "stauts": not an hms command.*did you mean "hms help status"/],
+    [['help', 'zzzzzz'], /^hms: no help for "zzzzzz".*commands: switch, push/],
+    [['--retries', '-1'], /^hms: option --retries needs a whole number, 0 or more, got "-1"/],
     // home-manager's own option without its value: home-manager would only fail on "missing argument".
     [['--flake', '.#mitsio@shoshin', '-b'], /^hms: -b needs a value \(home-manager's backup extension\)/],
     [['--plan', '-b'], /^hms: -b needs a value/],

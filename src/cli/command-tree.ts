@@ -338,6 +338,6 @@ function positiveInt(value: string, name: string): number {
 }
 
 function wholeNumber(value: string, name: string): number {
-  if (!/^\d+$/.test(value)) throw usageError(`option ${name} needs a whole number, got "${value}"`)
+  if (!/^\d+$/.test(value)) throw usageError(`option ${name} needs a whole number, 0 or more, got "${value}"`)
   return Number(value)
 }

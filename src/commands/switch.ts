@@ -9,7 +9,7 @@ const switchCommand: Command = async (args, io, { version }) => {
   const plan = makePlan({ options, passthrough: args.passthrough, config, env: io.env, hostname: io.hostname })
   const out = await outputFor(io, options)
   if (options.plan) {
-    printPlan(plan, out, options.json)
+    printPlan(plan, out, options.json, version)
     return 0
   }
   // Loaded only now: --plan must not pay for the runtime (the process runner, the report parser…).

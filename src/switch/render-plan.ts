@@ -14,8 +14,9 @@ function pushRow(plan: Plan, dim: (text: string) => string): string {
 }
 
 /** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
-export function printPlan(plan: Plan, out: Output, json: boolean): void {
-  if (json) return out.json(plan)
+export function printPlan(plan: Plan, out: Output, json: boolean, version: string): void {
+  // Every --json document names the hms that wrote it.
+  if (json) return out.json({ version, ...plan })
   const { color } = out
   const from = (source: string | undefined) => (source ? color.dim(`  (from ${source})`) : '')
   const rows: [string, string][] = [
