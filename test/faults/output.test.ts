@@ -25,8 +25,10 @@ const report = fc.array(fc.tuple(fc.constantFrom('push', 'fail', 'text'), storeP
       const failed = announced[text.length % announced.length]!
       segments.push({ kind, path: failed, bytes: Buffer.from(`\u001b[91m✗ \u001b[0m${failed}`) })
     } else {
-      // An empty line right after a glued ✗ only ends that ✗'s line; hms keeps no blank line for it.
-      const body = text.length === 0 && segments.at(-1)?.kind === 'fail' ? Buffer.from('x') : text
+      // An empty line right after a glued ✗ only ends that ✗'s line (so does a lone \r: `\r\n` is a line
+      // end); hms keeps no blank line for it.
+      const lineEnd = text.length === 0 || (text.length === 1 && text[0] === 0x0d)
+      const body = lineEnd && segments.at(-1)?.kind === 'fail' ? Buffer.from('x') : text
       segments.push({ kind: 'text', bytes: Buffer.concat([body, Buffer.from('\n')]) })
     }
   }
