@@ -66,7 +66,8 @@ describe('the package diff after a switch', () => {
     // The diff is the command's output: on stdout (`> file`, `| less`), stderr left empty.
     const human = await s.hms(['diff', '1', '2'])
     expect([human.exitCode, human.stderr]).toEqual([0, ''])
-    const heading = /^generation 1 → 2 · 3 packages changed · closure [\d.]+ KiB → [\d.]+ KiB \([+-][\d.]+ K?i?B\)$/
+    const sizes = String.raw`closure [\d.]+ KiB → [\d.]+ KiB \([+-][\d.]+ K?i?B\)`
+    const heading = new RegExp(`^generation 1 → 2 · 3 packages changed · ${sizes}$`)
     expect(human.stdout.split('\n')[0]).toMatch(heading)
     expect(human.stdout).toContain('  ~ hm-pkg-ripgrep 14.1 → 14.2\n  + hm-pkg-fd 9.0\n  - hm-pkg-git 2.44\n')
     // -q keeps the heading, the one line that says what changed; -v the whole list.
@@ -207,10 +208,11 @@ describe('hms diff', () => {
     await firstGeneration(s)
     expect((await s.hms(flake)).exitCode).toBe(0)
     const nix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
-    const odd = `#!/bin/sh\ncase " $* " in *" path-info "*) echo 'warning: something odd'; exit 0 ;; esac\nexec ${nix} "$@"\n`
+    const odd = `#!/bin/sh\ncase " $* " in *" path-info "*) echo 'warning: odd'; exit 0 ;; esac\nexec ${nix} "$@"\n`
     const run = await s.hms(['diff'], { env: { PATH: binWith(s, 'nix', odd) } })
     const message = 'hms: nix path-info printed something that is not JSON — check your Nix installation'
-    expect([run.exitCode, run.stdout, run.stderr]).toEqual([1, '', expect.stringMatching(new RegExp(`^${message}.*\n$`))])
+    const oneLine = expect.stringMatching(new RegExp(`^${message}.*\n$`))
+    expect([run.exitCode, run.stdout, run.stderr]).toEqual([1, '', oneLine])
   })
 
   it('names a side the profile does not list as it was typed, the heading within 120 characters', async () => {

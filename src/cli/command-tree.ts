@@ -112,7 +112,10 @@ const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
   ],
   // The diff is the command's whole output: -q and -v say how much of it, not what a push reports.
   diff: [
-    { flags: '-q, --quiet', description: 'print only the heading: which generations, how many packages changed, the size' },
+    {
+      flags: '-q, --quiet',
+      description: 'print only the heading: which generations, how many packages changed, the size',
+    },
     { flags: '-v, --verbose', description: 'list every package (without it, the first 10 and a count of the rest)' },
   ],
   log: [

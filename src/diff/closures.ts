@@ -25,7 +25,7 @@ export async function queryClosures(roots: string[], env: Env, timeoutMs = 30_00
   return roots.map((root) => closureOf(root, infos))
 }
 
-/** local/closure.ts reads both JSON formats; odd output is the store failing, exit 1, as for the diff's other errors. */
+/** local/closure.ts reads both JSON formats; odd output is the store failing: exit 1, like the diff's other errors. */
 function infosIn(stdout: string): ReturnType<typeof pathInfos> {
   try {
     return pathInfos(stdout)
