@@ -243,6 +243,14 @@ describe('hms switch command line', () => {
     expect(shown).toContain(`push     cachix ${ran.slice(0, -1).join(' ')} <the new generation>`)
   })
 
+  it('--plan for a store URL says how the push happens: the hook records, nix copy pushes after home-manager', async () => {
+    const s = sandbox()
+    const plan = await s.hms(['--plan', '--flake', '.#mitsio@shoshin', '--cache', `file://${s.root}/c`], { env: { NO_COLOR: '1' } })
+    expect(plan.exitCode, plan.stderr).toBe(0)
+    const shown = plan.stdout.split('\n').find((line) => line.startsWith('push '))!
+    expect(shown).toMatch(/^push {5}nix .*copy .*--to file:\/\/\S+\/c <what the switch builds: hms's post-build hook records it/)
+  })
+
   it('--json: stdout is exactly one JSON document, home-manager output on stderr', async () => {
     const s = sandbox()
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])

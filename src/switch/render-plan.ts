@@ -9,7 +9,7 @@ function pushRow(plan: Plan, dim: (text: string) => string): string {
   if (plan.mode === 'generation') {
     return `${shellJoin(plan.pushCommand ?? [])} ${dim(`<the new generation>  (${after})`)}`
   }
-  if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim('<what the switch builds, minus what the cache has>')}`
+  if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim("<what the switch builds: hms's post-build hook records it, pushed once home-manager exits>")}`
   return dim('what the switch builds, by cachix watch-exec as it runs')
 }
 
