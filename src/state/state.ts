@@ -32,6 +32,13 @@ type Added = { added: number; warning?: string }
 /** The line schemas, loaded on first need (lines.ts). */
 const lineSchemas = () => import('./lines.js')
 
+/**
+ * Queue lines this process wrote itself, from entries it held as checked values: read back (a push
+ * enqueues, copies, then dequeues), they need no second check, and zod (tens of ms to load) is not
+ * loaded for them. Any other line, another process's included, is checked.
+ */
+const ownLines = new Set<string>()
+
 export class State {
   readonly dir: string
 
@@ -78,7 +85,9 @@ export class State {
       if (read.unreadable) throw new HmsError(read.warning!, { exitCode: ExitCode.failure, hint: 'fix the file\'s permissions; nothing was changed' })
       const result = change(read.entries)
       try {
-        writeAtomic(this.file('pending.jsonl'), read.entries.map((e) => JSON.stringify(e) + '\n').join(''))
+        const lines = read.entries.map((e) => JSON.stringify(e))
+        writeAtomic(this.file('pending.jsonl'), lines.map((l) => l + '\n').join(''))
+        for (const line of lines) ownLines.add(line)
       } catch (error) {
         throw this.unwritable(error)
       }
@@ -90,7 +99,7 @@ export class State {
 
   /** Outside the queue lock, a damaged file is reported but left for a locked reader to repair. */
   async readPending(repair = false): Promise<Read<PendingEntry>> {
-    return readJsonLines(this.file('pending.jsonl'), async () => (await lineSchemas()).pendingEntrySchema, { repair })
+    return readJsonLines(this.file('pending.jsonl'), async () => (await lineSchemas()).pendingEntrySchema, { repair, known: ownLines })
   }
 
   /** Reads the queue under its lock, setting a damaged file aside. */
@@ -189,7 +198,7 @@ export function writeAtomic(file: string, text: string): void {
 async function readJsonLines<T>(
   file: string,
   schema: () => Promise<ZodType<T>>,
-  options: { tolerateTornTail?: boolean; repair?: boolean } = {},
+  options: { tolerateTornTail?: boolean; repair?: boolean; known?: ReadonlySet<string> } = {},
 ): Promise<Read<T>> {
   let text: string
   try {
@@ -201,10 +210,13 @@ async function readJsonLines<T>(
   const lines = text.split('\n')
   const entries: T[] = []
   let bad = 0
-  // zod costs tens of milliseconds to load: an empty queue (the usual case) never needs it.
-  const valid = text.trim() ? await schema() : undefined
+  // zod costs tens of milliseconds to load: an empty queue (the usual case) never needs it, nor lines
+  // this process wrote itself.
+  const known = options.known ?? new Set<string>()
+  const valid = lines.some((line) => line.trim() && !known.has(line)) ? await schema() : undefined
   lines.forEach((line, i) => {
     if (!line.trim()) return
+    if (known.has(line)) return void entries.push(JSON.parse(line) as T)
     const parsed = valid?.safeParse(parseLine(line))
     if (parsed?.success) entries.push(parsed.data)
     else if (!(options.tolerateTornTail && i === lines.length - 1)) bad++
