@@ -12,7 +12,7 @@ import { compileExclude, copyUrl, nixCopyArgs, schemeOfUrl, signsOnCopy, storeNa
 import { closureInfo, type PathInfo } from '../../local/closure.js'
 import { drvOutputs } from '../../local/derivation.js'
 import { closureInDirectory, defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
-import { httpAuthHeaders, nixCopyCredentials } from './auth.js'
+import { nixCopyCredentials } from './auth.js'
 import { shareSsh, type SshShare } from './ssh.js'
 import { signingKeyProblem } from './signing-key.js'
 import type { Env } from '../../lib/env.js'
@@ -172,8 +172,6 @@ export class StorePusher {
     const closure = schemeOfUrl(url) === 'file' ? undefined : local()
     // Awaited below in every case; until then a failure must not count as unhandled.
     closure?.catch(() => {})
-    // What hms's own lookups afterwards send to an http cache (the netrc file Nix reads: a nix call).
-    if (/^https?:/i.test(url)) void httpAuthHeaders(url, this.ctx.env).catch(() => {})
     this.showProgress()
     const copied = await this.copy(roots, true).catch(async (error: unknown) => {
       // Interrupted while nix copy ran: what it already wrote is in the cache, and counts as pushed.
@@ -242,10 +240,11 @@ export class StorePusher {
 
   /**
    * After the copy of `send`. `nixAsked`: nix copy asked the cache itself, so a path it did not
-   * send was there already. An ssh store acknowledged in that same session each path it was sent
-   * (no narinfo cache sits in between); a binary cache is asked again about what was sent, as
-   * nix copy's exit code alone has lied (a stale narinfo cache). After a failed copy the cache is
-   * asked about everything: what landed counts.
+   * send was there already. A store nix copy talks to in one session confirms each path it names
+   * and exits 0 for: an ssh store acknowledged it, an http(s) cache answered the upload with success
+   * (Nix's narinfo cache bypassed, so a path it "had" was asked about, never taken on trust). A
+   * file:// cache was read already (`held`). Otherwise (s3://, exclusions, a failed copy) the cache
+   * is asked: what landed counts; nix copy's exit code alone has lied (a stale narinfo cache).
    */
   private async settle(send: string[], copied: Copied, nixAsked: boolean, held?: ReadonlySet<string>): Promise<void> {
     const { target, limits = defaultLimits } = this.options
@@ -257,7 +256,7 @@ export class StorePusher {
       this.sendingNow(copied.ok ? ask : send.filter((p) => copied.sent.has(p)))
       this.showProgress()
     }
-    if (copied.ok && nixAsked && isSshStore(target)) {
+    if (copied.ok && nixAsked && confirmsInSession(target)) {
       for (const p of ask) this.tally.confirmed.add(p)
       return void ask.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
     }
@@ -344,8 +343,9 @@ function readable(path: string): boolean {
   }
 }
 
-function isSshStore(target: StoreTarget): boolean {
-  return /^ssh(-ng)?:\/\//i.test(target.url)
+/** Stores whose answers nix copy gets in its own session: an ssh store, an http(s) cache. */
+function confirmsInSession(target: StoreTarget): boolean {
+  return /^(ssh(-ng)?|https?):\/\//i.test(target.url)
 }
 
 function hintOf(error: unknown): string | undefined {
