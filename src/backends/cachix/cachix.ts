@@ -1,4 +1,5 @@
-import type { PushTally } from '../backend.js'
+import { signalExitCode } from '../../lib/errors.js'
+import type { PushTally, Ran } from '../backend.js'
 import type { ReportEvent } from './report.js'
 
 
@@ -59,4 +60,18 @@ export function tallyEvent(tally: PushTally, event: ReportEvent): boolean {
     default:
       return true
   }
+}
+
+/**
+ * cachix ran its report to the end: it exited by itself, or the run's one Ctrl-C reached
+ * home-manager, which cachix ignores SIGINT for; it then pushes what was built, reports, and
+ * re-raises SIGINT on itself (cachix-facts.md). Not so when home-manager had finished before the
+ * signal (it came during the push), or a second signal may have cut the push short.
+ */
+export function reportComplete(ran: Ran): boolean {
+  const { outcome, finished } = ran
+  if (!outcome.interrupted) return !outcome.signal
+  if (outcome.interrupted !== 'SIGINT' || outcome.signals !== 1) return false
+  if (outcome.signal && outcome.signal !== 'SIGINT') return false
+  return finished === undefined || finished === signalExitCode('SIGINT')
 }

@@ -1,11 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { signalExitCode } from '../../lib/errors.js'
 import { formatBytes, plural } from '../../lib/format.js'
 import { runForeground } from '../../lib/process.js'
 import type { Plan } from '../../plan/plan.js'
-import { emptyTally, type PushContext, type Ran, type Watched } from '../backend.js'
+import { emptyTally, type PushContext, type Watched } from '../backend.js'
 import { tallyEvent, withBypass } from './cachix.js'
 import { ReportParser, type ReportEvent } from './report.js'
 
@@ -73,18 +72,4 @@ function watching(raw: Buffer, before: boolean): boolean {
   const text = raw.toString('latin1')
   if (text.includes('Stopped watching /nix/store')) return false
   return before || text.includes('Watching /nix/store')
-}
-
-/**
- * cachix ran its report to the end: it exited by itself, or the run's one Ctrl-C reached
- * home-manager, which cachix ignores SIGINT for; it then pushes what was built, reports, and
- * re-raises SIGINT on itself (cachix-facts.md). Not so when home-manager had finished before the
- * signal (it came during the push), or a second signal may have cut the push short.
- */
-export function reportComplete(ran: Ran): boolean {
-  const { outcome, finished } = ran
-  if (!outcome.interrupted) return !outcome.signal
-  if (outcome.interrupted !== 'SIGINT' || outcome.signals !== 1) return false
-  if (outcome.signal && outcome.signal !== 'SIGINT') return false
-  return finished === undefined || finished === signalExitCode('SIGINT')
 }

@@ -2,17 +2,18 @@ import { printable } from '../../lib/format.js'
 import { withoutCredentials } from '../../plan/store-url.js'
 import { copyUrl, nixCopyArgs, type StoreTarget } from '../../plan/target.js'
 import type { CacheBackend } from '../backend.js'
-import { presentIn } from './presence.js'
-import { storePushRoots, storeWatch } from './pusher.js'
 
-/** Any Nix store URL, through `nix copy`: hms's post-build hook records what the switch builds. */
+/**
+ * Any Nix store URL, through `nix copy`: hms's post-build hook records what the switch builds.
+ * What runs is loaded on first use: `--plan` only describes, and must not pay for the runtime.
+ */
 export function storeBackend(target: StoreTarget): CacheBackend {
   return {
     url: withoutCredentials(target.url),
     // Nothing to install or log in to: Nix itself is checked before every switch.
     blocker: async () => undefined,
     watch: async (plan, ctx) => {
-      const ran = await storeWatch(plan, ctx)
+      const ran = await (await import('./pusher.js')).storeWatch(plan, ctx)
       return ran.tally.refusal ? { ...ran, refused: ran.tally.refusal } : ran
     },
     runs: (plan) => plan.homeManager,
@@ -21,12 +22,13 @@ export function storeBackend(target: StoreTarget): CacheBackend {
     // nix copy is given each path's closure; --plan shows the roots it starts from.
     pushCommand: (paths, { compressionMethod }) =>
       [...nixCopyArgs(copyUrl(target, compressionMethod)), ...paths],
-    push: (request, ctx) => {
+    push: async (request, ctx) => {
       const { compressionMethod } = request
       const method = compressionMethod === 'xz' || compressionMethod === 'zstd' ? compressionMethod : undefined
       const options = { target, label: printable(request.cache), exclude: request.exclude ?? [] }
+      const { storePushRoots } = await import('./pusher.js')
       return storePushRoots(request.paths, { ...options, ...(method ? { compressionMethod: method } : {}) }, ctx)
     },
-    present: (paths, env, limits) => presentIn(target, paths, env, limits),
+    present: async (paths, env, limits) => (await import('./presence.js')).presentIn(target, paths, env, limits),
   }
 }
