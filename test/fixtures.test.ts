@@ -286,10 +286,10 @@ describe('cachix stand-in', () => {
     expect(reportLines.sort()).toEqual(closure1.map((p) => `Pushing ${p} (${humanSize(sizes.get(p)!)})`).sort())
     // Dependencies go first, and nothing else of cachix's is printed in this mode.
     const order = pushedPaths(first.stderr)
-    const after = (path: string, deps: string[]) => Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
-    expect(after(gen1.path, sb.closure(gen1.path))).toBe(true)
+    const comesAfter = (path: string, deps: string[]) => Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
+    expect(comesAfter(gen1.path, sb.closure(gen1.path))).toBe(true)
     const userEnvironment = order.find((p) => p.endsWith('-user-environment'))!
-    expect(after(userEnvironment, sb.closure(userEnvironment))).toBe(true)
+    expect(comesAfter(userEnvironment, sb.closure(userEnvironment))).toBe(true)
     expect(first.stderr).not.toMatch(/✗|⏳|All done|WARNING/)
 
     const again = await watchExec(sb, 'mycache')

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, pending, summaryOf, withoutCachix } from './helpers/common.js'
-import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { makeSandbox, type RunResult, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
 
 let servers: Servers
@@ -220,7 +220,9 @@ describe('http:// with WebDAV', () => {
     // A background push of a new generation: its argv, log and the state files hold no password.
     s.setPackage('git', '2.45')
     const seen = new Set<string>()
-    const scan = setInterval(() => s.processes().forEach(({ args }) => seen.add(args)), 10)
+    const scan = setInterval(() => {
+      for (const { args } of s.processes()) seen.add(args)
+    }, 10)
     const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
     expect(bg.exitCode, bg.stderr).toBe(0)
     const state = join(s.env.XDG_STATE_HOME!, 'hms')
@@ -249,7 +251,7 @@ describe('http:// with WebDAV', () => {
     const bare = `${servers.http.url('auth')}/typed-${sandboxes.length}`
     const url = `${servers.http.url('auth', true)}/typed-${sandboxes.length}`
     await servers.http.pause()
-    let down
+    let down: RunResult
     try {
       down = await s.hms(['--cache', url, ...switchArgs], { env: fast })
     } finally {

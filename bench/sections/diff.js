@@ -70,7 +70,10 @@ export async function diff({ work, rounds = 10, log }) {
       const a = timeSync('nix', [...NIX, 'store', 'diff-closures', before, after], options)
       const b = timeSync(process.execPath, [HMS_BIN, 'diff', before, after], options)
       const c = await inProcess()
-      if (i >= 0) nix.push(a), hms.push(b), own.push(c)
+      if (i < 0) continue
+      nix.push(a)
+      hms.push(b)
+      own.push(c)
     }
 
     // Correctness: the 50 changes, and the same names and versions as diff-closures.

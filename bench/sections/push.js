@@ -80,7 +80,7 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       const dir = path.join(sandbox.root, `small-${round}`)
       mkdirSync(dir)
       const files = Array.from({ length: N }, (_, i) => path.join(dir, `f${i}`))
-      files.forEach((f, i) => writeFileSync(f, `${sandbox.root} ${round} ${i}\n`))
+      for (const [i, f] of files.entries()) writeFileSync(f, `${sandbox.root} ${round} ${i}\n`)
       return execFileSync('nix-store', ['--add', ...files], { env, encoding: 'utf8' }).split('\n').filter(Boolean)
     }
 

@@ -60,7 +60,10 @@ function prePass(argv: readonly string[], at: number | undefined, command: Subco
     if (arg === '--') {
       // `--` ends hms's options: for switch the rest is home-manager's, elsewhere the command's words.
       if (command === 'switch') passthrough.push(...argv.slice(i + 1))
-      else own.push(...argv.slice(i)), words.push(...argv.slice(i + 1))
+      else {
+        own.push(...argv.slice(i))
+        words.push(...argv.slice(i + 1))
+      }
       break
     }
     const [name, inline] = splitInline(arg)

@@ -53,7 +53,10 @@ const status: Command = async (args, io) => {
     recent: historyRead.entries.slice(-5),
     usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, isCachix(cache) ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes } : { bytes, quotaBytes: null, fraction: null }])),
   }
-  if (options.json) return out.json(report), 0
+  if (options.json) {
+    out.json(report)
+    return 0
+  }
   const damage = pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'
   const queueDamage = pendingRead.warning ? [`damaged     ${damage}: ${pendingRead.warning}`] : []
   const waiting = Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ')

@@ -38,9 +38,8 @@ function versionsByName(closure: Closure, parsed: Map<string, DrvName>): Map<str
     if (!drv) parsed.set(path, (drv = parseStoreName(storeName(path))))
     const { name, version } = drv
     if (version === '') continue
-    let versions = byName.get(name)
-    if (!versions) byName.set(name, (versions = new Set()))
-    versions.add(version)
+    const versions = byName.get(name) ?? new Set<string>()
+    byName.set(name, versions.add(version))
   }
   return byName
 }

@@ -141,7 +141,10 @@ export async function runForeground(file: string, args: string[], options: RunOp
       await drained(child, closed, 2000)
       return end
     } finally {
-      if (child.pid) (attached.delete(child.pid), delegating.delete(child.pid))
+      if (child.pid) {
+        attached.delete(child.pid)
+        delegating.delete(child.pid)
+      }
     }
   })
   const signal = result.signal ?? undefined

@@ -16,7 +16,10 @@ function pushRow(plan: Plan, dim: (text: string) => string): string {
 /** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
 export function printPlan(plan: Plan, out: Output, json: boolean, version: string): void {
   // Every --json document names the hms that wrote it.
-  if (json) return out.json({ version, ...plan })
+  if (json) {
+    out.json({ version, ...plan })
+    return
+  }
   const { color } = out
   const from = (source: string | undefined) => (source ? color.dim(`  (from ${source})`) : '')
   const rows: [string, string][] = [

@@ -9,7 +9,7 @@ import type { Summary } from '../plan/schema.js'
 import type { PendingEntry, State } from '../state/state.js'
 import type { Context } from './context.js'
 import { total, withSizes } from './outcome.js'
-import { acquireLock } from '../state/lock.js'
+import { acquireLock, type Lock } from '../state/lock.js'
 import { queueTarget, sameTarget } from '../state/queue-target.js'
 
 interface After {
@@ -142,7 +142,7 @@ async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): P
   const pending = (await readQueue(state, ctx)).filter(mine).map((e) => e.path)
   if (pending.length === 0) return
   if (!plan.autoRetry) return void ctx.out.info(waitingLine(pending.length, plan.cache!))
-  let lock
+  let lock: Lock
   try {
     lock = await acquireLock(state.file('push.lock'), 'pushing')
   } catch {

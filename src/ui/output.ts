@@ -87,7 +87,10 @@ export class Output {
   async progress(describe: () => string): Promise<void> {
     if (!this.interactive) return
     this.spinnerText = describe()
-    if (this.spinner) return void (this.spinner.text = this.spinnerText)
+    if (this.spinner) {
+      this.spinner.text = this.spinnerText
+      return
+    }
     const epoch = this.epoch
     const { default: ora } = await import('ora')
     // Stopped while ora loaded (cachix reported and exited at once): starting now would spin after the summary.

@@ -44,8 +44,14 @@ function printExcluded(summary: Summary, out: Output): void {
 export function printVerify(result: VerifyResult, out: Output): void {
   const { color } = out
   const of = result.generation !== null ? `generation ${result.generation}` : result.roots.length === 1 ? result.roots[0]! : plural(result.roots.length, 'root')
-  if (result.error) return out.error(`could not verify ${of} in ${result.cache}: ${result.error}`)
-  if (result.ok) return out.info(`${color.green('✔')} ${result.present}/${result.total} paths of ${of} are in ${result.cache}`)
+  if (result.error) {
+    out.error(`could not verify ${of} in ${result.cache}: ${result.error}`)
+    return
+  }
+  if (result.ok) {
+    out.info(`${color.green('✔')} ${result.present}/${result.total} paths of ${of} are in ${result.cache}`)
+    return
+  }
   const { missing } = result
   out.error(`${missing.length} of ${result.total} paths of ${of} are missing from ${result.cache} (${formatBytes(result.missingBytes)}):`)
   for (const m of missing.slice(0, shown)) out.line(`  ${m.path} (${formatBytes(m.bytes)})`)

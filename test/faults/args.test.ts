@@ -18,7 +18,7 @@ const hmOption = fc.constantFrom(...Object.entries(homeManagerArity)).chain(([na
 )
 const hmsOption = fc.constantFrom(['--json'], ['--plan'], ['-q'], ['--strict'], ['--cache', 'c'], ['-p', 'shoshin'], ['--push-jobs', '3'], ['--no-push'])
 
-export const argvCases = { random: 300, passThrough: 300 }
+const argvCases = { random: 300, passThrough: 300 }
 
 describe('random argv', () => {
   it('never throws and only exits with documented codes, without a stack trace', async () => {

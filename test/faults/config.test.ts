@@ -55,7 +55,7 @@ function stillValid(field: string, doc: Record<string, unknown>): boolean {
   return (['push.strict', 'push.autoRetry'].includes(field) && value === true) || (field === 'push.retries' && value === 0)
 }
 
-export const configCases = { mutations: 200, special: 4 }
+const configCases = { mutations: 200, special: 4 }
 
 function configFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hms-cfgfault-'))

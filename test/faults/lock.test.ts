@@ -5,7 +5,7 @@ import { build } from 'esbuild'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 
-export const lockCases = { processes: 10, entriesEach: 20 }
+const lockCases = { processes: 10, entriesEach: 20 }
 
 describe('the queue under contention', () => {
   it(`${lockCases.processes} processes enqueueing at once lose no entry and leave valid JSON lines`, async () => {

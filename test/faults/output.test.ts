@@ -47,7 +47,7 @@ function parseInChunks(input: Buffer, cuts: number[]): ReportEvent[] {
   return events
 }
 
-export const outputCases = { reports: 500, oddOutput: 5 }
+const outputCases = { reports: 500, oddOutput: 5 }
 
 describe('cachix output faults', () => {
   it('random reports in random chunks: never throws, every path read, unknown bytes passed through exactly', () => {

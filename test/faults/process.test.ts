@@ -19,8 +19,6 @@ function binWith(s: Sandbox, name: string, script: string): string {
   return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
 }
 
-export const processCases = 7
-
 describe('process faults', () => {
   it('home-manager killed by a signal: reported as such, exit 128+N, nothing linked', async () => {
     const s = sandbox()

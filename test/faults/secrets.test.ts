@@ -8,7 +8,7 @@ s.cacheDir('modular-workspace')
 afterAll(() => s.cleanup())
 
 /** Every kind of output hms has: success, verbose, JSON, plan, errors, each subcommand. */
-export const secretCommands: string[][] = [
+const secretCommands: string[][] = [
   ['--flake', '.#mitsio@shoshin', '-v'],
   ['--flake', '.#mitsio@shoshin', '--json', '-v'],
   ['--plan', '-v'],

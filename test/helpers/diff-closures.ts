@@ -45,7 +45,10 @@ export function asVersionChanges(diff: PackageDiff): VersionChanges {
     e.removed.push(...from.filter((v) => !to.includes(v)))
     e.added.push(...to.filter((v) => !from.includes(v)))
   }
-  for (const e of Object.values(changes)) e.removed.sort(), e.added.sort()
+  for (const e of Object.values(changes)) {
+    e.removed.sort()
+    e.added.sort()
+  }
   return changes
 }
 

@@ -72,7 +72,12 @@ describe('computeDiff, several versions of one name', () => {
 describe('printDiff', () => {
   async function render(quiet: boolean, n: number, env: Record<string, string> = { NO_COLOR: '1' }): Promise<string> {
     let text = ''
-    const stderr = new Writable({ write: (chunk, _e, done) => void ((text += String(chunk)), done()) })
+    const stderr = new Writable({
+      write: (chunk, _e, done) => {
+        text += String(chunk)
+        done()
+      },
+    })
     const out = await Output.create({ stdout: stderr, stderr, env, quiet, verbose: false, json: false })
     const added = Array.from({ length: n }, (_, i) => ({ name: `pkg${String(i).padStart(2, '0')}`, version: '1.0' }))
     const removed = [{ name: 'git', version: '2.44' }]

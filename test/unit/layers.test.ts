@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 const SRC = join(import.meta.dirname, '../../src')
 
 /** Bottom to top; a folder imports only from folders earlier in this list (and from itself). */
-export const layers = [
+const layers = [
   'lib', 'plan', 'ui', 'local', 'state', 'diff', 'backends', 'switch', 'doctor', 'cli', 'commands', 'main.ts',
 ]
 
@@ -22,7 +22,7 @@ function sourceFiles(dir = SRC): string[] {
 }
 
 /** Every module a file names: static and type imports, re-exports and dynamic import(). */
-export function importsOf(file: string, text: string): { local: string[]; packages: string[] } {
+function importsOf(file: string, text: string): { local: string[]; packages: string[] } {
   const specifiers = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!)
   const local = specifiers
     .filter((s) => s.startsWith('.') && s.endsWith('.js'))
@@ -37,7 +37,7 @@ function graph(): Map<string, { local: string[]; packages: string[] }> {
 }
 
 /** One cycle as a path of files, or undefined. */
-export function findCycle(edges: Map<string, string[]>): string[] | undefined {
+function findCycle(edges: Map<string, string[]>): string[] | undefined {
   const state = new Map<string, 'open' | 'done'>()
   const stack: string[] = []
   const visit = (file: string): string[] | undefined => {

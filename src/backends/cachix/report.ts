@@ -35,8 +35,7 @@ export class ReportParser {
   feed(chunk: Buffer | string): ReportEvent[] {
     this.pending += typeof chunk === 'string' ? bytes(chunk) : chunk.toString('latin1')
     const events: ReportEvent[] = []
-    let newline: number
-    while ((newline = this.pending.indexOf('\n')) >= 0) {
+    for (let newline = this.pending.indexOf('\n'); newline >= 0; newline = this.pending.indexOf('\n')) {
       events.push(...this.parseLine(this.pending.slice(0, newline), '\n'))
       this.pending = this.pending.slice(newline + 1)
     }
@@ -76,13 +75,15 @@ export class ReportParser {
   }
 
   private parseSegment(segment: string): ReportEvent | undefined {
-    let m = pushingLine.exec(segment)
+    const m = pushingLine.exec(segment)
     if (m) {
       this.announced.set(hashOf(m[2]!), m[2]!)
       return { kind: 'pushing', path: m[2]!, bytes: parseBytes(m[3]!, m[4]!), ...(m[1] ? { retry: Number(m[1]) } : {}) }
     }
-    if ((m = pushedLine.exec(segment))) return { kind: 'pushed', path: m[1]!, bytes: parseBytes(m[2]!, m[3]!) }
-    if ((m = headerLine.exec(segment))) return { kind: 'header', total: Number(m[1]), present: Number(m[2]), cache: m[3]! }
+    const pushed = pushedLine.exec(segment)
+    if (pushed) return { kind: 'pushed', path: pushed[1]!, bytes: parseBytes(pushed[2]!, pushed[3]!) }
+    const header = headerLine.exec(segment)
+    if (header) return { kind: 'header', total: Number(header[1]), present: Number(header[2]), cache: header[3]! }
     if (segment === 'All done.') return { kind: 'done' }
     if (segment.startsWith('Nothing to push')) return { kind: 'nothing' }
     if (segment.startsWith('WARNING: failed to register a post-build hook')) return { kind: 'untrusted' }

@@ -51,8 +51,10 @@ export function netrcLogin(text: string, host: string): { user: string; password
   const entries: (typeof current)[] = []
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]
-    if (token === 'machine') entries.push((current = { machine: tokens[++i] }))
-    else if (token === 'default') entries.push((current = {}))
+    if (token === 'machine' || token === 'default') {
+      current = token === 'machine' ? { machine: tokens[++i] } : {}
+      entries.push(current)
+    }
     else if (current && token === 'login') current.user = tokens[++i]
     else if (current && token === 'password') current.password = tokens[++i]
   }

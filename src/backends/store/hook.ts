@@ -84,8 +84,8 @@ export class Hook {
     try {
       const chunks: Buffer[] = []
       const buffer = Buffer.alloc(64 * 1024)
-      let n: number
-      while ((n = readSync(fd, buffer, 0, buffer.length, this.offset)) > 0) {
+      const read = () => readSync(fd, buffer, 0, buffer.length, this.offset)
+      for (let n = read(); n > 0; n = read()) {
         chunks.push(Buffer.from(buffer.subarray(0, n)))
         this.offset += n
       }

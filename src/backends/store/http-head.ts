@@ -43,7 +43,13 @@ export interface Agents {
 /** Keep-alive connections for one batch of lookups: a cache answers 150 HEADs on a few sockets. */
 export function keepAlive(sockets: number): Agents {
   const agents = { http: new http.Agent({ keepAlive: true, maxSockets: sockets }), https: new https.Agent({ keepAlive: true, maxSockets: sockets }) }
-  return { ...agents, destroy: () => (agents.http.destroy(), agents.https.destroy()) }
+  return {
+    ...agents,
+    destroy: () => {
+      agents.http.destroy()
+      agents.https.destroy()
+    },
+  }
 }
 
 /**
