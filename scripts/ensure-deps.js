@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
-if (!existsSync(join(repo, 'node_modules', '.bin', 'tsup')) || !existsSync(join(repo, 'node_modules', '.bin', 'vitest'))) {
+const tools = ['tsup', 'vitest', 'biome']
+if (tools.some((tool) => !existsSync(join(repo, 'node_modules', '.bin', tool)))) {
   console.error('installing dependencies (npm ci)…')
   const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repo, stdio: 'inherit' })
   process.exit(npm.status ?? 1)
