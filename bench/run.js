@@ -165,7 +165,8 @@ function markdown(res, inReadme = false) {
     for (const d of Object.values(s.design)) {
       out.push(`| ${d.label} | ${fmtMs(d.producerMs.min)} / ${fmtMs(d.producerMs.median)} | ${d.throughputRatio.toFixed(2)}×; ${d.throughputRatioOfMins.toFixed(2)}× | ${fmtMs(d.wallMs.min)} / ${fmtMs(d.wallMs.median)} | ${d.wallRatio.toFixed(2)}× | ${d.peakRssMiB ? `${d.peakRssMiB.min} / ${d.peakRssMiB.median} MiB` : '—'} |`)
     }
-    out.push('', `Producers alone (one run each; the fastest makes the strictest test): ${s.producers.map((p) => `${p.name} ${fmtMs(p.producerMs)} (${(p.linesPerSec / 1e6).toFixed(2)} M lines/s)`).join(', ')}.`, '')
+    const producer = (p) => `${p.name} ${fmtMs(p.producerMs)} (${(p.linesPerSec / 1e6).toFixed(2)} M lines/s)`
+    out.push('', `Producers alone (one run each; the fastest makes the strictest test): ${s.producers.map(producer).join(', ')}.`, '')
   }
   if (res.startup || res.switch || res.push?.timelines) {
     out.push('## Where the time goes', '')
@@ -181,7 +182,9 @@ function markdown(res, inReadme = false) {
     }
     if (res.startup) {
       out.push(`- start-up floor: \`node -e 0\` ${res.startup.nodeMs.median} ms, an empty ES module file ${res.startup.emptyModuleMs.median} ms (medians).`)
-      out.push(`- import cost of each dependency on its own (ms added to an empty ESM script, ${res.startup.emptyEsmMs} ms): ${Object.entries(res.startup.importCost).map(([d, c]) => `${d} +${c.addedMs}`).join(', ')}`)
+      const costs = Object.entries(res.startup.importCost).map(([d, c]) => `${d} +${c.addedMs}`).join(', ')
+      const empty = `${res.startup.emptyEsmMs} ms`
+      out.push(`- import cost of each dependency on its own (ms added to an empty ESM script, ${empty}): ${costs}`)
     }
     out.push('')
   }

@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { useSandboxes } from './helpers/common.js'
+import { joined, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes({ cache: false })
@@ -113,7 +113,10 @@ describe('hms doctor', () => {
   it('names a flake attribute that does not exist', async () => {
     const s = sandbox()
     const r = await s.hms(['doctor', '--flake', '.#mitsio@nowhere'])
-    expect(line(r.stdout, 'flake')).toMatch(/^✖ flake: +\. has no homeConfigurations\."mitsio@nowhere" \(it has: mitsio, mitsio@gyakusatsu.*\) — add it to the flake/)
+    expect(line(r.stdout, 'flake')).toMatch(joined(
+      /^✖ flake: +\. has no homeConfigurations\."mitsio@nowhere" /,
+      /\(it has: mitsio, mitsio@gyakusatsu.*\) — add it to the flake/,
+    ))
     expect(r.exitCode).toBe(1)
   })
 })

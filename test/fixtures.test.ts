@@ -261,9 +261,8 @@ describe('cachix stand-in', () => {
     const own = await sb.run(confFiles[0]!, confFiles.slice(1), { env: { NIX_USER_CONF_FILES: '/etc/mine.conf' } })
     expect(own.stdout).toMatch(/^\S+\/cachix-daemon\w{6}\/nix\.conf:\/etc\/mine\.conf\n$/)
     const xdg = await sb.run(confFiles[0]!, confFiles.slice(1))
-    expect(xdg.stdout).toBe(
-      `${path.dirname(xdg.stdout.split(':')[0]!)}/nix.conf:${sb.env.XDG_CONFIG_HOME}/nix/nix.conf:/etc/xdg/nix/nix.conf\n`,
-    )
+    const hookConf = `${path.dirname(xdg.stdout.split(':')[0]!)}/nix.conf`
+    expect(xdg.stdout).toBe(`${hookConf}:${sb.env.XDG_CONFIG_HOME}/nix/nix.conf:/etc/xdg/nix/nix.conf\n`)
     expect(xdg.stdout.startsWith(sb.env.TMPDIR!)).toBe(true)
   })
 
@@ -371,7 +370,9 @@ describe('cachix stand-in', () => {
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toMatch(
       new RegExp(
-        `^${ESC}\\[93mWARNING: ${ESC}\\[0mfailed to register a post-build hook for this command because you're not a trusted user\\. Falling back to watching the entire Nix store for new paths\\.\nWatching /nix/store for new store paths \\.\\.\\.\n`,
+        `^${ESC}\\[93mWARNING: ${ESC}\\[0mfailed to register a post-build hook for this command because you're not ` +
+          `a trusted user\\. Falling back to watching the entire Nix store for new paths\\.\n` +
+          `Watching /nix/store for new store paths \\.\\.\\.\n`,
       ),
     )
     expect(result.stderr).toMatch(/^Pushing \d+ paths \(\d+ are already present\) using zstd to cache mycache ⏳\n\n/m)

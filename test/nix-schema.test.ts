@@ -144,7 +144,8 @@ describe('nix/check-settings.nix gives hms\'s verdict in hms\'s words', () => {
       '{"push":{"exclude":["*-doc","caf\u00e9","(?<a>x)\\\\k<a>"]}}',
       '{"profiles":{"":{"hosts":[""]}},"caches":{"own":{}},"pushes":1,"push":{"c":1,"d":2}}',
       '{"$schema":"x","cache":"c","caches":{"own":{"url":"file:///x","secretKeyFile":"/k"}}}',
-      '{"cache":"https://","caches":{"a":{"url":"file://rel"},"b":{"url":"https://u:pw@/x"}},"profiles":{"p":{"cache":"s3://"}}}',
+      '{"cache":"https://","caches":{"a":{"url":"file://rel"},"b":{"url":"https://u:pw@/x"}},' +
+        '"profiles":{"p":{"cache":"s3://"}}}',
       '{"caches":{"a":{"url":"no-scheme"}},"profiles":{"p":{"cache":"ssh://u:pw@host"}}}',
     ]
     const nix = await nixMap<string[]>(`v: lib.sort (a: b: a < b) ((import ${join(root, 'nix/check-settings.nix')} { inherit lib; }).problems v)`, texts)

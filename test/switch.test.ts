@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { noStackTrace as stackTrace, summaryOf, useSandboxes } from './helpers/common.js'
+import { joined, noStackTrace as stackTrace, summaryOf, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
@@ -81,7 +81,10 @@ describe('hms switch (watch-exec through cachix)', () => {
     writeFileSync(join(s.home, '.config/hm-fixture/config'), 'mine\n')
     const human = await s.hms(['--flake', '.#mitsio@shoshin'])
     expect(human.exitCode).toBe(1)
-    expect(human.stderr).toMatch(/✖ shoshin switch failed after [\d.]+s \(home-manager exited with 1; generation 1 is current but not fully activated\) · pushed \d+ paths/)
+    expect(human.stderr).toMatch(joined(
+      /✖ shoshin switch failed after [\d.]+s /,
+      /\(home-manager exited with 1; generation 1 is current but not fully activated\) · pushed \d+ paths/,
+    ))
 
     s.setPackage('git', '2.45')
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])

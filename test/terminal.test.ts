@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { alive, binWith, nothingLeft, pending, runs, sleep, until, useSandboxes } from './helpers/common.js'
+import { alive, binWith, joined, nothingLeft, pending, runs, sleep, until, useSandboxes } from './helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from './helpers/sandbox.js'
 import { hmsCommand, openTerminal, type Terminal } from './helpers/tmux.js'
 
@@ -319,7 +319,10 @@ describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', (
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
-    expect(screen).toMatch(/^✔ shoshin switched in [\d.]+s \(generation 1\) · push to modular-workspace interrupted by SIGINT: \d+ paths? queued/m)
+    expect(screen).toMatch(joined(
+      /^✔ shoshin switched in [\d.]+s \(generation 1\) · /m,
+      /push to modular-workspace interrupted by SIGINT: \d+ paths? queued/,
+    ))
     expect(screen).not.toMatch(/\^C\S/)
   })
 })

@@ -124,7 +124,9 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
         if (v.id === 'alone' && (out.foreign || err.foreign)) problems.push('the producer alone printed foreign lines')
         checks.push({ check: `streaming ${v.id} round ${round + 1}: every line once, in order, on its stream (sha256)`, ok: problems.length === 0, detail: problems.join('; ') || `stdout ${out.sha256.slice(0, 16)}…, stderr ${err.sha256.slice(0, 16)}… (+${err.foreign} lines of hms/cachix on stderr)` })
         results[v.id].push({ wallMs: r.ms, producerMs: r.producerMs, rssKiB: r.rssKiB, foreignErr: err.foreign, foreignSample: err.foreignSample })
-        log(`  ${v.id.padEnd(11)} round ${round + 1}: wall ${fmtMs(r.ms)}, producer ${fmtMs(r.producerMs)}${Number.isFinite(r.rssKiB) ? `, peak RSS ${(r.rssKiB / 1024).toFixed(1)} MiB` : ''}${problems.length ? `  ✗ ${problems.join('; ')}` : ''}`)
+        const rss = Number.isFinite(r.rssKiB) ? `, peak RSS ${(r.rssKiB / 1024).toFixed(1)} MiB` : ''
+        const wrong = problems.length ? `  ✗ ${problems.join('; ')}` : ''
+        log(`  ${v.id.padEnd(11)} round ${round + 1}: wall ${fmtMs(r.ms)}, producer ${fmtMs(r.producerMs)}${rss}${wrong}`)
       }
     }
   } finally {

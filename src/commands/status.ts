@@ -60,16 +60,22 @@ const status: Command = async (args, io) => {
   const damage = pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'
   const queueDamage = pendingRead.warning ? [`damaged     ${damage}: ${pendingRead.warning}`] : []
   const waiting = Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ')
+  const nothing = pendingRead.warning ? 'nothing readable' : 'nothing waiting'
+  const usageLine = ([cache, u]: [string, (typeof report.usage)[string]]) => {
+    const quota = u.quotaBytes === null ? '' : ` of ${formatBytes(u.quotaBytes)}`
+    const share = u.fraction === null ? '' : ` (${Math.round(u.fraction * 100)} %)`
+    return `usage       ${cache}: ${formatBytes(u.bytes)}${quota} in 30 days${share}`
+  }
   const lines = [
     `profile     ${report.profile ?? '(none)'} (host ${report.host})`,
     `cache       ${report.cache}`,
     `generation  ${report.generation ? `${report.generation.number}  ${report.generation.path}` : '(none found)'}`,
-    `pending     ${waiting ? `${waiting} — run hms push --pending` : pendingRead.warning ? 'nothing readable' : 'nothing waiting'}`,
+    `pending     ${waiting ? `${waiting} — run hms push --pending` : nothing}`,
     ...queueDamage,
     ...(historyRead.warning ? [`damaged     ${historyRead.warning}`] : []),
     ...(pushing ? [`pushing     in progress (pid ${pushing})`] : []),
     ...(switching ? [`switching   in progress (pid ${switching})`] : []),
-    ...Object.entries(report.usage).map(([cache, u]) => `usage       ${cache}: ${formatBytes(u.bytes)}${u.quotaBytes === null ? '' : ` of ${formatBytes(u.quotaBytes)}`} in 30 days${u.fraction === null ? '' : ` (${Math.round(u.fraction * 100)} %)`}`),
+    ...Object.entries(report.usage).map(usageLine),
     'recent runs:',
     ...(report.recent.length ? report.recent.map((r) => `  ${logLine(r)}`) : ['  none yet']),
   ]

@@ -158,8 +158,15 @@ export function splitFlake(flake: string): { ref: string; attr?: string } {
   return { ref: flake.slice(0, at), attr: flake.slice(at + 1).replace(/^"|"$/g, '') || undefined }
 }
 
-export const isOfflineError = (text: string): boolean =>
-  /unable to download|could(?:n't| not) resolve host|network is unreachable|failed to connect|connection timed out|temporary failure in name resolution/i.test(text)
+const offline = new RegExp(
+  [
+    'unable to download', "could(?:n't| not) resolve host", 'network is unreachable', 'failed to connect',
+    'connection timed out', 'temporary failure in name resolution',
+  ].join('|'),
+  'i',
+)
+
+export const isOfflineError = (text: string): boolean => offline.test(text)
 
 const flakeCheck: Check = {
   id: 'flake',

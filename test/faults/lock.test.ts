@@ -16,7 +16,10 @@ describe('the queue under contention', () => {
     writeFileSync(worker, `import { State } from './state.mjs'
 const [home, id] = process.argv.slice(2)
 const state = new State({ XDG_STATE_HOME: home })
-for (let i = 0; i < ${lockCases.entriesEach}; i++) await state.enqueue(['/nix/store/' + id.padStart(16, 'a') + String(i).padStart(16, 'b') + '-p'], 'c', 'r')
+for (let i = 0; i < ${lockCases.entriesEach}; i++) {
+  const path = '/nix/store/' + id.padStart(16, 'a') + String(i).padStart(16, 'b') + '-p'
+  await state.enqueue([path], 'c', 'r')
+}
 `)
     const runs = Array.from({ length: lockCases.processes }, (_, i) => execa(process.execPath, [worker, dir, String(i)], { reject: false }))
     for (const run of await Promise.all(runs)) expect(run.exitCode, run.stderr).toBe(0)

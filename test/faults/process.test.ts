@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { noStackTrace as stackTrace, nothingLeft, pending, runs, summaryOf, until, useSandboxes } from '../helpers/common.js'
+import { joined, noStackTrace as stackTrace, nothingLeft, pending, runs, summaryOf, until, useSandboxes } from '../helpers/common.js'
 import { FIXTURES_BIN, HMS_BIN, type Sandbox } from '../helpers/sandbox.js'
 import { formatIdentity, identityOf } from '../../src/lib/identity.js'
 
@@ -88,7 +88,10 @@ describe('environment faults', () => {
     const run = await s.hms(['--flake', '.#mitsio@shoshin'])
     expect(run.exitCode, run.stderr).toBe(1)
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
-    expect(run.stderr.trim()).toMatch(/^hms: cannot write hms's state in .*\/state\/hms \(E[A-Z]+\); not switching: a push that failed could not be queued — .*hms --no-push$/)
+    expect(run.stderr.trim()).toMatch(joined(
+      /^hms: cannot write hms's state in .*\/state\/hms \(E[A-Z]+\); /,
+      /not switching: a push that failed could not be queued — .*hms --no-push$/,
+    ))
     expect(s.generation()).toBeUndefined()
     const plain = await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])
     expect(plain.exitCode, plain.stderr).toBe(0)

@@ -31,6 +31,9 @@ export async function until(check: () => boolean, ms = 30_000): Promise<void> {
   }
 }
 
+/** One pattern from pieces (regex literals, flags from the first), for a pattern longer than a line. */
+export const joined = (...parts: RegExp[]) => new RegExp(parts.map((p) => p.source).join(''), parts[0]?.flags)
+
 /** Whether a process the sandbox started runs with exactly this command line (`ps -o args`). */
 export const runs = (s: Sandbox, args: string) => s.processes().some((p) => p.args === args)
 

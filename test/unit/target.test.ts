@@ -6,6 +6,7 @@ import { makePlan } from '../../src/plan/plan.js'
 import { excludedPaths, fixFor } from '../../src/backends/store/pusher.js'
 import { trustedUsersOf, trustingEntry } from '../../src/switch/trust.js'
 import { compileExclude, copyUrl, resolveTarget, storeHash, storeName } from '../../src/plan/target.js'
+import { joined } from '../helpers/common.js'
 
 const caches = {
   nas: { url: 'file:///mnt/nas/nix-cache', secretKeyFile: '~/.config/nix/key.sec' },
@@ -188,7 +189,10 @@ describe('trust and signatures', () => {
 
   it('explains an unsigned push to a store that wants signatures', () => {
     const reason = "cannot add path '/nix/store/dx405ks3v0ilbyig11527qy6z59y9jjz-dep' because it lacks a valid signature"
-    expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', name: 'box' }, label: 'box' })).toMatch(/only accepts signed paths: create a key \(nix-store --generate-binary-cache-key .*"box": \{ "url": "ssh-ng:\/\/box", "secretKeyFile"/)
+    expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', name: 'box' }, label: 'box' })).toMatch(joined(
+      /only accepts signed paths: create a key \(nix-store --generate-binary-cache-key /,
+      /.*"box": \{ "url": "ssh-ng:\/\/box", "secretKeyFile"/,
+    ))
     expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', secretKeyFile: '/k.sec' }, label: 'box' })).toMatch(/does not trust the key in \/k\.sec/)
     expect(fixFor('connection refused', { target: { kind: 'store', url: 'ssh-ng://box' }, label: 'box' })).toBeUndefined()
   })

@@ -152,9 +152,21 @@ export function networkReason(error: unknown, timeoutMs: number): string {
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)}s`)
 
 /** What ssh says when nobody answers at the address, as opposed to a store that refuses. */
-const noHost = /Connection refused|Connection timed out|No route to host|Could not resolve|Name or service not known|Network is unreachable|Connection closed by|Connection reset/i
+const noHost = new RegExp(
+  [
+    'Connection refused', 'Connection timed out', 'No route to host', 'Could not resolve', 'Name or service not known',
+    'Network is unreachable', 'Connection closed by', 'Connection reset',
+  ].join('|'),
+  'i',
+)
 /** Refusals a retry cannot change: the fix is the user's. */
-const refusedStore = /Permission denied|don't know how to open Nix store|protocol mismatch|creating directory|Read-only file system|not allowed/i
+const refusedStore = new RegExp(
+  [
+    'Permission denied', "don't know how to open Nix store", 'protocol mismatch', 'creating directory',
+    'Read-only file system', 'not allowed',
+  ].join('|'),
+  'i',
+)
 
 /**
  * s3://, ssh://, ssh-ng://: `nix-store --check-validity --print-invalid` answers a whole batch in one

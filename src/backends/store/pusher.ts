@@ -332,7 +332,12 @@ export class StorePusher {
 }
 
 /** What nix copy says when the cache will never take the paths as they are. */
-const permanentRefusal = /lacks a valid signature|not signed by a trusted key|HTTP error 40[13]|does not appear to be a binary cache|Permission denied|don't know how to open Nix store|Read-only file system/
+const permanentRefusal = new RegExp(
+  [
+    'lacks a valid signature', 'not signed by a trusted key', 'HTTP error 40[13]', 'does not appear to be a binary cache',
+    'Permission denied', "don't know how to open Nix store", 'Read-only file system',
+  ].join('|'),
+)
 
 function readable(path: string): boolean {
   try {
