@@ -240,7 +240,8 @@ describe('hms diff', () => {
     const expected: Record<string, { removed: string[]; added: string[] }> = {}
     for (const [text] of storeNames) {
       const { name, version } = parseStoreName(text)
-      const entry = (expected[name] ??= { removed: [], added: [] })
+      expected[name] ??= { removed: [], added: [] }
+      const entry = expected[name]
       if (!entry.added.includes(version || 'ε')) entry.added.push(version || 'ε')
     }
     for (const entry of Object.values(expected)) entry.added.sort()

@@ -34,8 +34,8 @@ export function computeDiff(before: Closure, after: Closure): PackageDiff {
 function versionsByName(closure: Closure, parsed: Map<string, DrvName>): Map<string, Set<string>> {
   const byName = new Map<string, Set<string>>()
   for (const path of closure.keys()) {
-    let drv = parsed.get(path)
-    if (!drv) parsed.set(path, (drv = parseStoreName(storeName(path))))
+    const drv = parsed.get(path) ?? parseStoreName(storeName(path))
+    parsed.set(path, drv)
     const { name, version } = drv
     if (version === '') continue
     const versions = byName.get(name) ?? new Set<string>()
