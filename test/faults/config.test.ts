@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -108,9 +108,13 @@ describe('config faults', () => {
     const file = configFile(JSON.stringify(valid))
     chmodSync(file, 0o000)
     chmodSync(join(file, '..'), 0o755)
-    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, worldReadableHms(), '--plan'], {
+    // Beside the config: hms-copy/ in the same temp dir, removed with it.
+    const hms = worldReadableHms(dirname(file))
+    const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups']
+    const run = await execa('setpriv', [...nobody, process.execPath, hms, '--plan'], {
       env: { HMS_CONFIG: file, HOME: '/tmp', PATH: '/usr/bin:/bin', NO_COLOR: '1' }, extendEnv: false, reject: false,
     })
+    rmSync(dirname(file), { recursive: true, force: true })
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/^hms: cannot read config .*config\.json: permission denied/)
   })

@@ -20,8 +20,8 @@ export const HMS_BIN = path.join(REPO_ROOT, 'bin/hms.js')
  * The built hms copied where any user can read it, for tests that run it as `nobody`: the checkout itself may sit
  * in a 0700 directory (a fresh clone under root's home), where `nobody` cannot reach bin/hms.js.
  */
-export function worldReadableHms(): string {
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'hms-copy-'))
+export function worldReadableHms(under?: string): string {
+  const copy = under ? path.join(under, 'hms-copy') : fs.mkdtempSync(path.join(os.tmpdir(), 'hms-copy-'))
   for (const part of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true })
   execFileSync('chmod', ['-R', 'a+rX', copy])
   return path.join(copy, 'bin/hms.js')
