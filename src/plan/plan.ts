@@ -1,5 +1,5 @@
-import type { CompressionMethod, HmsOptions, PushMode } from './options.js'
-import type { Config, Profile } from './config.js'
+import type { HmsOptions } from './options.js'
+import type { Config, Profile, PushSettings } from './config.js'
 import { usageError } from '../lib/errors.js'
 import { hasCredentials, withoutCredentials } from './store-url.js'
 import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target, expandHome } from './target.js'
@@ -14,7 +14,14 @@ export interface PlanInput {
   hostname: string
 }
 
-export interface Plan {
+/**
+ * The push settings in effect (config `push`, then flags): `mode` (watch-exec pushes what the switch builds;
+ * generation pushes the new generation's closure after a plain switch), `retries`, `autoRetry`, `strict`, `jobs`,
+ * `compressionMethod`, and `exclude` (regexes on store path names never pushed to a store URL).
+ */
+type PushChoices = Pick<PushSettings, 'mode' | 'retries' | 'autoRetry' | 'strict' | 'jobs' | 'compressionMethod' | 'exclude'>
+
+export interface Plan extends PushChoices {
   profile?: string
   host: string
   user: string
@@ -28,24 +35,15 @@ export interface Plan {
   push: boolean
   /** home-manager's -n/--dry-run: it builds, activates nothing. */
   dryRun: boolean
-  /** watch-exec pushes what the switch builds; generation pushes the new generation's closure after a plain switch. */
-  mode: PushMode
   /** Push in a detached process after the switch (generation mode). */
   background: boolean
   notify: boolean
-  retries: number
-  autoRetry: boolean
-  strict: boolean
-  jobs?: number
-  compressionMethod?: CompressionMethod
   /** `home-manager switch …` exactly as home-manager will receive it. */
   homeManager: string[]
   /** What hms runs: cachix wrapping home-manager, or home-manager alone. */
   command: string[]
   /** For a store URL: the nix copy hms runs on the paths the switch builds. */
   pushCommand?: string[]
-  /** `push.exclude`: regexes on store path names never pushed to a store URL. */
-  exclude: string[]
   /** `hms switch --verify`: check the whole generation is in the cache after the push. */
   verify: boolean
   /** Credentials typed only on the command line: how a later push (queue) can get them again. */
