@@ -180,7 +180,13 @@ export interface CaptureOptions {
 export async function capture(file: string, args: string[], options: CaptureOptions): Promise<Captured> {
   const out: Buffer[] = []
   const err: Buffer[] = []
-  const collect = { onStdout: (c: Buffer) => void out.push(c), onStderr: (c: Buffer) => void (err.push(c), options.onStderr?.(c)) }
+  const collect = {
+    onStdout: (c: Buffer) => void out.push(c),
+    onStderr: (c: Buffer) => {
+      err.push(c)
+      options.onStderr?.(c)
+    },
+  }
   let exitCode: number
   let timedOut = false
   let interrupted: NodeJS.Signals | undefined

@@ -34,7 +34,9 @@ export function asVersionChanges(diff: PackageDiff): VersionChanges {
   const changes: VersionChanges = {}
   const entry = (name: string) => {
     if (changes[name]) throw new Error(`${name} is listed twice in hms's diff`)
-    return (changes[name] = { removed: [] as string[], added: [] as string[] })
+    const fresh = { removed: [] as string[], added: [] as string[] }
+    changes[name] = fresh
+    return fresh
   }
   for (const a of diff.added) entry(a.name).added.push(...a.version.split(', '))
   for (const r of diff.removed) entry(r.name).removed.push(...r.version.split(', '))

@@ -113,7 +113,7 @@ export class StorePusher {
 
   async finish(): Promise<void> {
     while (this.running) await this.running
-    if (this.stopped) void (await this.take()).forEach((p) => this.tally.failed.add(p))
+    if (this.stopped) for (const p of await this.take()) this.tally.failed.add(p)
     await this.ssh.close()
   }
 
@@ -226,7 +226,8 @@ export class StorePusher {
 
   /** The closure's paths no earlier batch of this push has taken. */
   private claim(infos: ReadonlyMap<string, PathInfo>): string[] {
-    const references = (this.tally.references ??= new Map())
+    this.tally.references ??= new Map()
+    const references = this.tally.references
     for (const [p, info] of infos) references.set(p, info.references)
     const candidates = [...infos.keys()].filter((p) => !this.seen.has(p))
     for (const p of candidates) this.seen.add(p)
@@ -248,7 +249,10 @@ export class StorePusher {
    */
   private async settle(send: string[], copied: Copied, nixAsked: boolean, held?: ReadonlySet<string>): Promise<void> {
     const { target, limits = defaultLimits } = this.options
-    const skipped = (p: string) => (this.tally.announced.delete(p), this.tally.alreadyPresent++)
+    const skipped = (p: string) => {
+      this.tally.announced.delete(p)
+      this.tally.alreadyPresent++
+    }
     if (copied.ok && nixAsked) for (const p of send) if (!copied.sent.has(p)) skipped(p)
     const ask = copied.ok && nixAsked ? send.filter((p) => copied.sent.has(p)) : send
     this.copying = 0
@@ -258,7 +262,8 @@ export class StorePusher {
     }
     if (copied.ok && nixAsked && confirmsInSession(target)) {
       for (const p of ask) this.tally.confirmed.add(p)
-      return void ask.forEach((p) => this.ctx.out.detail(`pushed ${p}`))
+      for (const p of ask) this.ctx.out.detail(`pushed ${p}`)
+      return
     }
     let landed: ReadonlySet<string>
     try {
