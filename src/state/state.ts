@@ -214,13 +214,16 @@ async function readJsonLines<T>(
   // this process wrote itself.
   const known = options.known ?? new Set<string>()
   const valid = lines.some((line) => line.trim() && !known.has(line)) ? await schema() : undefined
-  lines.forEach((line, i) => {
-    if (!line.trim()) return
-    if (known.has(line)) return void entries.push(JSON.parse(line) as T)
+  for (const [i, line] of lines.entries()) {
+    if (!line.trim()) continue
+    if (known.has(line)) {
+      entries.push(JSON.parse(line) as T)
+      continue
+    }
     const parsed = valid?.safeParse(parseLine(line))
     if (parsed?.success) entries.push(parsed.data)
     else if (!(options.tolerateTornTail && i === lines.length - 1)) bad++
-  })
+  }
   if (bad === 0) return { entries }
   const damage = `${file} is damaged (${bad} unreadable line${bad === 1 ? '' : 's'})`
   if (!options.repair) return { entries, warning: `${damage}; ${entries.length} good entries read` }
