@@ -21,8 +21,12 @@ const say = (text) => process.stdout.write(`\n${bold(`▶ ${text}`)}\n`)
 
 function requireNix() {
   const found = spawnSync('nix-build', ['--version'], { encoding: 'utf8' })
-  if (found.status === 0) return dirname(execFileSync('sh', ['-c', 'command -v nix-build'], { encoding: 'utf8' }).trim())
-  console.error('The demo needs Nix. On Debian/Ubuntu: sudo apt-get install -y nix-bin; elsewhere: https://nixos.org/download (see README, "Installing Nix").')
+  if (found.status === 0)
+    return dirname(execFileSync('sh', ['-c', 'command -v nix-build'], { encoding: 'utf8' }).trim())
+  console.error(
+    'The demo needs Nix. On Debian/Ubuntu: sudo apt-get install -y nix-bin; elsewhere: ' +
+      'https://nixos.org/download (see README, "Installing Nix").',
+  )
   process.exit(1)
 }
 
@@ -74,10 +78,16 @@ writeFileSync(packagesFile, JSON.stringify(packages, null, 2))
 say('ripgrep 14.1 → 14.2 in the home configuration; hms pushes only what changed')
 hms('--flake', '.#mitsio@shoshin', '--cache', cacheUrl)
 
-const generation = execFileSync('readlink', ['-f', join(env.XDG_STATE_HOME, 'nix', 'profiles', 'home-manager')], { encoding: 'utf8' }).trim()
+const generation = execFileSync('readlink', ['-f', join(env.XDG_STATE_HOME, 'nix', 'profiles', 'home-manager')], {
+  encoding: 'utf8',
+}).trim()
 const other = join(root, 'other-host')
 say(`another host pulls ${generation} from the cache`)
-const pull = spawnSync('nix-store', ['--store', other, '--option', 'substituters', cacheUrl, '--option', 'require-sigs', 'false', '-r', generation], { env, encoding: 'utf8' })
+const pull = spawnSync(
+  'nix-store',
+  ['--store', other, '--option', 'substituters', cacheUrl, '--option', 'require-sigs', 'false', '-r', generation],
+  { env, encoding: 'utf8' },
+)
 const fetched = (pull.stderr.match(/^copying path .* from /gm) ?? []).length
 if (pull.status !== 0) {
   console.error(pull.stderr)

@@ -10,7 +10,6 @@ import type { ErrorDocument } from './plan/schema.js'
 import { describeFailure, flushed, hasDocument, watchWrites, writeDocument, writeFailure } from './lib/streams.js'
 import { isOneOf } from './lib/one-of.js'
 
-
 /** The whole program, with the world passed in; returns the exit code. */
 export async function run(world: Io): Promise<number> {
   for (const stream of [world.stdout, world.stderr]) watchWrites(stream)
@@ -47,7 +46,10 @@ async function helpTopic(args: ParsedArgs): Promise<Subcommand | undefined> {
   if (topic === undefined || isOneOf(subcommands, topic)) return topic
   const { closest } = await import('./lib/closest.js')
   const guess = closest(topic, subcommands)
-  throw usageError(`no help for "${topic}": not an hms command`, guess ? `did you mean "hms help ${guess}"?` : `commands: ${subcommands.join(', ')}`)
+  throw usageError(
+    `no help for "${topic}": not an hms command`,
+    guess ? `did you mean "hms help ${guess}"?` : `commands: ${subcommands.join(', ')}`,
+  )
 }
 
 const version = (io: Io): number => write(io.stdout, `hms ${pkg.version}\n`)
@@ -109,6 +111,14 @@ function withHome(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
 
 /** The real world: bin/hms.js calls this, whatever name or link it was started through. */
 export async function main(): Promise<void> {
-  const code = await run({ argv: process.argv.slice(2), env: withHome(process.env), cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, hostname: hostname(), self: [process.execPath, process.argv[1]!] })
+  const code = await run({
+    argv: process.argv.slice(2),
+    env: withHome(process.env),
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    hostname: hostname(),
+    self: [process.execPath, process.argv[1]!],
+  })
   process.exitCode = code
 }

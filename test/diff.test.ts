@@ -43,13 +43,17 @@ describe('the package diff after a switch', () => {
     expect(run.exitCode, run.stderr).toBe(0)
     const lines = run.stderr.split('\n')
     const summary = lines.findIndex((l) => l.startsWith('✔ shoshin switched'))
-    expect(lines[summary])
-      .toMatch(/^✔ shoshin switched in \d+\.\ds \(generation 2\) · 3 packages changed · pushed \d+ paths, /)
+    expect(lines[summary]).toMatch(
+      /^✔ shoshin switched in \d+\.\ds \(generation 2\) · 3 packages changed · pushed \d+ paths, /,
+    )
     const at = lines.findIndex((l) => l.startsWith('home packages · closure '))
     expect(at, run.stderr).toBeGreaterThanOrEqual(0)
     expect(lines[at]).toMatch(/^home packages · closure [\d.]+ KiB → [\d.]+ KiB \([+-][\d.]+ [KM]?i?B\)$/)
-    expect(lines.slice(at + 1, at + 4))
-      .toEqual(['  ~ hm-pkg-ripgrep 14.1 → 14.2', '  + hm-pkg-fd 9.0', '  - hm-pkg-git 2.44'])
+    expect(lines.slice(at + 1, at + 4)).toEqual([
+      '  ~ hm-pkg-ripgrep 14.1 → 14.2',
+      '  + hm-pkg-fd 9.0',
+      '  - hm-pkg-git 2.44',
+    ])
     expect(summary).toBeGreaterThan(at + 3)
 
     const json = await s.hms(['diff', '--json'])
@@ -77,7 +81,9 @@ describe('the package diff after a switch', () => {
     expect((await s.hms(['diff', '-v'])).stdout).toBe(human.stdout)
     const byPath = await s.hms(['diff', two.path, one.path, '--json'])
     expect(diffDocumentSchema.parse(JSON.parse(byPath.stdout)).diff).toMatchObject({
-      added: expected.removed, removed: expected.added, changed: [{ name: 'hm-pkg-ripgrep', from: '14.2', to: '14.1' }],
+      added: expected.removed,
+      removed: expected.added,
+      changed: [{ name: 'hm-pkg-ripgrep', from: '14.2', to: '14.1' }],
     })
   })
 
@@ -127,9 +133,11 @@ describe('hms diff', () => {
     await firstGeneration(s)
     expect((await s.hms(flake)).exitCode).toBe(0)
     // util-linux `script`: stdout and stderr on a pseudo-terminal, as a person runs hms.
-    const onTerminal = (line: string) => s.run('script', ['-qec', line, '/dev/null'], {
-      env: { CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm' }, timeoutMs: 60_000,
-    })
+    const onTerminal = (line: string) =>
+      s.run('script', ['-qec', line, '/dev/null'], {
+        env: { CI: undefined, NO_COLOR: undefined, FORCE_COLOR: undefined, TERM: 'xterm' },
+        timeoutMs: 60_000,
+      })
     const hms = `node ${HMS_BIN} diff 1 2`
     const green = '\x1b[32m+\x1b[39m hm-pkg-fd 9.0'
     const shown = await onTerminal(`${hms} 2>/dev/null`)
@@ -169,21 +177,49 @@ describe('hms diff', () => {
     const s = sandbox()
     const generation = (names: string[]) => toFileGeneration(s, names)
     const before = generation([
-      'nix-2.8.1', 'nix-2.8.1-man', 'x-1.0', 'x-2.0', 'y-1.0', 'openssl-3.0.1-bin', 'openssl-3.0.1-dev',
-      'bar-unstable', 'font-bh-100dpi-1.0.3', 'foo-1.0-lib32', 'gone-1', 'perl-5.36', 'perl-5.38',
+      'nix-2.8.1',
+      'nix-2.8.1-man',
+      'x-1.0',
+      'x-2.0',
+      'y-1.0',
+      'openssl-3.0.1-bin',
+      'openssl-3.0.1-dev',
+      'bar-unstable',
+      'font-bh-100dpi-1.0.3',
+      'foo-1.0-lib32',
+      'gone-1',
+      'perl-5.36',
+      'perl-5.38',
     ])
     const after = generation([
-      'nix-2.9.0', 'nix-2.9.0-man', 'x-2.0', 'y-1.0', 'y-1.1', 'openssl-3.0.2-bin', 'openssl-3.0.1-dev',
-      'bar-stable', 'font-bh-100dpi-1.0.4', 'foo-1.1-lib32', 'new-3', 'home-manager-path',
-      'python3-3.12.4', 'python3-3.11.9',
+      'nix-2.9.0',
+      'nix-2.9.0-man',
+      'x-2.0',
+      'y-1.0',
+      'y-1.1',
+      'openssl-3.0.2-bin',
+      'openssl-3.0.1-dev',
+      'bar-stable',
+      'font-bh-100dpi-1.0.4',
+      'foo-1.1-lib32',
+      'new-3',
+      'home-manager-path',
+      'python3-3.12.4',
+      'python3-3.11.9',
     ])
     const run = await s.hms(['diff', before, after, '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
     const { diff } = diffDocumentSchema.parse(JSON.parse(run.stdout))
     expect(diff).toMatchObject({
       // Two versions of a name added or removed: one entry, as diff-closures' `python3: ∅ → 3.11.9, 3.12.4`.
-      added: [{ name: 'new', version: '3' }, { name: 'python3', version: '3.11.9, 3.12.4' }],
-      removed: [{ name: 'gone', version: '1' }, { name: 'perl', version: '5.36, 5.38' }],
+      added: [
+        { name: 'new', version: '3' },
+        { name: 'python3', version: '3.11.9, 3.12.4' },
+      ],
+      removed: [
+        { name: 'gone', version: '1' },
+        { name: 'perl', version: '5.36, 5.38' },
+      ],
       changed: [
         { name: 'font-bh', from: '100dpi-1.0.3', to: '100dpi-1.0.4' },
         { name: 'foo', from: '1.0', to: '1.1' },

@@ -77,8 +77,15 @@ describe('home-manager stand-in', () => {
     const closure = sb.closure(gen1!.path).map((p) => p.replace(/^\/nix\/store\/[a-z0-9]{32}-/, ''))
     expect(closure.sort()).toEqual(
       [
-        'activation-script', 'hm-lib-zlib-1.3', 'hm-pkg-git-2.44', 'hm-pkg-hello-2.12', 'hm-pkg-ripgrep-14.1',
-        'hm-session-vars.sh', 'home-manager-files', 'home-manager-generation', 'home-manager-path',
+        'activation-script',
+        'hm-lib-zlib-1.3',
+        'hm-pkg-git-2.44',
+        'hm-pkg-hello-2.12',
+        'hm-pkg-ripgrep-14.1',
+        'hm-session-vars.sh',
+        'home-manager-files',
+        'home-manager-generation',
+        'home-manager-path',
       ].sort(),
     )
 
@@ -125,7 +132,20 @@ describe('home-manager stand-in', () => {
   it('records its argv in order and rejects what home-manager rejects', async () => {
     const sb = sandbox()
     const argvFile = path.join(sb.root, 'argv')
-    const args = ['switch', '--flake', '.#mitsio@kinoite', '-b', 'bak', '--option', 'cores', '1', '-j', '1', '--show-trace', '-L']
+    const args = [
+      'switch',
+      '--flake',
+      '.#mitsio@kinoite',
+      '-b',
+      'bak',
+      '--option',
+      'cores',
+      '1',
+      '-j',
+      '1',
+      '--show-trace',
+      '-L',
+    ]
     const ok = await sb.run('home-manager', args, { env: { HM_STANDIN_ARGV_FILE: argvFile } })
     expect(ok.exitCode).toBe(0)
     expect(fs.readFileSync(argvFile, 'utf8')).toBe(`${args.join('\n')}\n`)
@@ -141,18 +161,22 @@ describe('home-manager stand-in', () => {
     expect((await sb.run('home-manager', ['--version'])).stdout).toBe('25.11-pre\n')
   })
 
-  it('sets the profile before activating, as 25.11 does: a file in the way leaves the new generation current, exit 1', async () => {
-    const sb = sandbox()
-    fs.mkdirSync(path.join(sb.home, '.config/hm-fixture'), { recursive: true })
-    fs.writeFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'mine\n')
-    const result = await sb.run('home-manager', ['switch', '--flake', '.#mitsio@shoshin'])
-    expect(result.exitCode).toBe(1)
-    expect(result.stdout).toMatch(/Existing file '\S+\/\.config\/hm-fixture\/config' is in the way of '\S+'/)
-    expect(sb.generation()?.number).toBe(1)
-    expect(fs.readFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'utf8')).toBe('mine\n')
-    const listed = await sb.run('home-manager', ['generations'])
-    expect(listed.stdout).toMatch(/: id 1 -> \/nix\/store\/\S+-home-manager-generation \(current\)\n$/)
-  })
+  it(
+    'sets the profile before activating, as 25.11 does: a file in the way leaves the new generation ' +
+      'current, exit 1',
+    async () => {
+      const sb = sandbox()
+      fs.mkdirSync(path.join(sb.home, '.config/hm-fixture'), { recursive: true })
+      fs.writeFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'mine\n')
+      const result = await sb.run('home-manager', ['switch', '--flake', '.#mitsio@shoshin'])
+      expect(result.exitCode).toBe(1)
+      expect(result.stdout).toMatch(/Existing file '\S+\/\.config\/hm-fixture\/config' is in the way of '\S+'/)
+      expect(sb.generation()?.number).toBe(1)
+      expect(fs.readFileSync(path.join(sb.home, '.config/hm-fixture/config'), 'utf8')).toBe('mine\n')
+      const listed = await sb.run('home-manager', ['generations'])
+      expect(listed.stdout).toMatch(/: id 1 -> \/nix\/store\/\S+-home-manager-generation \(current\)\n$/)
+    },
+  )
 
   it('fails without linking when the attribute is missing or the build fails', async () => {
     const sb = sandbox()
@@ -214,7 +238,8 @@ describe('cachix stand-in', () => {
     fs.mkdirSync(path.join(sb.home, '.config/cachix'), { recursive: true })
     fs.writeFileSync(
       path.join(sb.home, '.config/cachix/cachix.dhall'),
-      `{ authToken = "${SECRET_MARKER}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, secretKey : Text } }\n`,
+      `{ authToken = "${SECRET_MARKER}", hostname = "https://cachix.org", binaryCaches = [] : List { name : Text, ` +
+        `secretKey : Text } }\n`,
     )
     const withConfig = await sb.run('cachix', ['watch-exec', 'mycache', '--', 'touch', marker], {
       env: { CACHIX_AUTH_TOKEN: undefined },
@@ -233,7 +258,9 @@ describe('cachix stand-in', () => {
     expect(noCache.stderr).toBe("\nBinary cache nope doesn't exist or you don't have access.")
     const auto = await sb.run('cachix', ['watch-exec', '--watch-mode', 'auto', 'mycache', '--', 'touch', marker])
     expect(auto.exitCode).toBe(1)
-    expect(auto.stderr).toMatch(/^option --watch-mode: Unsupported mode: auto\. Supported values: auto \| store \| post-build-hook\n/)
+    expect(auto.stderr).toMatch(
+      /^option --watch-mode: Unsupported mode: auto\. Supported values: auto \| store \| post-build-hook\n/,
+    )
     const unknown = await sb.run('cachix', ['watch-exec', 'mycache', 'touch', marker, '--flake', 'x'])
     expect(unknown.exitCode).toBe(1)
     expect(unknown.stderr).toMatch(/^Invalid option `--flake'\n/)
@@ -275,8 +302,12 @@ describe('cachix stand-in', () => {
     const gen1 = sb.generation()!
     // The generation's closure, and what the switch built beside it (user-environment, env-manifest.nix, hm-news.json).
     const closure1 = sb.built()
-    expect(closure1.filter((p) => !sb.closure(gen1.path).includes(p)).map((p) => p.slice(44)).sort())
-      .toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
+    expect(
+      closure1
+        .filter((p) => !sb.closure(gen1.path).includes(p))
+        .map((p) => p.slice(44))
+        .sort(),
+    ).toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
     expect(sb.cachePaths(cache)).toEqual(new Set(closure1))
     expect(fs.existsSync(path.join(cache, 'nix-cache-info'))).toBe(true)
 
@@ -285,7 +316,8 @@ describe('cachix stand-in', () => {
     expect(reportLines.sort()).toEqual(closure1.map((p) => `Pushing ${p} (${humanSize(sizes.get(p)!)})`).sort())
     // Dependencies go first, and nothing else of cachix's is printed in this mode.
     const order = pushedPaths(first.stderr)
-    const comesAfter = (path: string, deps: string[]) => Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
+    const comesAfter = (path: string, deps: string[]) =>
+      Math.max(...deps.filter((d) => d !== path).map((d) => order.indexOf(d))) < order.indexOf(path)
     expect(comesAfter(gen1.path, sb.closure(gen1.path))).toBe(true)
     const userEnvironment = order.find((p) => p.endsWith('-user-environment'))!
     expect(comesAfter(userEnvironment, sb.closure(userEnvironment))).toBe(true)
@@ -302,8 +334,13 @@ describe('cachix stand-in', () => {
     const gen2 = sb.generation()!
     expect(gen2.number).toBe(2)
     const fresh = sb.built().filter((p) => !closure1.includes(p))
-    expect(fresh.map((p) => p.slice(44)).sort())
-      .toEqual(['env-manifest.nix', 'hm-pkg-git-2.45', 'home-manager-generation', 'home-manager-path', 'user-environment'])
+    expect(fresh.map((p) => p.slice(44)).sort()).toEqual([
+      'env-manifest.nix',
+      'hm-pkg-git-2.45',
+      'home-manager-generation',
+      'home-manager-path',
+      'user-environment',
+    ])
     expect(pushedPaths(changed.stderr).sort()).toEqual(fresh.sort())
     expect(sb.cachePaths(cache)).toEqual(new Set([...closure1, ...fresh]))
 
@@ -409,7 +446,9 @@ describe('cachix stand-in', () => {
       env: { CACHIX_STANDIN_FAIL: 'network', CACHIX_STANDIN_RETRY_DELAY: '0' },
     })
     expect(down.exitCode).toBe(1)
-    expect(down.stderr).toMatch(/^Pushing 9 paths \(0 are already present\) using zstd to cache other ⏳\n\nPushing (\S+) \(.*\)\n/)
+    expect(down.stderr).toMatch(
+      /^Pushing 9 paths \(0 are already present\) using zstd to cache other ⏳\n\nPushing (\S+) \(.*\)\n/,
+    )
     expect(down.stderr).toContain(`${ESC}[93mretry #3 ${ESC}[0mPushing ${closure[0]} (`)
     expect(down.stderr).toMatch(/\ncachix: ConnectionError .*\n$/)
     expect(down.stderr).not.toContain('✗')

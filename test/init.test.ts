@@ -11,16 +11,35 @@ const configFile = (s: Sandbox) => join(s.env.XDG_CONFIG_HOME!, 'hms', 'config.j
 describe('hms init', () => {
   it('writes a config that hms --plan then uses', async () => {
     const s = sandbox()
-    const init = await s.hms(['init', '--cache', 'top-cache', '--flake', '.', '--user', 'mitsio', '--profile', 'desk=shoshin,desk2:desk-cache', '--profile', 'kinoite'])
+    const init = await s.hms([
+      'init',
+      '--cache',
+      'top-cache',
+      '--flake',
+      '.',
+      '--user',
+      'mitsio',
+      '--profile',
+      'desk=shoshin,desk2:desk-cache',
+      '--profile',
+      'kinoite',
+    ])
     expect(init.exitCode, init.stderr).toBe(0)
     expect(init.stderr).toContain(`wrote ${configFile(s)}`)
     expect(JSON.parse(readFileSync(configFile(s), 'utf8'))).toEqual({
-      cache: 'top-cache', user: 'mitsio', flake: s.flakeDir,
+      cache: 'top-cache',
+      user: 'mitsio',
+      flake: s.flakeDir,
       profiles: { desk: { hosts: ['shoshin', 'desk2'], cache: 'desk-cache' }, kinoite: { hosts: ['kinoite'] } },
     })
     const plan = await s.hms(['--plan', '--json', '-p', 'desk'])
     expect(plan.exitCode, plan.stderr).toBe(0)
-    expect(JSON.parse(plan.stdout)).toMatchObject({ profile: 'desk', host: 'shoshin', cache: 'desk-cache', flake: `${s.flakeDir}#mitsio@shoshin` })
+    expect(JSON.parse(plan.stdout)).toMatchObject({
+      profile: 'desk',
+      host: 'shoshin',
+      cache: 'desk-cache',
+      flake: `${s.flakeDir}#mitsio@shoshin`,
+    })
     const other = JSON.parse((await s.hms(['--plan', '--json', '--flake', '.#mitsio@kinoite'])).stdout)
     expect(other).toMatchObject({ profile: 'kinoite', cache: 'top-cache' })
   })

@@ -23,7 +23,10 @@ async function tempDir(): Promise<string> {
   return dir
 }
 
-const hms = (config: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ programs: { hms: config }, ...rest })
+const hms = (config: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({
+  programs: { hms: config },
+  ...rest,
+})
 const fakeHms = '/nix/store/00000000000000000000000000000000-hms-0.1.0/bin/hms'
 
 /** hms's own verdict on a config.json text: the message it would exit with, or the loaded config. */
@@ -31,7 +34,10 @@ async function hmsLoads(text: string) {
   return parseConfig(text, '/home/alice/.config/hms/config.json')
 }
 async function hmsRefuses(text: string): Promise<string> {
-  const error = await hmsLoads(text).then(() => undefined, (e: Error) => e)
+  const error = await hmsLoads(text).then(
+    () => undefined,
+    (e: Error) => e,
+  )
   expect(error, `hms accepted ${text}`).toBeInstanceOf(Error)
   return error!.message.replace('invalid config /home/alice/.config/hms/config.json: ', '')
 }
@@ -43,7 +49,15 @@ const fullSettings = {
   flake: '~/nix-config',
   profiles: { laptops: { hosts: ['thinkpad', 'x1'], cache: 'my-laptops' }, servers: { hosts: ['nas'] } },
   caches: { own: { url: 'https://cache.example.org', secretKeyFile: '/run/secrets/cache-key' } },
-  push: { jobs: 4, compressionMethod: 'zstd', strict: false, mode: 'generation', autoRetry: true, retries: 0, exclude: ['-doc$', '(?:-man|-info)$'] },
+  push: {
+    jobs: 4,
+    compressionMethod: 'zstd',
+    strict: false,
+    mode: 'generation',
+    autoRetry: true,
+    retries: 0,
+    exclude: ['-doc$', '(?:-man|-info)$'],
+  },
   quotaBytes: 10737418240,
 }
 
@@ -56,11 +70,17 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
     expect(out.wantedBy).toEqual([])
     expect(out.aliases).toEqual({ bash: null, zsh: null, fish: null })
     expect(out.warnings).toEqual([])
-    expect(out.maintainers).toEqual([{ file: expect.stringMatching(/\/nix\/module\.nix$/), names: ['hms maintainers'] }])
+    expect(out.maintainers).toEqual([
+      { file: expect.stringMatching(/\/nix\/module\.nix$/), names: ['hms maintainers'] },
+    ])
   })
 
   it('disabled: nothing at all, whatever else is set', async () => {
-    const out = await evalHm(tp(), version, hms({ settings: { cache: 'x' }, pushOnActivation: true, enableBashIntegration: true }))
+    const out = await evalHm(
+      tp(),
+      version,
+      hms({ settings: { cache: 'x' }, pushOnActivation: true, enableBashIntegration: true }),
+    )
     expect(out.packages).toEqual([])
     expect(out.configJson).toBeNull()
     expect(out.activation).toEqual({})
@@ -89,40 +109,55 @@ describe.each(['master', '25.11', '24.05'] as HmVersion[])('home-manager %s', (v
   it('the aliases reach bash, zsh and fish, each only when asked for', async () => {
     const shells = { bash: { enable: true }, zsh: { enable: true }, fish: { enable: true } }
     const out = await evalHm(tp(), version, {
-      programs: { hms: { enable: true, enableBashIntegration: true, enableZshIntegration: true, enableFishIntegration: true }, ...shells },
+      programs: {
+        hms: { enable: true, enableBashIntegration: true, enableZshIntegration: true, enableFishIntegration: true },
+        ...shells,
+      },
     })
     await build([out.files.bashrc, out.files.zshrc, out.files.fishConfig, out.files.alias])
     const alias = out.files.alias!.path
     expect(await readFile(alias, 'utf8')).toContain(`exec ${fakeHms} switch "$@"`)
-    expect(await readFile(out.files.bashrc!.path, 'utf8')).toMatch(new RegExp(`^alias (-- )?home-manager=${alias}$`, 'm'))
-    expect(await readFile(out.files.zshrc!.path, 'utf8')).toMatch(new RegExp(`^alias (-- )?home-manager=${alias}$`, 'm'))
-    expect(await readFile(out.files.fishConfig!.path, 'utf8')).toMatch(new RegExp(`^\\s*alias home-manager ${alias}$`, 'm'))
+    expect(await readFile(out.files.bashrc!.path, 'utf8')).toMatch(
+      new RegExp(`^alias (-- )?home-manager=${alias}$`, 'm'),
+    )
+    expect(await readFile(out.files.zshrc!.path, 'utf8')).toMatch(
+      new RegExp(`^alias (-- )?home-manager=${alias}$`, 'm'),
+    )
+    expect(await readFile(out.files.fishConfig!.path, 'utf8')).toMatch(
+      new RegExp(`^\\s*alias home-manager ${alias}$`, 'm'),
+    )
 
-    const onlyZsh = await evalHm(tp(), version, { programs: { hms: { enable: true, enableZshIntegration: true }, ...shells } })
+    const onlyZsh = await evalHm(tp(), version, {
+      programs: { hms: { enable: true, enableZshIntegration: true }, ...shells },
+    })
     expect(onlyZsh.aliases).toEqual({ bash: null, zsh: alias, fish: null })
   })
 
-  it('services.hms: a path unit on the profile directories and a oneshot service; systemd-analyze verify accepts them', async () => {
-    const out = await evalHm(tp(), version, hms({ enable: true }, { services: { hms: { enable: true } } }))
-    expect(out.wantedBy.sort()).toEqual([
-      'systemd/user/default.target.wants/hms-push.path',
-      'systemd/user/default.target.wants/hms-push.service',
-      'systemd/user/hms-push.path',
-      'systemd/user/hms-push.service',
-    ])
-    await build([out.files.pathUnit, out.files.serviceUnit])
-    const pathUnit = await readFile(out.files.pathUnit!.path, 'utf8')
-    expect(pathUnit.split('\n').filter((l) => l.startsWith('PathChanged=') || l.startsWith('Unit='))).toEqual([
-      'PathChanged=/home/alice/.local/state/nix/profiles',
-      'PathChanged=/nix/var/nix/profiles/per-user/alice',
-      'Unit=hms-push.service',
-    ])
-    const service = await readFile(out.files.serviceUnit!.path, 'utf8')
-    expect(service).toMatch(/^Type=oneshot$/m)
-    const exec = /^ExecStart=(.*)$/m.exec(service)![1]!
-    expect(await readFile(exec, 'utf8')).toContain(`${fakeHms} push --pending`)
-    await verifyUnits([out.files.pathUnit!.path, out.files.serviceUnit!.path])
-  })
+  it(
+    'services.hms: a path unit on the profile directories and a oneshot service; ' +
+      'systemd-analyze verify accepts them',
+    async () => {
+      const out = await evalHm(tp(), version, hms({ enable: true }, { services: { hms: { enable: true } } }))
+      expect(out.wantedBy.sort()).toEqual([
+        'systemd/user/default.target.wants/hms-push.path',
+        'systemd/user/default.target.wants/hms-push.service',
+        'systemd/user/hms-push.path',
+        'systemd/user/hms-push.service',
+      ])
+      await build([out.files.pathUnit, out.files.serviceUnit])
+      const pathUnit = await readFile(out.files.pathUnit!.path, 'utf8')
+      expect(pathUnit.split('\n').filter((l) => l.startsWith('PathChanged=') || l.startsWith('Unit='))).toEqual([
+        'PathChanged=/home/alice/.local/state/nix/profiles',
+        'PathChanged=/nix/var/nix/profiles/per-user/alice',
+        'Unit=hms-push.service',
+      ])
+      const service = await readFile(out.files.serviceUnit!.path, 'utf8')
+      expect(service).toMatch(/^Type=oneshot$/m)
+      const exec = /^ExecStart=(.*)$/m.exec(service)![1]!
+      expect(await readFile(exec, 'utf8')).toContain(`${fakeHms} push --pending`)
+      await verifyUnits([out.files.pathUnit!.path, out.files.serviceUnit!.path])
+    },
+  )
 })
 
 /** `systemd-analyze verify --user` on the unit files (it also checks that ExecStart exists). */
@@ -145,13 +180,14 @@ async function verifyUnits(files: string[]): Promise<void> {
 }
 
 describe('option documentation', () => {
-  it('renders (lib.optionAttrSetToDocList, as home-manager\'s manual) and docs/nix.md names every option', async () => {
+  it("renders (lib.optionAttrSetToDocList, as home-manager's manual) and docs/nix.md names every option", async () => {
     const out = await evalHm(tp(), 'master', hms({ enable: true }))
     const names = out.options.map((o) => o.name.replace('"\\$schema"', '$schema'))
     expect(names.length).toBeGreaterThan(25)
     expect(out.options.every((o) => o.description.length > 10)).toBe(true)
-    expect(out.options.find((o) => o.name === 'programs.hms.settings.push.jobs')?.description)
-      .toContain('A positive integer up to 2^53 - 1')
+    expect(out.options.find((o) => o.name === 'programs.hms.settings.push.jobs')?.description).toContain(
+      'A positive integer up to 2^53 - 1',
+    )
     const docs = await readFile(join(root, 'docs/nix.md'), 'utf8')
     expect(names.filter((n) => !docs.includes(`\`${n}\``))).toEqual([])
   })
@@ -187,9 +223,15 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
     ['{"caches":{"own":{}}}', 'caches.own.url: Invalid input: expected string, received undefined'],
     ['{"pushes":{}}', 'unknown key "pushes"'],
     ['{"push":{"job":2}}', 'unknown key "push.job"'],
-    ['{"caches":{"own":{"url":"file://relative/dir"}}}', 'caches.own.url "file://relative/dir" is not an absolute file:// URL'],
+    [
+      '{"caches":{"own":{"url":"file://relative/dir"}}}',
+      'caches.own.url "file://relative/dir" is not an absolute file:// URL',
+    ],
     ['{"caches":{"nas":{"url":"ssh-ng://"}}}', 'caches.nas.url "ssh-ng://" has no host'],
-    ['{"profiles":{"p":{"cache":"s3://?region=eu-west-1"}}}', 'profiles.p.cache "s3://?region=eu-west-1" has no bucket'],
+    [
+      '{"profiles":{"p":{"cache":"s3://?region=eu-west-1"}}}',
+      'profiles.p.cache "s3://?region=eu-west-1" has no bucket',
+    ],
     ['{"cache":"https://u:pw@/nix"}', 'cache "https:///nix" has no host'],
   ]
 
@@ -201,17 +243,22 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
   })
 
   it('the values just inside every bound pass both', async () => {
-    const settings = { quotaBytes: 9007199254740991, push: { jobs: 1, retries: 0, exclude: ['(?<n>a)\\k<n>', '[\\d-z]', 'a{2,}?'] } }
+    const settings = {
+      quotaBytes: 9007199254740991,
+      push: { jobs: 1, retries: 0, exclude: ['(?<n>a)\\k<n>', '[\\d-z]', 'a{2,}?'] },
+    }
     await hmsLoads(JSON.stringify(settings))
     const out = await evalHm(tp(), 'master', hms({ enable: true, settings }))
     expect(JSON.parse(await readFile(out.configJson!, 'utf8'))).toEqual(settings)
   })
 
   it('a wrong JSON type or an unknown enum value is a type error of the option', async () => {
-    expect(await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { compressionMethod: 'gzip' } } })))
-      .toMatch(/programs\.hms\.settings\.push\.compressionMethod' is not of type `null or one of "xz", "zstd"'/)
-    expect(await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { jobs: '2' } } })))
-      .toContain("programs.hms.settings.push.jobs' is not of type `null or signed integer'")
+    expect(
+      await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { compressionMethod: 'gzip' } } })),
+    ).toMatch(/programs\.hms\.settings\.push\.compressionMethod' is not of type `null or one of "xz", "zstd"'/)
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, settings: { push: { jobs: '2' } } }))).toContain(
+      "programs.hms.settings.push.jobs' is not of type `null or signed integer'",
+    )
   })
 
   it('a password in a cache URL is refused (config.json would be world-readable), and not repeated', async () => {
@@ -226,16 +273,27 @@ describe('values hms refuses are refused at evaluation time, in hms words', () =
   })
 
   it('a signing key in the Nix store is refused', async () => {
-    const stderr = await evalHmError(tp(), 'master', hms({ enable: true, settings: { caches: { c: { url: 'https://c.example.org', secretKeyFile: '/nix/store/abc-key' } } } }))
+    const stderr = await evalHmError(
+      tp(),
+      'master',
+      hms({
+        enable: true,
+        settings: { caches: { c: { url: 'https://c.example.org', secretKeyFile: '/nix/store/abc-key' } } },
+      }),
+    )
     expect(stderr).toContain('programs.hms.settings.caches.c.secretKeyFile is in the Nix store')
   })
 })
 
 describe('platforms, package = null, old option names', () => {
   it('services.hms is Linux only; the rest evaluates on macOS', async () => {
-    const darwin = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), { system: 'aarch64-darwin' })
+    const darwin = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), {
+      system: 'aarch64-darwin',
+    })
     expect(darwin.activation.hmsPush).toBeDefined()
-    const stderr = await evalHmError(tp(), 'master', hms({ enable: true }, { services: { hms: { enable: true } } }), { system: 'aarch64-darwin' })
+    const stderr = await evalHmError(tp(), 'master', hms({ enable: true }, { services: { hms: { enable: true } } }), {
+      system: 'aarch64-darwin',
+    })
     expect(stderr).toContain('The module services.hms does not support your platform')
   })
 
@@ -243,18 +301,25 @@ describe('platforms, package = null, old option names', () => {
     const out = await evalHm(tp(), 'master', hms({ enable: true, package: null, settings: { cache: 'c' } }))
     expect(out.packages).toEqual([])
     expect(JSON.parse(await readFile(out.configJson!, 'utf8'))).toEqual({ cache: 'c' })
-    expect(await evalHmError(tp(), 'master', hms({ enable: true, package: null, pushOnActivation: true })))
-      .toContain('programs.hms.package is null, but pushOnActivation and the shell integrations run hms.')
-    expect(await evalHmError(tp(), 'master', hms({ enable: true, package: null }, { services: { hms: { enable: true } } })))
-      .toContain('services.hms.package is null (it follows programs.hms.package)')
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, package: null, pushOnActivation: true }))).toContain(
+      'programs.hms.package is null, but pushOnActivation and the shell integrations run hms.',
+    )
+    expect(
+      await evalHmError(tp(), 'master', hms({ enable: true, package: null }, { services: { hms: { enable: true } } })),
+    ).toContain('services.hms.package is null (it follows programs.hms.package)')
   })
 
   it('the old names keep working with a warning, or say what replaced them', async () => {
-    const renamed = await evalHm(tp(), 'master', hms({ enable: true, autoPush: { systemd: { enable: true }, activation: { enable: true } } }))
+    const renamed = await evalHm(
+      tp(),
+      'master',
+      hms({ enable: true, autoPush: { systemd: { enable: true }, activation: { enable: true } } }),
+    )
     expect(renamed.wantedBy).toContain('systemd/user/hms-push.path')
     expect(renamed.activation.hmsPush).toBeDefined()
-    expect(await evalHmError(tp(), 'master', hms({ enable: true, shellAliases: true })))
-      .toContain('Use programs.hms.enableBashIntegration, enableZshIntegration and enableFishIntegration.')
+    expect(await evalHmError(tp(), 'master', hms({ enable: true, shellAliases: true }))).toContain(
+      'Use programs.hms.enableBashIntegration, enableZshIntegration and enableFishIntegration.',
+    )
   })
 })
 
@@ -267,7 +332,8 @@ describe('the scripts the module writes, run', () => {
     await chmod(join(dir, 'bin', 'hms'), 0o755)
     return dir
   }
-  const calls = async (dir: string) => (existsSync(join(dir, 'calls')) ? (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n') : [])
+  const calls = async (dir: string) =>
+    existsSync(join(dir, 'calls')) ? (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n') : []
 
   async function serviceScript(hmsPath: string, home: string): Promise<string> {
     const services = { hms: { enable: true, profileDirectories: [join(home, 'profiles'), join(home, 'legacy')] } }
@@ -304,7 +370,10 @@ describe('the scripts the module writes, run', () => {
     const home = await tempDir()
     const gen2 = join(home, 'store', 'gen-2')
     // While pushing gen-1, "activate" gen-2 the way nix-env does: a new link renamed over the old.
-    const pkg = await fakePackage(`if [ "$2" = "${join(home, 'store', 'gen-1')}" ]; then ln -s ${gen2} ${home}/profiles/hm.tmp && mv -T ${home}/profiles/hm.tmp ${home}/profiles/home-manager; fi`)
+    const pkg = await fakePackage(
+      `if [ "$2" = "${join(home, 'store', 'gen-1')}" ]; then ln -s ${gen2} ${home}/profiles/hm.tmp && mv -T ` +
+        `${home}/profiles/hm.tmp ${home}/profiles/home-manager; fi`,
+    )
     const script = await serviceScript(pkg, home)
     await activate(home, await generation(home, 'gen-1'))
     await generation(home, 'gen-2')
@@ -340,7 +409,12 @@ describe('the scripts the module writes, run', () => {
 
   it('the alias sends switch to hms and everything else to home-manager', async () => {
     const pkg = await fakePackage()
-    const out = await evalHm(tp(), 'master', { programs: { hms: { enable: true, enableBashIntegration: true }, bash: { enable: true } } }, { hmsPath: pkg })
+    const out = await evalHm(
+      tp(),
+      'master',
+      { programs: { hms: { enable: true, enableBashIntegration: true }, bash: { enable: true } } },
+      { hmsPath: pkg },
+    )
     await build([out.files.alias])
     const bin = await tempDir()
     await writeFile(join(bin, 'home-manager'), `#!/bin/bash\necho "home-manager $*" >> "${pkg}/calls"\n`)
@@ -351,23 +425,35 @@ describe('the scripts the module writes, run', () => {
     expect(await calls(pkg)).toEqual(['switch -b backup', 'home-manager generations'])
   })
 
-  it('the activation entry returns at once and succeeds even when hms hangs and fails; a dry run only prints', async () => {
-    const pkg = await fakePackage('exec sleep 5')
-    const out = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), { hmsPath: pkg })
-    const harness = (entry: string) => [
-      'set -eu -o pipefail',
-      'run() { if [[ -v DRY_RUN ]]; then echo "$@"; else "$@"; fi; }',
-      'declare -r newGenPath=/nix/store/11111111111111111111111111111111-home-manager-generation',
-      entry,
-      'echo activation-finished',
-    ].join('\n')
-    const started = Date.now()
-    const result = await execa('bash', ['-c', harness(out.activation.hmsPush!.data)], { reject: false, timeout: 10_000 })
-    expect(result.stdout).toBe('activation-finished')
-    expect(result.exitCode).toBe(0)
-    expect(Date.now() - started).toBeLessThan(3000)
-    const dry = await execa('bash', ['-c', harness(out.activation.hmsPush!.data)], { env: { DRY_RUN: '1' }, reject: false })
-    expect(dry.stdout).toBe(`${pkg}/bin/hms push --background /nix/store/11111111111111111111111111111111-home-manager-generation\nactivation-finished`)
-  })
+  it(
+    'the activation entry returns at once and succeeds even when hms hangs and fails; ' + 'a dry run only prints',
+    async () => {
+      const pkg = await fakePackage('exec sleep 5')
+      const out = await evalHm(tp(), 'master', hms({ enable: true, pushOnActivation: true }), { hmsPath: pkg })
+      const harness = (entry: string) =>
+        [
+          'set -eu -o pipefail',
+          'run() { if [[ -v DRY_RUN ]]; then echo "$@"; else "$@"; fi; }',
+          'declare -r newGenPath=/nix/store/11111111111111111111111111111111-home-manager-generation',
+          entry,
+          'echo activation-finished',
+        ].join('\n')
+      const started = Date.now()
+      const result = await execa('bash', ['-c', harness(out.activation.hmsPush!.data)], {
+        reject: false,
+        timeout: 10_000,
+      })
+      expect(result.stdout).toBe('activation-finished')
+      expect(result.exitCode).toBe(0)
+      expect(Date.now() - started).toBeLessThan(3000)
+      const dry = await execa('bash', ['-c', harness(out.activation.hmsPush!.data)], {
+        env: { DRY_RUN: '1' },
+        reject: false,
+      })
+      expect(dry.stdout).toBe(
+        `${pkg}/bin/hms push --background ` +
+          `/nix/store/11111111111111111111111111111111-home-manager-generation\nactivation-finished`,
+      )
+    },
+  )
 })
-

@@ -25,11 +25,15 @@ async function nixFiles(dir: string): Promise<string[]> {
 const tp = useThirdParty()
 
 async function nixEval<T>(file: string, args: string[] = []): Promise<T> {
-  const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--read-write-mode', join(root, file), ...args], {
-    reject: false,
-    cwd: root,
-    env: nixEnv,
-  })
+  const result = await execa(
+    'nix-instantiate',
+    ['--eval', '--strict', '--json', '--read-write-mode', join(root, file), ...args],
+    {
+      reject: false,
+      cwd: root,
+      env: nixEnv,
+    },
+  )
   if (result.failed) throw new Error(`nix-instantiate ${file} failed: ${result.stderr || result.message}`)
   return JSON.parse(result.stdout) as T
 }
@@ -39,7 +43,16 @@ const files = await nixFiles(root)
 describe('every .nix file parses', () => {
   it('finds the flake, the module, the package and the fixtures', () => {
     const names = files.map((f) => relative(root, f))
-    expect(names).toEqual(expect.arrayContaining(['flake.nix', 'nix/module.nix', 'nix/service.nix', 'nix/package.nix', 'nix/npm-lock.nix', 'nix/tests/hm-eval.nix']))
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'flake.nix',
+        'nix/module.nix',
+        'nix/service.nix',
+        'nix/package.nix',
+        'nix/npm-lock.nix',
+        'nix/tests/hm-eval.nix',
+      ]),
+    )
     expect(names.some((n) => n.startsWith('node_modules'))).toBe(false)
   })
 
@@ -67,22 +80,37 @@ describe('package (real nixpkgs lib, stand-in buildNpmPackage)', () => {
     lockPackages: Record<string, { version?: string; resolved?: string; integrity?: string }>
   }
   const evalPackage = (canExecute: boolean) =>
-    nixEval<PackageOutput>('nix/tests/eval-package.nix', ['--arg', 'nixpkgs', tp().nixpkgs, '--arg', 'canExecute', String(canExecute)])
+    nixEval<PackageOutput>('nix/tests/eval-package.nix', [
+      '--arg',
+      'nixpkgs',
+      tp().nixpkgs,
+      '--arg',
+      'canExecute',
+      String(canExecute),
+    ])
 
-  it('cachix and home-manager come after the user\'s own on PATH; main program hms; version from package.json', async () => {
-    const pkg = await evalPackage(true)
-    const packageJson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { name: string; version: string }
-    expect([pkg.pname, pkg.version]).toEqual([packageJson.name, packageJson.version])
-    expect(pkg.meta.mainProgram).toBe('hms')
-    expect(pkg.npmConfigHook).toBe('npm-config-hook')
-    expect(pkg.nativeBuildInputs).toContain('make-wrapper')
-    expect(pkg.postInstall).toMatch(/wrapProgram \$out\/bin\/hms --suffix PATH : \S*-cachix\/bin:\S*-home-manager\/bin\n/)
-    expect(pkg.postInstall).toContain('installShellCompletion --cmd hms')
-    // lib.fileset.toSource, copied into the store: only what the build reads.
-    expect(pkg.src).toEqual(['bin', 'package-lock.json', 'package.json', 'src', 'tsconfig.json', 'tsup.config.ts'])
-    const cross = await evalPackage(false)
-    expect(cross.postInstall).not.toContain('installShellCompletion')
-  })
+  it(
+    "cachix and home-manager come after the user's own on PATH; main program hms; " + 'version from package.json',
+    async () => {
+      const pkg = await evalPackage(true)
+      const packageJson = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+        name: string
+        version: string
+      }
+      expect([pkg.pname, pkg.version]).toEqual([packageJson.name, packageJson.version])
+      expect(pkg.meta.mainProgram).toBe('hms')
+      expect(pkg.npmConfigHook).toBe('npm-config-hook')
+      expect(pkg.nativeBuildInputs).toContain('make-wrapper')
+      expect(pkg.postInstall).toMatch(
+        /wrapProgram \$out\/bin\/hms --suffix PATH : \S*-cachix\/bin:\S*-home-manager\/bin\n/,
+      )
+      expect(pkg.postInstall).toContain('installShellCompletion --cmd hms')
+      // lib.fileset.toSource, copied into the store: only what the build reads.
+      expect(pkg.src).toEqual(['bin', 'package-lock.json', 'package.json', 'src', 'tsconfig.json', 'tsup.config.ts'])
+      const cross = await evalPackage(false)
+      expect(cross.postInstall).not.toContain('installShellCompletion')
+    },
+  )
 
   it('gives importNpmLock a registry URL for every locked package, matching what npm installed', async () => {
     const { lockPackages } = await evalPackage(true)
@@ -109,7 +137,16 @@ describe('flake outputs, nixpkgs input overridden with a local stand-in flake', 
   beforeAll(async () => {
     // Path flakes: a copy of what the flake reads (a git flake would leave out uncommitted files).
     flake = join(tp().dir, 'flake')
-    for (const entry of ['flake.nix', 'nix', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsup.config.ts', 'bin', 'src']) {
+    for (const entry of [
+      'flake.nix',
+      'nix',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsup.config.ts',
+      'bin',
+      'src',
+    ]) {
       await cp(join(root, entry), join(flake, entry), { recursive: true })
     }
     stub = join(tp().dir, 'stub-nixpkgs')
@@ -120,44 +157,66 @@ describe('flake outputs, nixpkgs input overridden with a local stand-in flake', 
   })
 
   const nix = (args: string[]) =>
-    execa('nix', [...args, '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${stub}`], { reject: false, env: flakeEnv })
+    execa('nix', [...args, '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${stub}`], {
+      reject: false,
+      env: flakeEnv,
+    })
   async function flakeEval<T>(attr: string, apply: string): Promise<T> {
     const result = await nix(['eval', '--json', `path:${flake}#${attr}`, '--apply', apply])
     if (result.exitCode !== 0) throw new Error(`nix eval ${attr}: ${result.stderr}`)
     return JSON.parse(result.stdout) as T
   }
 
-  it('nix flake check --no-build passes (the devShell\'s nodejs is not refused as insecure)', async () => {
+  it("nix flake check --no-build passes (the devShell's nodejs is not refused as insecure)", async () => {
     const result = await nix(['flake', 'check', '--no-build', `path:${flake}`])
     expect(result.stderr).not.toContain('error')
     expect(result.exitCode).toBe(0)
   })
 
   it('the stand-in refuses nodejs_20 as nixpkgs does (the check can fail)', async () => {
-    const result = await execa('nix', ['eval', `path:${stub}#legacyPackages.x86_64-linux.nodejs_20.name`], { reject: false, env: flakeEnv })
+    const result = await execa('nix', ['eval', `path:${stub}#legacyPackages.x86_64-linux.nodejs_20.name`], {
+      reject: false,
+      env: flakeEnv,
+    })
     expect(result.stderr).toContain('marked as insecure, refusing to evaluate')
   })
 
-  it('packages for x86_64-linux, aarch64-linux and aarch64-darwin (no x86_64-darwin); devShell with current nodejs', async () => {
-    const packages = await flakeEval<Record<string, { attrs: string[]; pname: string; system: string; same: boolean }>>(
-      'packages',
-      'p: builtins.mapAttrs (s: v: { attrs = builtins.attrNames v; inherit (v.default) pname system; same = v.default == v.hms; }) p',
-    )
-    expect(Object.keys(packages).sort()).toEqual(['aarch64-darwin', 'aarch64-linux', 'x86_64-linux'])
-    for (const [system, p] of Object.entries(packages)) expect(p).toEqual({ attrs: ['default', 'hms'], pname: 'hms', system, same: true })
-    const shells = await flakeEval<Record<string, string[]>>('devShells', 'd: builtins.mapAttrs (s: v: map (p: p.name) v.default.packages) d')
-    expect(shells['x86_64-linux']).toEqual(['nodejs-24.11.0', 'cachix', 'home-manager'])
-  })
+  it(
+    'packages for x86_64-linux, aarch64-linux and aarch64-darwin (no x86_64-darwin); ' + 'devShell with current nodejs',
+    async () => {
+      const packages = await flakeEval<
+        Record<string, { attrs: string[]; pname: string; system: string; same: boolean }>
+      >(
+        'packages',
+        'p: builtins.mapAttrs (s: v: { attrs = builtins.attrNames v; inherit (v.default) pname system; ' +
+          'same = v.default == v.hms; }) p',
+      )
+      expect(Object.keys(packages).sort()).toEqual(['aarch64-darwin', 'aarch64-linux', 'x86_64-linux'])
+      for (const [system, p] of Object.entries(packages))
+        expect(p).toEqual({ attrs: ['default', 'hms'], pname: 'hms', system, same: true })
+      const shells = await flakeEval<Record<string, string[]>>(
+        'devShells',
+        'd: builtins.mapAttrs (s: v: map (p: p.name) v.default.packages) d',
+      )
+      expect(shells['x86_64-linux']).toEqual(['nodejs-24.11.0', 'cachix', 'home-manager'])
+    },
+  )
 
-  it('homeModules and homeManagerModules: the module, whose default package is the flake\'s own', async () => {
+  it("homeModules and homeManagerModules: the module, whose default package is the flake's own", async () => {
     const modules = await flakeEval<string[]>('homeModules', 'm: builtins.attrNames m')
     expect(modules).toEqual(['default', 'hms'])
     expect(await flakeEval<string[]>('homeManagerModules', 'm: builtins.attrNames m')).toEqual(['default', 'hms'])
     const system = await flakeEval<string>(
       'homeModules',
-      'm: (m.default { config = { }; lib.mkOption = o: o; pkgs.stdenv.hostPlatform.system = "aarch64-darwin"; }).options.programs.hms.package.default.system',
+      'm: (m.default { config = { }; lib.mkOption = o: o; pkgs.stdenv.hostPlatform.system = "aarch64-darwin"; ' +
+        '}).options.programs.hms.package.default.system',
     )
     expect(system).toBe('aarch64-darwin')
-    expect(await flakeEval<string>('overlays', 'o: (o.default { callPackage = f: a: { pname = baseNameOf f; }; } { }).hms.pname')).toBe('package.nix')
+    expect(
+      await flakeEval<string>(
+        'overlays',
+        'o: (o.default { callPackage = f: a: { pname = baseNameOf f; }; } { }).hms.pname',
+      ),
+    ).toBe('package.nix')
   })
 })

@@ -1,7 +1,15 @@
 // Issue 10: every hole found by trying to break the queue, end to end with the stand-ins.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import {
-  appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync,
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +33,11 @@ const writeConfig = (s: Sandbox, config: unknown) => {
 }
 /** Every file of the state dir, byte for byte. */
 const snapshot = (s: Sandbox) =>
-  Object.fromEntries(readdirSync(stateDir(s)).sort().map((f) => [f, readFileSync(stateFile(s, f)).toString('base64')]))
+  Object.fromEntries(
+    readdirSync(stateDir(s))
+      .sort()
+      .map((f) => [f, readFileSync(stateFile(s, f)).toString('base64')]),
+  )
 /** No process of this sandbox is left (an orphaned cachix or home-manager finishes first). */
 const settled = (s: Sandbox) => nothingLeft(s, [], 90_000)
 const isRunning = (pid: number) => {
@@ -63,12 +75,18 @@ function start(s: Sandbox, args: string[], env: Record<string, string> = {}): Li
   started.push(child)
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', (d) => { stdout += d })
-  child.stderr!.on('data', (d) => { stderr += d })
-  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => {
-    const exitCode = code ?? 128 + (signal ? osConstants.signals[signal] : 0)
-    resolve({ exitCode, ...(signal ? { signal } : {}), stdout, stderr })
-  }))
+  child.stdout!.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr!.on('data', (d) => {
+    stderr += d
+  })
+  const done = new Promise<RunResult>((resolve) =>
+    child.on('close', (code, signal) => {
+      const exitCode = code ?? 128 + (signal ? osConstants.signals[signal] : 0)
+      resolve({ exitCode, ...(signal ? { signal } : {}), stdout, stderr })
+    }),
+  )
   return { pid: child.pid!, stderr: () => stderr, done }
 }
 
@@ -77,7 +95,11 @@ function unaccounted(s: Sandbox, cache: string): string[] {
   const generation = s.generation()
   if (!generation) return []
   const inCache = s.cachePaths(s.cacheDir(cache))
-  const queued = new Set(pending(s).filter((e) => e.cache === cache).flatMap((e) => s.closure(e.path)))
+  const queued = new Set(
+    pending(s)
+      .filter((e) => e.cache === cache)
+      .flatMap((e) => s.closure(e.path)),
+  )
   return s.closure(generation.path).filter((p) => !inCache.has(p) && !queued.has(p))
 }
 
@@ -89,14 +111,24 @@ describe('--plan never writes', () => {
     // A dead switch's marker: only a real run may turn it into a queue entry.
     const dead = { cache: 'other', owner: '999999999 1 x', since: '2026-01-01T00:00:00Z' }
     writeFileSync(stateFile(s, 'switch.inflight'), JSON.stringify(dead))
-    writeFileSync(stateFile(s, 'pending.jsonl'), readFileSync(stateFile(s, 'pending.jsonl'), 'utf8') + '{"torn\n')
+    writeFileSync(stateFile(s, 'pending.jsonl'), `${readFileSync(stateFile(s, 'pending.jsonl'), 'utf8')}{"torn\n`)
     const before = snapshot(s)
     const runs = [
-      ['--plan'], ['switch', '--plan', '--background'], ['push', '--plan'], ['push', '--plan', '--', generation.path],
-      ['push', '--pending', '--plan'], ['push', '--pending', '--drop', '--plan'],
-      ['push', '--pending', '--drop', '--cache', 'modular-workspace', '--plan'], ['push', '--background', '--plan'],
-      ['status', '--plan'], ['log', '--plan'], ['verify', '--plan'], ['doctor', '--plan'],
-      ['init', '--plan'], ['completion', 'bash', '--plan'], ['help', '--plan'],
+      ['--plan'],
+      ['switch', '--plan', '--background'],
+      ['push', '--plan'],
+      ['push', '--plan', '--', generation.path],
+      ['push', '--pending', '--plan'],
+      ['push', '--pending', '--drop', '--plan'],
+      ['push', '--pending', '--drop', '--cache', 'modular-workspace', '--plan'],
+      ['push', '--background', '--plan'],
+      ['status', '--plan'],
+      ['log', '--plan'],
+      ['verify', '--plan'],
+      ['doctor', '--plan'],
+      ['init', '--plan'],
+      ['completion', 'bash', '--plan'],
+      ['help', '--plan'],
     ]
     for (const args of runs) {
       const run = await s.hms(args)
@@ -112,7 +144,11 @@ describe('--plan never writes', () => {
 
 describe('signals at any moment of the run', () => {
   const title = '%s during the retry back-off of a switch: summary, generation queued, exit %i, no lock or marker left'
-  it.each([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)(title, async (signal, code) => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(title, async (signal, code) => {
     const s = sandbox()
     const run = start(s, ['--flake', '.#mitsio@shoshin', '--retries', '3'], down)
     await until(() => /retry 1\/3 in 60\.0s/.test(run.stderr()), 60_000)
@@ -120,7 +156,12 @@ describe('signals at any moment of the run', () => {
     const result = await run.done
     expect(result.exitCode, result.stderr).toBe(code)
     expect(result.signal).toBeUndefined()
-    expect(result.stderr).toMatch(new RegExp(`✔ shoshin switched in [\\d.]+s \\(generation 1\\) · push to modular-workspace interrupted by ${signal}: \\d+ paths? queued`))
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `✔ shoshin switched in [\\d.]+s \\(generation 1\\) · push to modular-workspace interrupted by ${signal}: ` +
+          `\\d+ paths? queued`,
+      ),
+    )
     expect(result.stderr).not.toMatch(/failed to push/)
     expect(result.stderr).not.toMatch(/retry 2\/3/)
     expect(pending(s).map((e) => e.path)).toContain(s.generation()!.path)
@@ -147,11 +188,15 @@ describe('signals at any moment of the run', () => {
     const s = sandbox()
     expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
     const ready = join(s.root, 'asked')
-    const slow = binWith(s, 'cachix', [
-      '#!/bin/sh',
-      `if [ "$1" = --version ]; then : > ${ready}; sleep 30; fi`,
-      `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
-    ].join('\n'))
+    const slow = binWith(
+      s,
+      'cachix',
+      [
+        '#!/bin/sh',
+        `if [ "$1" = --version ]; then : > ${ready}; sleep 30; fi`,
+        `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
+      ].join('\n'),
+    )
     const run = start(s, ['push'], { PATH: slow })
     await until(() => existsSync(ready), 60_000)
     process.kill(run.pid, 'SIGINT')
@@ -262,8 +307,10 @@ describe('queue entries remember where they were going', () => {
     writeConfig(s, {})
     const refused = await s.hms(['push', '--pending'])
     expect(refused.exitCode).toBe(1)
-    expect(refused.stderr).toContain(`1 queued path for nas not pushed: they were queued for file://${blocked}, `
-      + "but nas now means the Cachix cache nas; to forget them: hms push --pending --drop --cache nas")
+    expect(refused.stderr).toContain(
+      `1 queued path for nas not pushed: they were queued for file://${blocked}, ` +
+        'but nas now means the Cachix cache nas; to forget them: hms push --pending --drop --cache nas',
+    )
     expect(readdirSync(nasCachix)).toEqual([])
     expect(pending(s)).toHaveLength(1)
   })
@@ -286,7 +333,7 @@ describe('queue entries remember where they were going', () => {
     const generation = s.generation()!
     mkdirSync(stateDir(s), { recursive: true })
     const old = { path: generation.path, cache: 'modular-workspace', reason: 'push failed', since: '2026-01-01T00:00Z' }
-    writeFileSync(stateFile(s, 'pending.jsonl'), JSON.stringify(old) + '\n')
+    writeFileSync(stateFile(s, 'pending.jsonl'), `${JSON.stringify(old)}\n`)
     const run = await s.hms(['push', '--pending'])
     expect(run.exitCode, run.stderr).toBe(0)
     expect(pending(s)).toEqual([])
@@ -325,8 +372,10 @@ describe('locks that pid reuse cannot fool', () => {
     const run = await s.hms(['--flake', '.#mitsio@shoshin'])
     expect(run.exitCode).toBe(1)
     const pid = process.pid
-    expect(run.stderr).toBe(`hms: another hms is switching (pid ${pid}) — wait for it to finish, or see hms status; `
-      + `if pid ${pid} is no hms, remove ${stateFile(s, 'switch.lock')}\n`)
+    expect(run.stderr).toBe(
+      `hms: another hms is switching (pid ${pid}) — wait for it to finish, or see hms status; ` +
+        `if pid ${pid} is no hms, remove ${stateFile(s, 'switch.lock')}\n`,
+    )
   })
 })
 
@@ -338,16 +387,26 @@ describe('a state dir that cannot be written', () => {
     // Root writes anywhere: a file where hms's directory should be stands in for a read-only one.
     rmSync(dir, { recursive: true })
     writeFileSync(dir, '')
-    const mustWrite =
-      [['push'], ['push', '--pending'], ['push', '--pending', '--drop'], ['push', '--', s.generation()!.path]]
+    const mustWrite = [
+      ['push'],
+      ['push', '--pending'],
+      ['push', '--pending', '--drop'],
+      ['push', '--', s.generation()!.path],
+    ]
     for (const args of mustWrite) {
       const run = await s.hms(args)
       expect(run.exitCode, args.join(' ')).toBe(1)
       expect(run.stderr, args.join(' ')).toMatch(oneLine(dir, 'E[A-Z]+'))
     }
     // These only read state (or none: verify, completion, init write elsewhere).
-    const readers =
-      [['status'], ['log'], ['doctor'], ['verify'], ['completion', 'bash'], ['init', '--cache', 'x', '--force']]
+    const readers = [
+      ['status'],
+      ['log'],
+      ['doctor'],
+      ['verify'],
+      ['completion', 'bash'],
+      ['init', '--cache', 'x', '--force'],
+    ]
     for (const args of readers) {
       const run = await s.hms(args)
       expect(run.stderr, args.join(' ')).not.toMatch(noStackTrace)
@@ -371,10 +430,13 @@ describe('a state dir that cannot be written', () => {
       const dir = join(disk, 'hms')
       mkdirSync(dir, { mode: 0o700 })
       const entry = { path: s.generation()!.path, cache: 'modular-workspace', reason: 'r', since: 's' }
-      writeFileSync(join(dir, 'pending.jsonl'), JSON.stringify(entry) + '\n')
+      writeFileSync(join(dir, 'pending.jsonl'), `${JSON.stringify(entry)}\n`)
       spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k', 'count=64'])
       const queue = readFileSync(join(dir, 'pending.jsonl'), 'utf8')
-      for (const args of [['push', entry.path], ['push', '--pending', '--drop']]) {
+      for (const args of [
+        ['push', entry.path],
+        ['push', '--pending', '--drop'],
+      ]) {
         const run = await s.hms(args, { env })
         expect(run.exitCode, `${args.join(' ')}: ${run.stderr}`).toBe(1)
         expect(run.stderr, args.join(' ')).toMatch(oneLine(dir, 'ENOSPC'))
@@ -388,28 +450,31 @@ describe('a state dir that cannot be written', () => {
 
   // Only root can become `nobody`.
   const asRoot = process.getuid?.() === 0
-  it.skipIf(!asRoot)('as a user who may not write it (nobody): one-line errors and no *.lock.<pid>.new litter', async () => {
-    const s = sandbox()
-    expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
-    mkdirSync(stateDir(s), { recursive: true })
-    const entry = { path: s.generation()!.path, cache: 'modular-workspace', reason: 'r', since: 's' }
-    writeFileSync(stateFile(s, 'pending.jsonl'), JSON.stringify(entry) + '\n')
-    // hms itself, world-readable (the checkout may sit in a 0700 directory).
-    const hms = worldReadableHms(s.root)
-    const before = readdirSync(stateDir(s)).sort()
-    for (const args of [['push', '--pending'], ['push', '--pending', '--drop'], ['push'], ['status'], ['log']]) {
-      const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups']
-      const argv = [...nobody, process.execPath, hms, ...args]
-      const run = spawnSync('setpriv', argv, { cwd: '/', env: s.env, encoding: 'utf8' })
-      expect(run.stderr, args.join(' ')).not.toMatch(noStackTrace)
-      expect(run.stderr, args.join(' ')).not.toMatch(/unexpected error/)
-      if (args[0] === 'push') {
-        expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(1)
-        expect(run.stderr, args.join(' ')).toMatch(oneLine(stateDir(s), 'EACCES'))
-      } else expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0)
-      expect(readdirSync(stateDir(s)).sort(), args.join(' ')).toEqual(before)
-    }
-  })
+  it.skipIf(!asRoot)(
+    'as a user who may not write it (nobody): one-line errors and no *.lock.<pid>.new litter',
+    async () => {
+      const s = sandbox()
+      expect((await s.hms(['--flake', '.#mitsio@shoshin', '--no-push'])).exitCode).toBe(0)
+      mkdirSync(stateDir(s), { recursive: true })
+      const entry = { path: s.generation()!.path, cache: 'modular-workspace', reason: 'r', since: 's' }
+      writeFileSync(stateFile(s, 'pending.jsonl'), `${JSON.stringify(entry)}\n`)
+      // hms itself, world-readable (the checkout may sit in a 0700 directory).
+      const hms = worldReadableHms(s.root)
+      const before = readdirSync(stateDir(s)).sort()
+      for (const args of [['push', '--pending'], ['push', '--pending', '--drop'], ['push'], ['status'], ['log']]) {
+        const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups']
+        const argv = [...nobody, process.execPath, hms, ...args]
+        const run = spawnSync('setpriv', argv, { cwd: '/', env: s.env, encoding: 'utf8' })
+        expect(run.stderr, args.join(' ')).not.toMatch(noStackTrace)
+        expect(run.stderr, args.join(' ')).not.toMatch(/unexpected error/)
+        if (args[0] === 'push') {
+          expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(1)
+          expect(run.stderr, args.join(' ')).toMatch(oneLine(stateDir(s), 'EACCES'))
+        } else expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(0)
+        expect(readdirSync(stateDir(s)).sort(), args.join(' ')).toEqual(before)
+      }
+    },
+  )
 })
 
 describe('read commands and what they print', () => {
@@ -451,32 +516,37 @@ describe('property: whatever is killed when, every built path is in the cache or
   it('kill -9 at a random moment of a switch or of hms push --pending', async () => {
     const fc = await import('fast-check')
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('switch', 'push'), fc.integer({ min: 0, max: 2500 }), fc.boolean(), async (cmd, ms, all) => {
-        const s = sandbox()
-        if (cmd === 'switch') {
-          expect((await s.hms(['--flake', '.#mitsio@shoshin'])).exitCode).toBe(0)
-          s.setPackage('ripgrep', '14.2')
-        } else {
-          // Built for the cache but not pushed: queued.
-          const queued = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { CACHIX_AUTH_TOKEN: undefined } })
-          expect(queued.exitCode).toBe(0)
-        }
-        const args = cmd === 'switch' ? ['--flake', '.#mitsio@shoshin'] : ['push', '--pending']
-        const run = start(s, args, { CACHIX_STANDIN_PUSH_DELAY: '0.3' })
-        await new Promise((resolve) => setTimeout(resolve, ms))
-        // hms alone (its children finish on their own), or power loss (everything at once).
-        if (all) killAll(s)
-        else {
-          try {
-            process.kill(run.pid, 'SIGKILL')
-          } catch {}
-        }
-        await run.done
-        await settled(s)
-        expect((await s.hms(['status'])).exitCode).toBe(0)
-        expect(unaccounted(s, 'modular-workspace')).toEqual([])
-        s.cleanup()
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('switch', 'push'),
+        fc.integer({ min: 0, max: 2500 }),
+        fc.boolean(),
+        async (cmd, ms, all) => {
+          const s = sandbox()
+          if (cmd === 'switch') {
+            expect((await s.hms(['--flake', '.#mitsio@shoshin'])).exitCode).toBe(0)
+            s.setPackage('ripgrep', '14.2')
+          } else {
+            // Built for the cache but not pushed: queued.
+            const queued = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { CACHIX_AUTH_TOKEN: undefined } })
+            expect(queued.exitCode).toBe(0)
+          }
+          const args = cmd === 'switch' ? ['--flake', '.#mitsio@shoshin'] : ['push', '--pending']
+          const run = start(s, args, { CACHIX_STANDIN_PUSH_DELAY: '0.3' })
+          await new Promise((resolve) => setTimeout(resolve, ms))
+          // hms alone (its children finish on their own), or power loss (everything at once).
+          if (all) killAll(s)
+          else {
+            try {
+              process.kill(run.pid, 'SIGKILL')
+            } catch {}
+          }
+          await run.done
+          await settled(s)
+          expect((await s.hms(['status'])).exitCode).toBe(0)
+          expect(unaccounted(s, 'modular-workspace')).toEqual([])
+          s.cleanup()
+        },
+      ),
       { numRuns: 4, endOnFailure: true },
     )
   }, 240_000)

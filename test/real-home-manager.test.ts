@@ -7,7 +7,13 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { summaryOf, until, useSandboxes } from './helpers/common.js'
 import { HMS_BIN, REPO_ROOT, type RunOptions, type Sandbox } from './helpers/sandbox.js'
-import { homeManagerArchive, homeManagerScript, homeManagerVersions, installHomeManager, scriptOptions } from './helpers/third-party.js'
+import {
+  homeManagerArchive,
+  homeManagerScript,
+  homeManagerVersions,
+  installHomeManager,
+  scriptOptions,
+} from './helpers/third-party.js'
 
 const REAL_FLAKE = path.join(REPO_ROOT, 'test/fixtures/real-home')
 const hasNix = (() => {
@@ -22,10 +28,23 @@ if (!hasNix) console.warn('skipping the real home-manager suite: nix is not inst
 
 /** A value for each home-manager option that takes some: all of them go into one switch. */
 const optionValues: Record<string, string[]> = {
-  '-f': ['x.nix'], '--file': ['x.nix'], '-A': ['y'], '-I': ['nixpkgs=/tmp'], '-b': ['bak'], '-B': ['mv -f'],
-  '--update-input': ['nothing'], '--override-input': ['nothing', '/tmp'], '-c': ['dark'], '--specialisation': ['dark'],
-  '--cores': ['1'], '-j': ['1'], '--max-jobs': ['1'], '--option': ['cores', '1'], '--builders': [''],
-  '--log-format': ['raw'], '--experimental-features': ['nix-command flakes'],
+  '-f': ['x.nix'],
+  '--file': ['x.nix'],
+  '-A': ['y'],
+  '-I': ['nixpkgs=/tmp'],
+  '-b': ['bak'],
+  '-B': ['mv -f'],
+  '--update-input': ['nothing'],
+  '--override-input': ['nothing', '/tmp'],
+  '-c': ['dark'],
+  '--specialisation': ['dark'],
+  '--cores': ['1'],
+  '-j': ['1'],
+  '--max-jobs': ['1'],
+  '--option': ['cores', '1'],
+  '--builders': [''],
+  '--log-format': ['raw'],
+  '--experimental-features': ['nix-command flakes'],
   '--extra-experimental-features': ['nix-command flakes'],
 }
 /** Refused by nix for flakes ("incompatible with flakes"); checked on their own. */
@@ -63,10 +82,17 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
       fs.writeFileSync(packages, JSON.stringify({ ...JSON.parse(fs.readFileSync(packages, 'utf8')), ...patch }))
     setFixture({ salt: `${path.basename(s.root)}-${version}` })
     fs.mkdirSync(path.join(s.env.XDG_STATE_HOME!, 'nix/profiles'), { recursive: true })
-    const env = { PATH: `${bin}:${s.env.PATH}`, NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\n' }
+    const env = {
+      PATH: `${bin}:${s.env.PATH}`,
+      NIX_CONFIG: 'substituters =\nexperimental-features = nix-command flakes\n',
+    }
     const hm = (args: string[]) => s.run('home-manager', args, { env, cwd: flake })
     return {
-      s, flake, env, hm, setFixture,
+      s,
+      flake,
+      env,
+      hm,
+      setFixture,
       hms: (args, opts = {}) => s.hms(args, { ...opts, cwd: flake, env: { ...env, ...opts.env } }),
       async generations() {
         const listed = await hm(['generations'])
@@ -93,7 +119,9 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
     const cache = path.join(w.s.cacheRoot, 'modular-workspace')
     expect([...w.s.cachePaths(cache)]).toEqual(expect.arrayContaining(w.s.closure(gen1.path)))
     // Built by the switch beyond the generation: nix-env's profile and the news file.
-    expect(names(one.push.outsideGeneration)).toEqual(expect.arrayContaining(['env-manifest.nix', 'hm-news.json', 'user-environment']))
+    expect(names(one.push.outsideGeneration)).toEqual(
+      expect.arrayContaining(['env-manifest.nix', 'hm-news.json', 'user-environment']),
+    )
 
     w.setFixture({ packages: { hello: '2.13', ripgrep: '14.1' } })
     const second = await w.hms(['--flake', '.#mitsio@shoshin', '--json'])
@@ -105,9 +133,14 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
     const listed = await w.generations()
     expect(listed.ids[0]).toBe(two.switch!.generation)
     if (sets25) expect(listed.current).toBe(two.switch!.generation)
-    expect(names(two.push.pushed.map((p) => p.path))).toEqual(
-      ['activation-script', 'env-manifest.nix', 'hm-pkg-hello-2.13', 'home-manager-generation', 'home-manager-path', 'user-environment'],
-    )
+    expect(names(two.push.pushed.map((p) => p.path))).toEqual([
+      'activation-script',
+      'env-manifest.nix',
+      'hm-pkg-hello-2.13',
+      'home-manager-generation',
+      'home-manager-path',
+      'user-environment',
+    ])
     expect(names(two.push.outsideGeneration)).toEqual(['env-manifest.nix', 'user-environment'])
     // The package diff, and hms diff reading generation numbers as this home-manager lists them.
     const hello = { name: 'hm-pkg-hello', from: '2.12', to: '2.13' }
@@ -134,7 +167,9 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
 
   it('passes every value option of this version through with its values', async () => {
     const w = world()
-    const options = [...scriptOptions(homeManagerScript(archive))].filter(([name, n]) => n > 0 && name !== '--flake' && !flakeless.has(name))
+    const options = [...scriptOptions(homeManagerScript(archive))].filter(
+      ([name, n]) => n > 0 && name !== '--flake' && !flakeless.has(name),
+    )
     const argv = options.flatMap(([name, n]) => {
       const values = optionValues[name]
       if (values?.length !== n) throw new Error(`no test value for home-manager ${version}'s ${name} (${n} values)`)
@@ -143,7 +178,13 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
     const run = await w.hms(['--flake', '.#mitsio@shoshin', ...argv, '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
     const summary = summaryOf(run.stdout)
-    expect(summary.command.slice(summary.command.indexOf('home-manager'))).toEqual(['home-manager', 'switch', '--flake', '.#mitsio@shoshin', ...argv])
+    expect(summary.command.slice(summary.command.indexOf('home-manager'))).toEqual([
+      'home-manager',
+      'switch',
+      '--flake',
+      '.#mitsio@shoshin',
+      ...argv,
+    ])
     expect(summary.switch!.generation).toBe(w.s.generation()!.number)
 
     for (const name of flakeless) {
@@ -155,13 +196,18 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
     }
   })
 
-  it("lets home-manager choose the attribute when the flake names none (its $USER fallback)", async () => {
+  it('lets home-manager choose the attribute when the flake names none (its $USER fallback)', async () => {
     const w = world()
     fs.writeFileSync(path.join(w.s.root, 'hms.json'), JSON.stringify({ flake: w.flake, user: 'mitsio' }))
     const run = await w.hms(['--json'], { env: { HMS_CONFIG: path.join(w.s.root, 'hms.json') } })
     expect(run.exitCode, run.stderr).toBe(0)
     const summary = summaryOf(run.stdout)
-    expect(summary.command.slice(summary.command.indexOf('home-manager'))).toEqual(['home-manager', 'switch', '--flake', w.flake])
+    expect(summary.command.slice(summary.command.indexOf('home-manager'))).toEqual([
+      'home-manager',
+      'switch',
+      '--flake',
+      w.flake,
+    ])
     // This machine is neither shoshin nor gyakusatsu: home-manager fell back to homeConfigurations.mitsio.
     expect(fs.readFileSync(path.join(w.s.home, '.config/hm-fixture/config'), 'utf8')).toBe('host = mitsio\n')
     expect(summary.switch!.generation).toBe(w.s.generation()!.number)
@@ -210,23 +256,32 @@ describe.skipIf(!hasNix).each(homeManagerVersions)('the real home-manager %s', (
       const w = world()
       w.setFixture({ sleep: 60, sleepPackage: 'ripgrep' })
       // -L: nix build shows build logs only when asked.
-      const t = await onTmux(w, ['--flake', '.#mitsio@shoshin', '-L', '--json'], {}, (screen) => /ripgrep sleeps 60 s/.test(screen))
+      const t = await onTmux(w, ['--flake', '.#mitsio@shoshin', '-L', '--json'], {}, (screen) =>
+        /ripgrep sleeps 60 s/.test(screen),
+      )
       expect(t.exitCode, t.screen).toBe(130)
       expect(t.summary.switch).toMatchObject({ ok: false, generation: null, signal: 'SIGINT' })
       expect(w.s.generation()).toBeUndefined()
     }, 150_000)
 
-    it('during activation: never a completed switch; nothing is sent after the key, the generation is queued', async () => {
+    it('during activation: never a completed switch; nothing is sent after the key, ' +
+      'the generation is queued', async () => {
       const w = world()
       const cache = path.join(w.s.root, 'file-cache')
       // Ctrl-C while activation runs: the build is over, its push (after home-manager exits) has not started.
-      const t = await onTmux(w, ['--flake', '.#mitsio@shoshin', '--json'], { HMS_CACHE: `file://${cache}`, HM_FIXTURE_ACTIVATION_SLEEP: '60' },
-        (screen) => /activation sleeps 60 s/.test(screen))
+      const t = await onTmux(
+        w,
+        ['--flake', '.#mitsio@shoshin', '--json'],
+        { HMS_CACHE: `file://${cache}`, HM_FIXTURE_ACTIVATION_SLEEP: '60' },
+        (screen) => /activation sleeps 60 s/.test(screen),
+      )
       expect(t.exitCode, t.screen).toBe(130)
       const gen = w.s.generation()!
       // Both behaviours set the profile before this point (the CLI in 25.11+, activate in 24.05).
       expect(t.summary.switch).toMatchObject({ ok: false, generation: gen.number, signal: 'SIGINT' })
-      expect(t.summary.notes.join('\n')).toMatch(/while home-manager activated generation \d+: it is current, but its activation did not finish/)
+      expect(t.summary.notes.join('\n')).toMatch(
+        /while home-manager activated generation \d+: it is current, but its activation did not finish/,
+      )
       expect(t.summary.push.pushed).toEqual([])
       expect(t.summary.push.queued).toContain(gen.path)
       expect(t.screen).not.toMatch(/failed to push/)
@@ -255,14 +310,19 @@ async function onTmux(w: World, args: string[], env: Record<string, string>, rea
     `echo $? >${quote(rc)}`,
   ].join('\n')
   fs.writeFileSync(path.join(s.root, 'run.sh'), script)
-  const tmux = (...a: string[]) => execFileSync('tmux', ['-S', sock, ...a], { encoding: 'utf8', env: { ...s.env, TERM: 'xterm' } })
+  const tmux = (...a: string[]) =>
+    execFileSync('tmux', ['-S', sock, ...a], { encoding: 'utf8', env: { ...s.env, TERM: 'xterm' } })
   tmux('new-session', '-d', '-x', '160', '-y', '50', `bash ${quote(path.join(s.root, 'run.sh'))}; sleep 30`)
   try {
     const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-500')
     await until(() => ready(screen()), 90_000)
     tmux('send-keys', 'C-c')
     await until(() => fs.existsSync(rc) && fs.readFileSync(rc, 'utf8').endsWith('\n'), 60_000)
-    return { exitCode: Number(fs.readFileSync(rc, 'utf8')), summary: summaryOf(fs.readFileSync(out, 'utf8')), screen: screen() }
+    return {
+      exitCode: Number(fs.readFileSync(rc, 'utf8')),
+      summary: summaryOf(fs.readFileSync(out, 'utf8')),
+      screen: screen(),
+    }
   } finally {
     try {
       tmux('kill-server')

@@ -18,7 +18,11 @@ beforeAll(async () => {
   key = { sec: join(dir, 'cache.sec'), pub: join(dir, 'cache.pub'), dir }
   execFileSync('nix-store', ['--generate-binary-cache-key', 'hms-remote-1', key.sec, key.pub])
   // The receiving Nix (ssh sessions) insists on signatures from this key, as a shared store would.
-  if (servers.ssh) writeFileSync(servers.ssh.remoteNixConf, `substituters =\nrequire-sigs = true\ntrusted-public-keys = ${readFileSync(key.pub, 'utf8').trim()}\n`)
+  if (servers.ssh)
+    writeFileSync(
+      servers.ssh.remoteNixConf,
+      `substituters =\nrequire-sigs = true\ntrusted-public-keys = ${readFileSync(key.pub, 'utf8').trim()}\n`,
+    )
 }, 60_000)
 afterAll(async () => {
   for (const s of sandboxes.splice(0)) s.cleanup()
@@ -47,7 +51,10 @@ const fast = { HMS_RETRY_BASE_MS: '1' }
 
 /** What a remote store dir holds, of `paths`. */
 function inStore(dir: string, paths: string[]): Set<string> {
-  const out = execFileSync('nix-store', ['--store', dir, '--check-validity', '--print-invalid', ...paths], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =' } })
+  const out = execFileSync('nix-store', ['--store', dir, '--check-validity', '--print-invalid', ...paths], {
+    encoding: 'utf8',
+    env: { ...process.env, NIX_CONFIG: 'substituters =' },
+  })
   const invalid = new Set(out.split('\n').filter(Boolean))
   return new Set(paths.filter((p) => !invalid.has(p)))
 }
@@ -55,7 +62,11 @@ function inStore(dir: string, paths: string[]): Set<string> {
 /** Store paths whose narinfo an http cache directory holds. */
 function narinfos(dir: string): Set<string> {
   if (!existsSync(dir)) return new Set()
-  return new Set(readdirSync(dir).filter((f) => f.endsWith('.narinfo')).map((f) => /^StorePath: (.+)$/m.exec(readFileSync(join(dir, f), 'utf8'))![1]!))
+  return new Set(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.narinfo'))
+      .map((f) => /^StorePath: (.+)$/m.exec(readFileSync(join(dir, f), 'utf8'))![1]!),
+  )
 }
 
 /** `count` tiny new paths (nix-store --add: content-addressed, so any store takes them unsigned). */
@@ -67,7 +78,9 @@ function smallPaths(s: Sandbox, count: number): string[] {
     writeFileSync(file, `${s.root} ${i}\n`)
     return file
   })
-  return execFileSync('nix-store', ['--add', ...files], { encoding: 'utf8', env: s.env }).split('\n').filter(Boolean)
+  return execFileSync('nix-store', ['--add', ...files], { encoding: 'utf8', env: s.env })
+    .split('\n')
+    .filter(Boolean)
 }
 
 describe('ssh:// and ssh-ng:// into a second Nix store', () => {
@@ -102,35 +115,47 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     // Everything is there already: hms says so, truly counted.
     const again = await s.hms(['push', '--cache', url, '--json', gen2.path])
     expect(again.exitCode, again.stderr).toBe(0)
-    expect(summaryOf(again.stdout).push).toMatchObject({ pushed: [], failed: [], alreadyPresent: s.closure(gen2.path).length })
+    expect(summaryOf(again.stdout).push).toMatchObject({
+      pushed: [],
+      failed: [],
+      alreadyPresent: s.closure(gen2.path).length,
+    })
   })
 
-  it('ssh-ng:// with require-sigs: an unsigned push is refused once with the fix, not retried, queued; signed, the queue drains', async (t) => {
-    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
-    const s = sandbox()
-    const { url, dir } = servers.ssh.storeUrl('ssh-ng', 'signed')
-    const unsigned = await s.hms(['--cache', url, ...switchArgs], { env: fast })
-    expect(unsigned.exitCode, unsigned.stderr).toBe(0)
-    const generation = s.generation()!
-    expect(unsigned.stderr.match(/lacks a valid signature/g) ?? []).toHaveLength(1)
-    expect(unsigned.stderr).toContain('the destination only accepts signed paths: create a key')
-    expect(unsigned.stderr).not.toMatch(/retry \d\/\d/)
-    const summary = summaryOf(unsigned.stdout)
-    // builtins.toFile's path is content-addressed: the store takes it unsigned, and it may land
-    // before nix copy meets the first refused path (the order depends on the load).
-    expect(summary.push.pushed.filter((p) => !p.path.endsWith('-hm-session-vars.sh'))).toEqual([])
-    expect(summary.push.queued).toContain(generation.path)
-    expect(pending(s)[0]!.reason).toMatch(/lacks a valid signature/)
+  it(
+    'ssh-ng:// with require-sigs: an unsigned push is refused once with the fix, not retried, queued; signed, ' +
+      'the queue drains',
+    async (t) => {
+      if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+      const s = sandbox()
+      const { url, dir } = servers.ssh.storeUrl('ssh-ng', 'signed')
+      const unsigned = await s.hms(['--cache', url, ...switchArgs], { env: fast })
+      expect(unsigned.exitCode, unsigned.stderr).toBe(0)
+      const generation = s.generation()!
+      expect(unsigned.stderr.match(/lacks a valid signature/g) ?? []).toHaveLength(1)
+      expect(unsigned.stderr).toContain('the destination only accepts signed paths: create a key')
+      expect(unsigned.stderr).not.toMatch(/retry \d\/\d/)
+      const summary = summaryOf(unsigned.stdout)
+      // builtins.toFile's path is content-addressed: the store takes it unsigned, and it may land
+      // before nix copy meets the first refused path (the order depends on the load).
+      expect(summary.push.pushed.filter((p) => !p.path.endsWith('-hm-session-vars.sh'))).toEqual([])
+      expect(summary.push.queued).toContain(generation.path)
+      expect(pending(s)[0]!.reason).toMatch(/lacks a valid signature/)
 
-    writeConfig(s, { caches: { box: { url, secretKeyFile: key.sec } } })
-    const drained = await s.hms(['push', '--pending', '--json'])
-    expect(drained.exitCode, drained.stderr).toBe(0)
-    expect(pending(s), drained.stderr + drained.stdout).toEqual([])
-    const closure = s.closure(generation.path)
-    expect(inStore(dir, closure)).toEqual(new Set(closure))
-    const sigs = execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--store', dir, '--sigs', generation.path], { encoding: 'utf8' })
-    expect(sigs).toMatch(/hms-remote-1:/)
-  })
+      writeConfig(s, { caches: { box: { url, secretKeyFile: key.sec } } })
+      const drained = await s.hms(['push', '--pending', '--json'])
+      expect(drained.exitCode, drained.stderr).toBe(0)
+      expect(pending(s), drained.stderr + drained.stdout).toEqual([])
+      const closure = s.closure(generation.path)
+      expect(inStore(dir, closure)).toEqual(new Set(closure))
+      const sigs = execFileSync(
+        'nix',
+        ['--extra-experimental-features', 'nix-command', 'path-info', '--store', dir, '--sigs', generation.path],
+        { encoding: 'utf8' },
+      )
+      expect(sigs).toMatch(/hms-remote-1:/)
+    },
+  )
 
   it('ssh-ng://: 150 new paths are asked about in one login per batch, and all land', async (t) => {
     if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
@@ -156,7 +181,11 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     expect(run.stderr.match(/creating directory '\/proc\/hms-cannot-create'/g) ?? [], run.stderr).toHaveLength(1)
     expect(run.stderr).toContain('the remote store exists and is writable')
     expect(run.stderr).not.toMatch(/retry \d\/\d/)
-    expect(pending(s).map((e) => e.path).sort()).toEqual(sorted(paths))
+    expect(
+      pending(s)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(sorted(paths))
   })
 
   it('an unreachable host is said to be unreachable, quickly, and the paths are queued', async () => {
@@ -167,7 +196,11 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     const run = await s.hms(['push', '--cache', url, '--retries', '0', ...paths])
     expect(run.exitCode).toBe(0)
     expect(run.stderr).toMatch(/cannot reach ssh-ng:\/\/root@127\.0\.0\.1: .*Connection refused/)
-    expect(pending(s).map((e) => e.path).sort()).toEqual(sorted(paths))
+    expect(
+      pending(s)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(sorted(paths))
   })
 })
 
@@ -198,105 +231,123 @@ describe('http:// with WebDAV', () => {
     const s = sandbox()
     const run = await s.hms(['--cache', `${servers.http.url('open')}/moved-${sandboxes.length}`, ...switchArgs])
     expect(run.exitCode, run.stderr).toBe(0)
-    const verify = await s.hms(['verify', '--cache', `${servers.http.url('moved')}/moved-${sandboxes.length}`, '--json'])
+    const verify = await s.hms([
+      'verify',
+      '--cache',
+      `${servers.http.url('moved')}/moved-${sandboxes.length}`,
+      '--json',
+    ])
     expect(verify.exitCode, verify.stderr).toBe(0)
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, total: s.closure(s.generation()!.path).length })
   })
 
-  it('basic auth in the URL: pushed and verified, the password nowhere on disk, in argv or in what hms prints', async (t) => {
-    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
-    const s = sandbox()
-    const { password } = servers.http
-    const url = `${servers.http.url('auth', true)}/url-${sandboxes.length}`
-    const dir = join(servers.http.root, `auth/url-${sandboxes.length}`)
-    const run = await s.hms(['--cache', url, '-v', ...switchArgs])
-    expect(run.exitCode, run.stderr).toBe(0)
-    expect(narinfos(dir)).toEqual(new Set(s.built()))
-    expect(run.stderr).toContain('nix copy: copying path')
-    expect(run.stdout + run.stderr).not.toContain(password)
-    const verify = await s.hms(['verify', '--cache', url])
-    expect(verify.exitCode, verify.stderr).toBe(0)
+  it(
+    'basic auth in the URL: pushed and verified, the password nowhere on disk, ' + 'in argv or in what hms prints',
+    async (t) => {
+      if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+      const s = sandbox()
+      const { password } = servers.http
+      const url = `${servers.http.url('auth', true)}/url-${sandboxes.length}`
+      const dir = join(servers.http.root, `auth/url-${sandboxes.length}`)
+      const run = await s.hms(['--cache', url, '-v', ...switchArgs])
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(narinfos(dir)).toEqual(new Set(s.built()))
+      expect(run.stderr).toContain('nix copy: copying path')
+      expect(run.stdout + run.stderr).not.toContain(password)
+      const verify = await s.hms(['verify', '--cache', url])
+      expect(verify.exitCode, verify.stderr).toBe(0)
 
-    // A background push of a new generation: its argv, log and the state files hold no password.
-    s.setPackage('git', '2.45')
-    const seen = new Set<string>()
-    const scan = setInterval(() => {
-      for (const { args } of s.processes()) seen.add(args)
-    }, 10)
-    const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
-    expect(bg.exitCode, bg.stderr).toBe(0)
-    const state = join(s.env.XDG_STATE_HOME!, 'hms')
-    // background.pid holds `PID START BOOT-ID` (README, state files).
-    const pid = Number(readFileSync(join(state, 'background.pid'), 'utf8').split(' ')[0])
-    const deadline = Date.now() + 60_000
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-    clearInterval(scan)
-    expect([...seen].some((l) => l.includes(' push --cache http://127.0.0.1:')), [...seen].join('\n')).toBe(true)
-    // The command typed by the user is theirs; what hms starts (the detached push, nix) is checked.
-    for (const line of [...seen].filter((l) => !l.includes('--background'))) expect(line).not.toContain(password)
-    expect(narinfos(dir).has(s.generation()!.path)).toBe(true)
-    expect(statSync(state).mode & 0o777).toBe(0o700)
-    for (const name of readdirSync(state)) {
-      const file = join(state, name)
-      if (!statSync(file).isFile()) continue
-      expect(statSync(file).mode & 0o777, name).toBe(0o600)
-      expect(readFileSync(file, 'utf8'), name).not.toContain(password)
-    }
-    expect(readFileSync(join(state, 'background.log'), 'utf8')).toMatch(/pushed|nothing new/)
-  })
+      // A background push of a new generation: its argv, log and the state files hold no password.
+      s.setPackage('git', '2.45')
+      const seen = new Set<string>()
+      const scan = setInterval(() => {
+        for (const { args } of s.processes()) seen.add(args)
+      }, 10)
+      const bg = await s.hms(['--cache', url, '--background', ...switchArgs])
+      expect(bg.exitCode, bg.stderr).toBe(0)
+      const state = join(s.env.XDG_STATE_HOME!, 'hms')
+      // background.pid holds `PID START BOOT-ID` (README, state files).
+      const pid = Number(readFileSync(join(state, 'background.pid'), 'utf8').split(' ')[0])
+      const deadline = Date.now() + 60_000
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      clearInterval(scan)
+      expect(
+        [...seen].some((l) => l.includes(' push --cache http://127.0.0.1:')),
+        [...seen].join('\n'),
+      ).toBe(true)
+      // The command typed by the user is theirs; what hms starts (the detached push, nix) is checked.
+      for (const line of [...seen].filter((l) => !l.includes('--background'))) expect(line).not.toContain(password)
+      expect(narinfos(dir).has(s.generation()!.path)).toBe(true)
+      expect(statSync(state).mode & 0o777).toBe(0o700)
+      for (const name of readdirSync(state)) {
+        const file = join(state, name)
+        if (!statSync(file).isFile()) continue
+        expect(statSync(file).mode & 0o777, name).toBe(0o600)
+        expect(readFileSync(file, 'utf8'), name).not.toContain(password)
+      }
+      expect(readFileSync(join(state, 'background.log'), 'utf8')).toMatch(/pushed|nothing new/)
+    },
+  )
 
-  it('credentials typed only on the command line: the queued entry says how to supply them, and the push asks again', async (t) => {
-    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
-    const s = sandbox()
-    const bare = `${servers.http.url('auth')}/typed-${sandboxes.length}`
-    const url = `${servers.http.url('auth', true)}/typed-${sandboxes.length}`
-    await servers.http.pause()
-    let down: RunResult
-    try {
-      down = await s.hms(['--cache', url, ...switchArgs], { env: fast })
-    } finally {
-      await servers.http.resume()
-    }
-    expect(down.exitCode, down.stderr).toBe(0)
-    expect(down.stderr).toContain(`cannot reach ${bare}: connection refused`)
-    const queued = pending(s)
-    expect(queued.length).toBeGreaterThan(0)
-    expect(queued.every((e) => e.cache === bare)).toBe(true)
-    expect(queued[0]!.reason).toContain('credentials were given on the command line only')
-    expect(JSON.stringify(queued)).not.toContain(servers.http.password)
+  it(
+    'credentials typed only on the command line: the queued entry says how to supply them, ' +
+      'and the push asks again',
+    async (t) => {
+      if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+      const s = sandbox()
+      const bare = `${servers.http.url('auth')}/typed-${sandboxes.length}`
+      const url = `${servers.http.url('auth', true)}/typed-${sandboxes.length}`
+      await servers.http.pause()
+      let down: RunResult
+      try {
+        down = await s.hms(['--cache', url, ...switchArgs], { env: fast })
+      } finally {
+        await servers.http.resume()
+      }
+      expect(down.exitCode, down.stderr).toBe(0)
+      expect(down.stderr).toContain(`cannot reach ${bare}: connection refused`)
+      const queued = pending(s)
+      expect(queued.length).toBeGreaterThan(0)
+      expect(queued.every((e) => e.cache === bare)).toBe(true)
+      expect(queued[0]!.reason).toContain('credentials were given on the command line only')
+      expect(JSON.stringify(queued)).not.toContain(servers.http.password)
 
-    // Without them the server refuses: said once, not retried, the paths stay queued.
-    const refused = await s.hms(['push', '--pending'], { env: fast })
-    expect(refused.stderr.match(/HTTP 401/g) ?? []).toHaveLength(1)
-    expect(refused.stderr).not.toMatch(/retry \d\/\d/)
-    expect(pending(s).length).toBe(queued.length)
-    // Given in the config, they are found again by the URL the queue holds.
-    writeConfig(s, { caches: { work: { url } } })
-    const drained = await s.hms(['push', '--pending'])
-    expect(drained.exitCode, drained.stderr).toBe(0)
-    expect(pending(s)).toEqual([])
-    expect(narinfos(join(servers.http.root, `auth/typed-${sandboxes.length}`))).toEqual(new Set(s.built()))
-  })
+      // Without them the server refuses: said once, not retried, the paths stay queued.
+      const refused = await s.hms(['push', '--pending'], { env: fast })
+      expect(refused.stderr.match(/HTTP 401/g) ?? []).toHaveLength(1)
+      expect(refused.stderr).not.toMatch(/retry \d\/\d/)
+      expect(pending(s).length).toBe(queued.length)
+      // Given in the config, they are found again by the URL the queue holds.
+      writeConfig(s, { caches: { work: { url } } })
+      const drained = await s.hms(['push', '--pending'])
+      expect(drained.exitCode, drained.stderr).toBe(0)
+      expect(pending(s)).toEqual([])
+      expect(narinfos(join(servers.http.root, `auth/typed-${sandboxes.length}`))).toEqual(new Set(s.built()))
+    },
+  )
 
-  it('12 paths pushed, retried against a down server and drained from the queue: no listener-leak warning', async (t) => {
-    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
-    const s = sandbox()
-    const paths = smallPaths(s, 12)
-    const leak = /MaxListenersExceededWarning|memory leak/
-    const url = `${servers.http.url('open')}/many-${sandboxes.length}`
-    const push = await s.hms(['push', '--cache', url, ...paths])
-    expect(push.exitCode, push.stderr).toBe(0)
-    expect(narinfos(join(servers.http.root, `open/many-${sandboxes.length}`))).toEqual(new Set(paths))
-    expect(push.stderr).not.toMatch(leak)
-    // Nobody listens on the port the closed server had: every lookup is refused, then retried.
-    const down = `http://127.0.0.1:${await closedPort()}/many`
-    const failed = await s.hms(['push', '--cache', down, '--retries', '2', ...paths], { env: fast })
-    expect(failed.stderr).toMatch(/connection refused/)
-    expect(failed.stderr).not.toMatch(leak)
-    expect(pending(s).length).toBe(12)
-    const drained = await s.hms(['push', '--pending', '--cache', down], { env: fast })
-    expect(drained.stderr).not.toMatch(leak)
-  })
+  it(
+    '12 paths pushed, retried against a down server and drained from the queue: ' + 'no listener-leak warning',
+    async (t) => {
+      if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+      const s = sandbox()
+      const paths = smallPaths(s, 12)
+      const leak = /MaxListenersExceededWarning|memory leak/
+      const url = `${servers.http.url('open')}/many-${sandboxes.length}`
+      const push = await s.hms(['push', '--cache', url, ...paths])
+      expect(push.exitCode, push.stderr).toBe(0)
+      expect(narinfos(join(servers.http.root, `open/many-${sandboxes.length}`))).toEqual(new Set(paths))
+      expect(push.stderr).not.toMatch(leak)
+      // Nobody listens on the port the closed server had: every lookup is refused, then retried.
+      const down = `http://127.0.0.1:${await closedPort()}/many`
+      const failed = await s.hms(['push', '--cache', down, '--retries', '2', ...paths], { env: fast })
+      expect(failed.stderr).toMatch(/connection refused/)
+      expect(failed.stderr).not.toMatch(leak)
+      expect(pending(s).length).toBe(12)
+      const drained = await s.hms(['push', '--pending', '--cache', down], { env: fast })
+      expect(drained.stderr).not.toMatch(leak)
+    },
+  )
 
   it('basic auth from the netrc file Nix is configured with', async (t) => {
     if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)

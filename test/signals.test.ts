@@ -11,7 +11,11 @@ describe('signals', () => {
     const s = sandbox()
     s.setFixture({ sleep: 30 })
     let pid = 0
-    const running = s.hms(['--flake', '.#mitsio@shoshin'], { onSpawn: (p) => { pid = p } })
+    const running = s.hms(['--flake', '.#mitsio@shoshin'], {
+      onSpawn: (p) => {
+        pid = p
+      },
+    })
     await until(() => runs(s, '/bin/sleep 30'))
     process.kill(pid, signal)
     const run = await running

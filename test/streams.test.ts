@@ -55,7 +55,7 @@ describe('stdout that goes away', () => {
 })
 
 describe('what hms ends after its child', () => {
-  it('never a neighbour in its process group (a script\'s other commands, a test runner\'s workers)', async () => {
+  it("never a neighbour in its process group (a script's other commands, a test runner's workers)", async () => {
     const s = sandbox()
     const argv = join(s.root, 'hm-started')
     // No job control in a script: hms, its child and the later `sleep 98` all share one group.
@@ -76,11 +76,16 @@ describe('what hms ends after its child', () => {
 
 describe('time limits that hold', () => {
   // sh waits for its sleep: killing sh alone would leave the sleep holding hms's pipe for a minute.
-  const hanging = (s: Sandbox) => binWith(s, 'cachix', [
-    '#!/bin/sh',
-    'if [ "$1" = --version ]; then sleep 61; echo "cachix 1.11.1"; exit 0; fi',
-    `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
-  ].join('\n'))
+  const hanging = (s: Sandbox) =>
+    binWith(
+      s,
+      'cachix',
+      [
+        '#!/bin/sh',
+        'if [ "$1" = --version ]; then sleep 61; echo "cachix 1.11.1"; exit 0; fi',
+        `exec ${join(FIXTURES_BIN, 'cachix')} "$@"`,
+      ].join('\n'),
+    )
 
   it('a cachix --version that hangs: hms doctor answers within its 5 s limit and leaves nothing behind', async () => {
     const s = sandbox()
@@ -92,16 +97,19 @@ describe('time limits that hold', () => {
     await nothingLeft(s, [], 5_000)
   })
 
-  it('a cachix --version that hangs: the switch falls back after its 10 s limit, not when cachix gives up', async () => {
-    const s = sandbox()
-    const started = Date.now()
-    const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: hanging(s) }, timeoutMs: 90_000 })
-    const took = Date.now() - started
-    expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/could not read the version of .*cachix/)
-    expect(took).toBeLessThan(40_000)
-    expect(s.generation()?.number).toBe(1)
-  })
+  it(
+    'a cachix --version that hangs: the switch falls back after its 10 s limit, ' + 'not when cachix gives up',
+    async () => {
+      const s = sandbox()
+      const started = Date.now()
+      const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: hanging(s) }, timeoutMs: 90_000 })
+      const took = Date.now() - started
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.stderr).toMatch(/could not read the version of .*cachix/)
+      expect(took).toBeLessThan(40_000)
+      expect(s.generation()?.number).toBe(1)
+    },
+  )
 })
 
 describe('--json on early errors: still exactly one document', () => {
@@ -145,5 +153,8 @@ function noCachix(s: Sandbox): string {
   const bin = join(s.root, 'no-cachix')
   mkdirSync(bin)
   symlinkSync(join(FIXTURES_BIN, 'home-manager'), join(bin, 'home-manager'))
-  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  return s.env
+    .PATH!.split(':')
+    .map((d) => (d === FIXTURES_BIN ? bin : d))
+    .join(':')
 }

@@ -10,8 +10,12 @@ const sandbox = useSandboxes()
 function pathWithout(s: Sandbox, missing: string): string {
   const bin = join(s.root, `bin-without-${missing}`)
   mkdirSync(bin, { recursive: true })
-  for (const name of readdirSync(FIXTURES_BIN)) if (name !== missing) symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  for (const name of readdirSync(FIXTURES_BIN))
+    if (name !== missing) symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  return s.env
+    .PATH!.split(':')
+    .map((d) => (d === FIXTURES_BIN ? bin : d))
+    .join(':')
 }
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(stackTrace)
@@ -28,7 +32,11 @@ describe('hms switch (watch-exec through cachix)', () => {
     expect([...inCache].sort()).toEqual(s.built().sort())
     expect(summary.push.pushed.map((p) => p.path).sort()).toEqual([...inCache].sort())
     // Built beside the generation, pushed all the same, and named in the summary.
-    expect(summary.push.outsideGeneration.map((p) => p.slice(44)).sort()).toEqual(['env-manifest.nix', 'hm-news.json', 'user-environment'])
+    expect(summary.push.outsideGeneration.map((p) => p.slice(44)).sort()).toEqual([
+      'env-manifest.nix',
+      'hm-news.json',
+      'user-environment',
+    ])
     const sizes = s.cacheNarSizes(s.cacheDir('modular-workspace'))
     expect(summary.push.bytes).toBe([...sizes.values()].reduce((a, b) => a + b, 0))
     for (const p of summary.push.pushed) expect(p.bytes).toBe(sizes.get(p.path))
@@ -42,7 +50,12 @@ describe('hms switch (watch-exec through cachix)', () => {
     expect(run.exitCode, run.stderr).toBe(0)
     const generation = s.generation()!
     const pushed = s.cachePaths(s.cacheDir('modular-workspace')).size
-    expect(run.stderr).toMatch(new RegExp(`✔ shoshin switched in \\d+\\.\\ds \\(generation ${generation.number}\\) · pushed ${pushed} paths, [\\d.]+ KiB → modular-workspace`))
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `✔ shoshin switched in \\d+\\.\\ds \\(generation ${generation.number}\\) · pushed ${pushed} paths, ` +
+          `[\\d.]+ KiB → modular-workspace`,
+      ),
+    )
     const activation = ['Starting Home Manager activation', 'Activating linkGeneration', 'Activating onFilesChange']
     const at = activation.map((line) => run.stdout.indexOf(line))
     expect(at.every((i) => i >= 0)).toBe(true)
@@ -75,29 +88,38 @@ describe('hms switch (watch-exec through cachix)', () => {
     expect(s.cachePaths(s.cacheDir('modular-workspace'))).toEqual(before)
   })
 
-  it('an activation that fails after the profile was set: switch not ok, the generation given, what was built pushed', async () => {
-    const s = sandbox()
-    mkdirSync(join(s.home, '.config/hm-fixture'), { recursive: true })
-    writeFileSync(join(s.home, '.config/hm-fixture/config'), 'mine\n')
-    const human = await s.hms(['--flake', '.#mitsio@shoshin'])
-    expect(human.exitCode).toBe(1)
-    expect(human.stderr).toMatch(joined(
-      /✖ shoshin switch failed after [\d.]+s /,
-      /\(home-manager exited with 1; generation 1 is current but not fully activated\) · pushed \d+ paths/,
-    ))
+  it(
+    'an activation that fails after the profile was set: switch not ok, the generation given, ' +
+      'what was built pushed',
+    async () => {
+      const s = sandbox()
+      mkdirSync(join(s.home, '.config/hm-fixture'), { recursive: true })
+      writeFileSync(join(s.home, '.config/hm-fixture/config'), 'mine\n')
+      const human = await s.hms(['--flake', '.#mitsio@shoshin'])
+      expect(human.exitCode).toBe(1)
+      expect(human.stderr).toMatch(
+        joined(
+          /✖ shoshin switch failed after [\d.]+s /,
+          /\(home-manager exited with 1; generation 1 is current but not fully activated\) · pushed \d+ paths/,
+        ),
+      )
 
-    s.setPackage('git', '2.45')
-    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])
-    expect(run.exitCode).toBe(1)
-    const summary = summaryOf(run.stdout)
-    const generation = s.generation()!
-    expect(generation.number).toBe(2)
-    expect(summary.switch).toMatchObject({ ok: false, exitCode: 1, generation: 2, signal: null })
-    expect(summary.notes).toContain('home-manager failed after generation 2 became current (its activation did not finish); what was built is pushed')
-    const inCache = s.cachePaths(s.cacheDir('modular-workspace'))
-    expect(summary.push.pushed.map((p) => p.path)).toContain(generation.path)
-    for (const p of summary.push.pushed) expect(inCache.has(p.path)).toBe(true)
-  })
+      s.setPackage('git', '2.45')
+      const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json'])
+      expect(run.exitCode).toBe(1)
+      const summary = summaryOf(run.stdout)
+      const generation = s.generation()!
+      expect(generation.number).toBe(2)
+      expect(summary.switch).toMatchObject({ ok: false, exitCode: 1, generation: 2, signal: null })
+      expect(summary.notes).toContain(
+        'home-manager failed after generation 2 became current (its activation did not finish); ' +
+          'what was built is pushed',
+      )
+      const inCache = s.cachePaths(s.cacheDir('modular-workspace'))
+      expect(summary.push.pushed.map((p) => p.path)).toContain(generation.path)
+      for (const p of summary.push.pushed) expect(inCache.has(p.path)).toBe(true)
+    },
+  )
 
   it('after one package changes, pushes only the new paths', async () => {
     const s = sandbox()
@@ -118,7 +140,13 @@ describe('hms switch (watch-exec through cachix)', () => {
     s.cacheDir('gyakusatsu-cache')
     const configDir = join(s.env.XDG_CONFIG_HOME!, 'hms')
     mkdirSync(configDir, { recursive: true })
-    writeFileSync(join(configDir, 'config.json'), JSON.stringify({ cache: 'modular-workspace', profiles: { gyakusatsu: { hosts: ['gyakusatsu'], cache: 'gyakusatsu-cache' }, shoshin: {} } }))
+    writeFileSync(
+      join(configDir, 'config.json'),
+      JSON.stringify({
+        cache: 'modular-workspace',
+        profiles: { gyakusatsu: { hosts: ['gyakusatsu'], cache: 'gyakusatsu-cache' }, shoshin: {} },
+      }),
+    )
     const run = await s.hms(['--flake', '.#mitsio@gyakusatsu', '--json'])
     expect(run.exitCode, run.stderr).toBe(0)
     expect(summaryOf(run.stdout)).toMatchObject({ profile: 'gyakusatsu', cache: 'gyakusatsu-cache' })
@@ -139,7 +167,9 @@ describe('hms switch (watch-exec through cachix)', () => {
 describe('hms switch when the push cannot happen', () => {
   it('network failure: switch exits 0, failures reported and queued; --strict gives 3', async () => {
     const s = sandbox()
-    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json', '--retries', '0'], { env: { CACHIX_STANDIN_FAIL: 'network' } })
+    const run = await s.hms(['--flake', '.#mitsio@shoshin', '--json', '--retries', '0'], {
+      env: { CACHIX_STANDIN_FAIL: 'network' },
+    })
     expect(run.exitCode, run.stderr).toBe(0)
     const summary = summaryOf(run.stdout)
     expect(summary.switch?.ok).toBe(true)
@@ -149,10 +179,14 @@ describe('hms switch when the push cannot happen', () => {
     expect(s.cachePaths(s.cacheDir('modular-workspace')).size).toBe(0)
 
     s.setPackage('hello', '2.13')
-    const strict = await s.hms(['--flake', '.#mitsio@shoshin', '--strict', '--retries', '0'], { env: { CACHIX_STANDIN_FAIL: 'network' } })
+    const strict = await s.hms(['--flake', '.#mitsio@shoshin', '--strict', '--retries', '0'], {
+      env: { CACHIX_STANDIN_FAIL: 'network' },
+    })
     expect(strict.exitCode).toBe(3)
     expect(strict.stderr).toMatch(/^✖ \d+ paths failed to push: \/nix\/store\//m)
-    expect(strict.stderr).toMatch(/queued for modular-workspace; hms pushes them on its next run, or now: hms push --pending/)
+    expect(strict.stderr).toMatch(
+      /queued for modular-workspace; hms pushes them on its next run, or now: hms push --pending/,
+    )
     expect(strict.stderr).not.toMatch(/✗/)
     expect(s.generation()!.path).toMatch(/home-manager-generation$/)
     noStackTrace(strict.stderr)
@@ -179,7 +213,11 @@ describe('hms switch when the push cannot happen', () => {
     expect(run.stderr).toMatch(/^! no Cachix credentials found — switching without pushing.*cachix authtoken/m)
     expect(run.stderr).not.toContain('Neither auth token')
     const summary = summaryOf(run.stdout)
-    expect(summary).toMatchObject({ mode: 'plain', switch: { ok: true }, push: { attempted: false, skippedReason: 'no Cachix credentials found' } })
+    expect(summary).toMatchObject({
+      mode: 'plain',
+      switch: { ok: true },
+      push: { attempted: false, skippedReason: 'no Cachix credentials found' },
+    })
     expect(summary.push.queued).toEqual([s.generation()!.path])
     expect(s.cachePaths(s.cacheDir('modular-workspace')).size).toBe(0)
   })
@@ -196,7 +234,9 @@ describe('hms switch when the push cannot happen', () => {
     const s = sandbox()
     const run = await s.hms(['--flake', '.#mitsio@shoshin'], { env: { PATH: pathWithout(s, 'cachix') } })
     expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/^! cachix not found on PATH — switching without pushing.*nix profile install nixpkgs#cachix/m)
+    expect(run.stderr).toMatch(
+      /^! cachix not found on PATH — switching without pushing.*nix profile install nixpkgs#cachix/m,
+    )
     expect(s.generation()?.number).toBe(1)
   })
 
@@ -212,7 +252,9 @@ describe('hms switch when the push cannot happen', () => {
     const s = sandbox()
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', 'no-such-cache'])
     expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/cachix refused to run: Binary cache no-such-cache doesn't exist or you don't have access\./)
+    expect(run.stderr).toMatch(
+      /cachix refused to run: Binary cache no-such-cache doesn't exist or you don't have access\./,
+    )
     expect(s.generation()?.number).toBe(1)
   })
 
@@ -230,29 +272,50 @@ describe('hms switch command line', () => {
     const run = await s.hms(['--plan', '--flake', '.#mitsio@gyakusatsu', '-b', 'backup'])
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain('profile  gyakusatsu  (from flake attribute)')
-    expect(run.stdout).toContain("command  cachix watch-exec modular-workspace -- home-manager switch --flake '.#mitsio@gyakusatsu' -b backup")
+    expect(run.stdout).toContain(
+      "command  cachix watch-exec modular-workspace -- home-manager switch --flake '.#mitsio@gyakusatsu' -b backup",
+    )
     expect(s.generation()).toBeUndefined()
   })
 
   it('--plan shows the very cachix push the run executes (generation mode, jobs, compression)', async () => {
     const s = sandbox()
-    const args = ['--flake', '.#mitsio@shoshin', '--mode', 'generation', '--push-jobs', '3', '--compression-method', 'xz']
+    const args = [
+      '--flake',
+      '.#mitsio@shoshin',
+      '--mode',
+      'generation',
+      '--push-jobs',
+      '3',
+      '--compression-method',
+      'xz',
+    ]
     const plan = await s.hms([...args, '--plan'], { env: { NO_COLOR: '1' } })
     const shown = plan.stdout.split('\n').find((line) => line.startsWith('push '))!
     const log = join(s.root, 'cachix.log')
     expect((await s.hms(args, { env: { CACHIX_STANDIN_LOG: log } })).exitCode).toBe(0)
-    const ran = readFileSync(log, 'utf8').split('\n').find((line) => line.startsWith('push\t'))!.split('\t')
+    const ran = readFileSync(log, 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('push\t'))!
+      .split('\t')
     expect(ran.at(-1)).toBe(s.generation()!.path)
     expect(shown).toContain(`push     cachix ${ran.slice(0, -1).join(' ')} <the new generation>`)
   })
 
-  it('--plan for a store URL says how the push happens: the hook records, nix copy pushes after home-manager', async () => {
-    const s = sandbox()
-    const plan = await s.hms(['--plan', '--flake', '.#mitsio@shoshin', '--cache', `file://${s.root}/c`], { env: { NO_COLOR: '1' } })
-    expect(plan.exitCode, plan.stderr).toBe(0)
-    const shown = plan.stdout.split('\n').find((line) => line.startsWith('push '))!
-    expect(shown).toMatch(/^push {5}nix .*copy .*--to file:\/\/\S+\/c <what the switch builds: hms's post-build hook records it/)
-  })
+  it(
+    '--plan for a store URL says how the push happens: the hook records, ' + 'nix copy pushes after home-manager',
+    async () => {
+      const s = sandbox()
+      const plan = await s.hms(['--plan', '--flake', '.#mitsio@shoshin', '--cache', `file://${s.root}/c`], {
+        env: { NO_COLOR: '1' },
+      })
+      expect(plan.exitCode, plan.stderr).toBe(0)
+      const shown = plan.stdout.split('\n').find((line) => line.startsWith('push '))!
+      expect(shown).toMatch(
+        /^push {5}nix .*copy .*--to file:\/\/\S+\/c <what the switch builds: hms's post-build hook records it/,
+      )
+    },
+  )
 
   it('--json: stdout is exactly one JSON document, home-manager output on stderr', async () => {
     const s = sandbox()
@@ -266,9 +329,44 @@ describe('hms switch command line', () => {
   it('passes home-manager flags through in order with their values', async () => {
     const s = sandbox()
     const argvFile = join(s.root, 'hm-argv')
-    const run = await s.hms(['--flake', '.#mitsio@shoshin', '-b', 'bak', '--json', '-c', 'dark', '-j', '2', '-v', '--option', 'cores', '1', '--show-trace', '-n'], { env: { HM_STANDIN_ARGV_FILE: argvFile } })
+    const run = await s.hms(
+      [
+        '--flake',
+        '.#mitsio@shoshin',
+        '-b',
+        'bak',
+        '--json',
+        '-c',
+        'dark',
+        '-j',
+        '2',
+        '-v',
+        '--option',
+        'cores',
+        '1',
+        '--show-trace',
+        '-n',
+      ],
+      { env: { HM_STANDIN_ARGV_FILE: argvFile } },
+    )
     expect(run.exitCode, run.stderr).toBe(0)
-    expect(readFileSync(argvFile, 'utf8').trim().split('\n')).toEqual(['switch', '--flake', '.#mitsio@shoshin', '-b', 'bak', '-c', 'dark', '-j', '2', '-v', '--option', 'cores', '1', '--show-trace', '-n'])
+    expect(readFileSync(argvFile, 'utf8').trim().split('\n')).toEqual([
+      'switch',
+      '--flake',
+      '.#mitsio@shoshin',
+      '-b',
+      'bak',
+      '-c',
+      'dark',
+      '-j',
+      '2',
+      '-v',
+      '--option',
+      'cores',
+      '1',
+      '--show-trace',
+      '-n',
+    ])
     expect(s.generation()).toBeUndefined()
   })
 

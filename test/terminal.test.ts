@@ -33,7 +33,8 @@ const sleeping = (s: Sandbox, seconds: number) => () => runs(s, `/bin/sleep ${se
 const exitShown = /exit=(\d+)/
 
 /** The hms the terminal's shell runs. */
-const hmsPid = (s: Sandbox, t: Terminal) => s.processes().find((p) => p.ppid === t.shellPid && p.args.includes(HMS_BIN))!.pid
+const hmsPid = (s: Sandbox, t: Terminal) =>
+  s.processes().find((p) => p.ppid === t.shellPid && p.args.includes(HMS_BIN))!.pid
 
 /** Nothing the sandbox started runs any more, but the terminal itself. */
 const nothingLeftBut = (s: Sandbox, t: Terminal) => nothingLeft(s, [t.serverPid, t.shellPid])
@@ -72,7 +73,9 @@ describe('the spinner on a terminal', () => {
     const spinner = run.stdout.indexOf('pushing to file://')
     if (spinner >= 0) expect(spinner).toBeGreaterThan(lastNixLine)
     expect(run.stdout).not.toMatch(/pushing to [^\n]*running post-build-hook/)
-    expect(run.stdout).toMatch(/switched in [\d.]+s \(generation 1\) · pushed 12 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/)
+    expect(run.stdout).toMatch(
+      /switched in [\d.]+s \(generation 1\) · pushed 12 paths, [\d.]+ KiB → file:\/\/\S+ \S*\[hook\]/,
+    )
   })
 })
 
@@ -156,7 +159,11 @@ describe('keys typed in a real terminal (tmux)', () => {
     t.keys('C-z')
     await t.waitFor(/Stopped\s+node/, 15_000)
     // nix-build (home-manager's child) is stopped too, not building on behind the shell's back.
-    const states = () => s.processes().filter((p) => p.args.startsWith('nix-build ')).map((p) => p.state)
+    const states = () =>
+      s
+        .processes()
+        .filter((p) => p.args.startsWith('nix-build '))
+        .map((p) => p.state)
     await until(() => states().length > 0 && states().every((state) => state === 'T'), 10_000)
     await sleep(5000)
     expect(s.generation()).toBeUndefined()
@@ -171,13 +178,17 @@ describe('keys typed in a real terminal (tmux)', () => {
 
   it('home-manager can ask on /dev/tty (sudo, ssh, pinentry do): the answer typed reaches it', async () => {
     const s = sandbox()
-    const path = binWith(s, 'home-manager', [
-      '#!/bin/sh',
-      "printf 'Proceed? ' >/dev/tty || exit 97",
-      'read answer </dev/tty || exit 98',
-      'echo "home-manager heard: $answer" >/dev/tty',
-      `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
-    ].join('\n'))
+    const path = binWith(
+      s,
+      'home-manager',
+      [
+        '#!/bin/sh',
+        "printf 'Proceed? ' >/dev/tty || exit 97",
+        'read answer </dev/tty || exit 98',
+        'echo "home-manager heard: $answer" >/dev/tty',
+        `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
+      ].join('\n'),
+    )
     const t = await terminal(s, { PATH: path })
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
     await t.waitFor(/Proceed\? /, 30_000)
@@ -192,14 +203,18 @@ describe('keys typed in a real terminal (tmux)', () => {
     const s = sandbox()
     const line = (i: number) => `Pushing /nix/store/${String(i).repeat(32)}-instant-${i} (1.00 KiB)`
     const report = [0, 1, 2].map(line).join('\\n')
-    const path = binWith(s, 'cachix', [
-      '#!/bin/sh',
-      `[ "$1" = --version ] && exec ${join(FIXTURES_BIN, 'cachix')} --version`,
-      'while [ "$1" != -- ]; do shift; done; shift',
-      '"$@"; status=$?',
-      `printf '${report}\\n' >&2`,
-      'exit $status',
-    ].join('\n'))
+    const path = binWith(
+      s,
+      'cachix',
+      [
+        '#!/bin/sh',
+        `[ "$1" = --version ] && exec ${join(FIXTURES_BIN, 'cachix')} --version`,
+        'while [ "$1" != -- ]; do shift; done; shift',
+        '"$@"; status=$?',
+        `printf '${report}\\n' >&2`,
+        'exit $status',
+      ].join('\n'),
+    )
     const t = await terminal(s, { PATH: path })
     t.type(`for i in 1 2 3 4 5 6 7 8 9 10; do ${hmsCommand} --flake .#mitsio@shoshin; echo "run $i exit=$?"; done`)
     const screen = await t.waitFor(/run 10 exit=\d+/, 150_000)
@@ -207,33 +222,42 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(screen.match(/switched in [\d.]+s \(generation 1\) · pushed 3 paths/g)).toHaveLength(10)
   }, 180_000)
 
-  it('the terminal closed during the build (SIGHUP): hms and the build end, nothing switched, nothing left', async () => {
-    const s = sandbox()
-    s.setFixture({ sleep: 60 })
-    const t = await terminal(s)
-    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleeping(s, 60), 60_000)
-    const hms = hmsPid(s, t)
-    t.close()
-    await until(() => !alive(hms), 20_000)
-    // The terminal is gone too: nothing of this sandbox may run.
-    await nothingLeft(s)
-    expect(s.generation()).toBeUndefined()
-  })
+  it(
+    'the terminal closed during the build (SIGHUP): hms and the build end, nothing switched, ' + 'nothing left',
+    async () => {
+      const s = sandbox()
+      s.setFixture({ sleep: 60 })
+      const t = await terminal(s)
+      t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+      await until(sleeping(s, 60), 60_000)
+      const hms = hmsPid(s, t)
+      t.close()
+      await until(() => !alive(hms), 20_000)
+      // The terminal is gone too: nothing of this sandbox may run.
+      await nothingLeft(s)
+      expect(s.generation()).toBeUndefined()
+    },
+  )
 
-  const alone = [['SIGTERM', '143'], ['SIGINT', '130']] as const
-  it.each(alone)('%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left', async (signal, code) => {
-    const s = sandbox()
-    s.setFixture({ sleep: 60 })
-    const t = await terminal(s)
-    t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
-    await until(sleeping(s, 60), 60_000)
-    process.kill(hmsPid(s, t), signal)
-    const screen = await t.waitFor(exitShown, 30_000)
-    expect(screen.match(exitShown)![1], screen).toBe(code)
-    expect(s.generation()).toBeUndefined()
-    await nothingLeftBut(s, t)
-  })
+  const alone = [
+    ['SIGTERM', '143'],
+    ['SIGINT', '130'],
+  ] as const
+  it.each(alone)(
+    '%s sent to hms alone (another terminal) reaches the build: exit %s, nothing left',
+    async (signal, code) => {
+      const s = sandbox()
+      s.setFixture({ sleep: 60 })
+      const t = await terminal(s)
+      t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
+      await until(sleeping(s, 60), 60_000)
+      process.kill(hmsPid(s, t), signal)
+      const screen = await t.waitFor(exitShown, 30_000)
+      expect(screen.match(exitShown)![1], screen).toBe(code)
+      expect(s.generation()).toBeUndefined()
+      await nothingLeftBut(s, t)
+    },
+  )
 })
 
 describe('hms init in a real terminal (tmux)', () => {
@@ -294,12 +318,16 @@ describe('hms init in a real terminal (tmux)', () => {
 describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', () => {
   it('home-manager asking on /dev/tty, interrupted: hms does not write after its ^C', async () => {
     const s = sandbox()
-    const path = binWith(s, 'home-manager', [
-      '#!/bin/sh',
-      "printf 'Really switch? [y/N] ' >/dev/tty",
-      'read answer </dev/tty || exit 1',
-      `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
-    ].join('\n'))
+    const path = binWith(
+      s,
+      'home-manager',
+      [
+        '#!/bin/sh',
+        "printf 'Really switch? [y/N] ' >/dev/tty",
+        'read answer </dev/tty || exit 1',
+        `exec ${join(FIXTURES_BIN, 'home-manager')} "$@"`,
+      ].join('\n'),
+    )
     const t = await terminal(s, { PATH: path })
     t.type(`${hmsCommand} --flake .#mitsio@shoshin; echo "exit=$?"`)
     await t.waitFor(/Really switch\? \[y\/N\] $/m, 30_000)
@@ -319,10 +347,12 @@ describe('after Ctrl-C on a terminal, what hms prints starts on a fresh line', (
     t.keys('C-c')
     const screen = await t.waitFor(exitShown, 30_000)
     expect(screen.match(exitShown)![1], screen).toBe('130')
-    expect(screen).toMatch(joined(
-      /^✔ shoshin switched in [\d.]+s \(generation 1\) · /m,
-      /push to modular-workspace interrupted by SIGINT: \d+ paths? queued/,
-    ))
+    expect(screen).toMatch(
+      joined(
+        /^✔ shoshin switched in [\d.]+s \(generation 1\) · /m,
+        /push to modular-workspace interrupted by SIGINT: \d+ paths? queued/,
+      ),
+    )
     expect(screen).not.toMatch(/\^C\S/)
   })
 })

@@ -18,8 +18,12 @@ beforeAll(async () => {
   s = makeSandbox()
   const bin = join(s.root, 'bin')
   mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  for (const name of readdirSync(FIXTURES_BIN))
+    if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  s.env.PATH = s.env
+    .PATH!.split(':')
+    .map((d) => (d === FIXTURES_BIN ? bin : d))
+    .join(':')
   pushed = join(s.root, 'pushed')
   const run = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', `file://${pushed}`])
   expect(run.exitCode, run.stderr).toBe(0)
@@ -28,7 +32,15 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(servers.map((server) => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) })))
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise((resolve) => {
+          server.closeAllConnections()
+          server.close(resolve)
+        }),
+    ),
+  )
   s?.cleanup()
 })
 
@@ -71,9 +83,19 @@ describe('hms verify, file://', () => {
     const dir = cacheCopy('complete')
     const run = await s.hms(['verify', '--cache', `file://${dir}`])
     expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stderr).toBe(`✔ ${closure.length}/${closure.length} paths of generation ${generation.number} are in file://${dir}\n`)
+    expect(run.stderr).toBe(
+      `✔ ${closure.length}/${closure.length} paths of generation ${generation.number} are in file://${dir}\n`,
+    )
     const json = await s.hms(['verify', '--cache', `file://${dir}`, '--json'])
-    expect(verifyResultSchema.parse(JSON.parse(json.stdout))).toMatchObject({ ok: true, total: closure.length, present: closure.length, missing: [], generation: generation.number, roots: [generation.path], error: null })
+    expect(verifyResultSchema.parse(JSON.parse(json.stdout))).toMatchObject({
+      ok: true,
+      total: closure.length,
+      present: closure.length,
+      missing: [],
+      generation: generation.number,
+      roots: [generation.path],
+      error: null,
+    })
   })
 
   it('exits 1 naming the path whose narinfo is gone', async () => {
@@ -82,7 +104,12 @@ describe('hms verify, file://', () => {
     rmSync(narinfo(dir, gone))
     const run = await s.hms(['verify', '--cache', `file://${dir}`])
     expect(run.exitCode).toBe(1)
-    expect(run.stderr).toMatch(new RegExp(`^✖ 1 of ${closure.length} paths of generation ${generation.number} are missing from file://${dir} \\(\\d+\\.\\d\\d KiB\\):\n  ${gone} \\(`))
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^✖ 1 of ${closure.length} paths of generation ${generation.number} are missing from file://${dir} ` +
+          `\\(\\d+\\.\\d\\d KiB\\):\n  ${gone} \\(`,
+      ),
+    )
     const json = await s.hms(['verify', '--cache', `file://${dir}`, '--json'])
     expect(json.exitCode).toBe(1)
     const result = verifyResultSchema.parse(JSON.parse(json.stdout))
@@ -106,7 +133,11 @@ describe('hms verify, file://', () => {
     const run = await s.hms(['verify', '--cache', `file://${s.root}/unmounted`, '--json'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain(`hms: cache directory ${s.root}/unmounted does not exist`)
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, missing: [], error: `cache directory ${s.root}/unmounted does not exist` })
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false,
+      missing: [],
+      error: `cache directory ${s.root}/unmounted does not exist`,
+    })
   })
 })
 
@@ -116,7 +147,9 @@ describe('hms verify, http:// served by a local server', () => {
     const server = await serve(dir)
     const complete = await s.hms(['verify', '--cache', server.url, '--jobs', '2'])
     expect(complete.exitCode, complete.stderr).toBe(0)
-    expect(complete.stderr).toBe(`✔ ${closure.length}/${closure.length} paths of generation ${generation.number} are in ${server.url}\n`)
+    expect(complete.stderr).toBe(
+      `✔ ${closure.length}/${closure.length} paths of generation ${generation.number} are in ${server.url}\n`,
+    )
     expect(server.requests.sort()).toEqual(closure.map((p) => `HEAD /${p.slice(11, 43)}.narinfo`).sort())
     expect(server.peak()).toBe(2)
 
@@ -132,6 +165,8 @@ describe('hms verify, http:// served by a local server', () => {
     const run = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', `file://${dir}`, '--verify'])
     expect(run.exitCode, run.stderr).toBe(0)
     expect(run.stderr).toMatch(/· nothing new to push → file:.*\n/)
-    expect(run.stderr).toContain(`✔ ${closure.length}/${closure.length} paths of generation ${s.generation()!.number} are in file://${dir}\n`)
+    expect(run.stderr).toContain(
+      `✔ ${closure.length}/${closure.length} paths of generation ${s.generation()!.number} are in file://${dir}\n`,
+    )
   })
 })

@@ -13,13 +13,16 @@ export function stats(values, digits = 1) {
   return { min: round(Math.min(...values)), median: round(median(values)), runs: values.map(round) }
 }
 
-/** Runs a program to completion, synchronously; returns its wall time in ms. Throws on a non-zero exit unless allowed. */
+/**
+ * Runs a program to completion, synchronously; returns its wall time in ms. Throws on a non-zero exit unless allowed.
+ */
 export function timeSync(file, args, options = {}) {
   const start = process.hrtime.bigint()
   const result = spawnSync(file, args, { stdio: 'ignore', ...options })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (result.error) throw result.error
-  if (result.status !== 0 && !options.allowFail) throw new Error(`${file} ${args.join(' ')} exited with ${result.status ?? result.signal}`)
+  if (result.status !== 0 && !options.allowFail)
+    throw new Error(`${file} ${args.join(' ')} exited with ${result.status ?? result.signal}`)
   return ms
 }
 
@@ -33,7 +36,9 @@ export function timeAsync(file, args, options = {}) {
     const start = process.hrtime.bigint()
     const child = spawn(file, args, { stdio: 'ignore', ...options })
     child.on('error', reject)
-    child.on('exit', (code, signal) => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, signal, startedAt }))
+    child.on('exit', (code, signal) =>
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, signal, startedAt }),
+    )
   })
 }
 

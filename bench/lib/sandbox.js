@@ -3,7 +3,6 @@
 // home-manager stand-ins first on PATH, file:// caches, NIX_CONFIG without substituters.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -41,7 +40,17 @@ export function makeSandbox(parent, options = {}) {
   const cacheRoot = path.join(root, 'caches')
   const tmp = path.join(root, 'tmp')
   const env = {
-    PATH: [...new Set([...(options.binFirst ?? []), FIXTURES_BIN, dirOf('nix-build'), '/usr/local/bin', '/usr/bin', '/bin', path.dirname(process.execPath)])].join(':'),
+    PATH: [
+      ...new Set([
+        ...(options.binFirst ?? []),
+        FIXTURES_BIN,
+        dirOf('nix-build'),
+        '/usr/local/bin',
+        '/usr/bin',
+        '/bin',
+        path.dirname(process.execPath),
+      ]),
+    ].join(':'),
     HOME: home,
     USER: 'mitsio',
     LOGNAME: 'mitsio',
@@ -57,13 +66,15 @@ export function makeSandbox(parent, options = {}) {
     CI: 'true',
     NO_COLOR: '1',
   }
-  for (const dir of [home, cacheRoot, tmp, env.XDG_CONFIG_HOME, env.XDG_STATE_HOME, env.XDG_CACHE_HOME]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
+  for (const dir of [home, cacheRoot, tmp, env.XDG_CONFIG_HOME, env.XDG_STATE_HOME, env.XDG_CACHE_HOME])
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
   fs.chmodSync(tmp, 0o1777)
   fs.cpSync(FIXTURE_FLAKE, flakeDir, { recursive: true })
   const packagesFile = path.join(flakeDir, 'packages.json')
   const readPackages = () => JSON.parse(fs.readFileSync(packagesFile, 'utf8'))
   const writePackages = (data) => fs.writeFileSync(packagesFile, `${JSON.stringify(data, null, 2)}\n`)
-  const salt = options.salt ?? `bench-${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  const salt =
+    options.salt ?? `bench-${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   writePackages({ ...readPackages(), salt })
 
   return {
@@ -94,7 +105,9 @@ export function makeSandbox(parent, options = {}) {
       }
     },
     closure(storePath) {
-      return execFileSync('nix-store', ['--query', '--requisites', storePath], { env, encoding: 'utf8' }).split('\n').filter(Boolean)
+      return execFileSync('nix-store', ['--query', '--requisites', storePath], { env, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
     },
     cleanup() {
       removeTree(root)

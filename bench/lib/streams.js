@@ -43,11 +43,21 @@ export function scanStream(file, stream) {
         firstProblem ??= `a ${other.toString().trim()} line on std${stream}`
       } else {
         foreign++
-        if (foreignSample.length < 3) foreignSample.push(buf.subarray(start, Math.min(nl, start + 120)).toString('utf8'))
+        if (foreignSample.length < 3)
+          foreignSample.push(buf.subarray(start, Math.min(nl, start + 120)).toString('utf8'))
       }
     }
     start = nl + 1
   }
   if (runStart >= 0) hash.update(buf.subarray(runStart))
-  return { bytes: buf.length, lines, foreign, foreignSample, wrongStream, outOfOrder, firstProblem, sha256: hash.digest('hex') }
+  return {
+    bytes: buf.length,
+    lines,
+    foreign,
+    foreignSample,
+    wrongStream,
+    outOfOrder,
+    firstProblem,
+    sha256: hash.digest('hex'),
+  }
 }

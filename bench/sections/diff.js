@@ -39,9 +39,16 @@ async function bundleDiff(dir) {
         `export { queryClosures } from ${JSON.stringify(path.join(REPO, 'src/diff/closures.ts'))}`,
         `export { computeDiff } from ${JSON.stringify(path.join(REPO, 'src/diff/compute.ts'))}`,
       ].join('\n'),
-      resolveDir: REPO, loader: 'ts', sourcefile: 'bench-diff.ts',
+      resolveDir: REPO,
+      loader: 'ts',
+      sourcefile: 'bench-diff.ts',
     },
-    bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent',
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'silent',
   })
   return outfile
 }
@@ -80,7 +87,11 @@ export async function diff({ work, rounds = 10, log }) {
     const json = text(process.execPath, [HMS_BIN, 'diff', before, after, '--json'])
     const { added, removed, changed } = JSON.parse(json).diff
     const dc = text('nix', [...NIX, 'store', 'diff-closures', before, after])
-    const theirs = dc.split('\n').filter((l) => l.includes(' → ')).map((l) => l.slice(0, l.indexOf(': '))).sort()
+    const theirs = dc
+      .split('\n')
+      .filter((l) => l.includes(' → '))
+      .map((l) => l.slice(0, l.indexOf(': ')))
+      .sort()
     const ours = [...added, ...removed, ...changed].map((p) => p.name).sort()
     const checks = [
       {
@@ -99,8 +110,14 @@ export async function diff({ work, rounds = 10, log }) {
     log(`  nix store diff-closures ${ms(n)} · hms diff ${ms(h)} · hms's diff inside a switch ${ms(o)} (medians)`)
     const baseline = { label: '`nix store diff-closures`', stats: stats(nix), unit: 'ms' }
     const row = (figure, values, m) => ({
-      section: 'diff', figure, hms: { stats: stats(values), unit: 'ms' }, baseline,
-      ratio: Number((m / n).toFixed(3)), ratioText: `${(m / n).toFixed(2)}×`, target: '≤ 1×', met: m <= n,
+      section: 'diff',
+      figure,
+      hms: { stats: stats(values), unit: 'ms' },
+      baseline,
+      ratio: Number((m / n).toFixed(3)),
+      ratioText: `${(m / n).toFixed(2)}×`,
+      target: '≤ 1×',
+      met: m <= n,
     })
     return {
       rows: [

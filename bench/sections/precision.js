@@ -14,8 +14,14 @@ export async function precision({ work, log }) {
   const cache = sandbox.cacheDir('modular-workspace')
   const fresh = sandbox.cacheDir('fresh')
   const hms = (...args) => {
-    const r = spawnSync(process.execPath, [HMS_BIN, ...args], { env: sandbox.env, cwd: sandbox.flakeDir, encoding: 'utf8', maxBuffer: 64 << 20 })
-    if (r.status !== 0) throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
+    const r = spawnSync(process.execPath, [HMS_BIN, ...args], {
+      env: sandbox.env,
+      cwd: sandbox.flakeDir,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    })
+    if (r.status !== 0)
+      throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
     return args.includes('--json') ? JSON.parse(r.stdout) : undefined
   }
   const narinfos = (dir) => new Set(readdirSync(dir).filter((f) => f.endsWith('.narinfo')))
@@ -31,11 +37,22 @@ export async function precision({ work, log }) {
     const closure = sandbox.closure(generation.path)
     const pushedNames = new Set(watch.push.pushed.map((p) => `${p.path.slice(11, 43)}.narinfo`))
     const exact = added.length === pushedNames.size && added.every((f) => pushedNames.has(f))
-    checks.push({ check: 'precision: hms switch reported exactly the paths that appeared in the cache', ok: exact, detail: `${watch.push.pushed.length} reported, ${added.length} new in the cache` })
+    checks.push({
+      check: 'precision: hms switch reported exactly the paths that appeared in the cache',
+      ok: exact,
+      detail: `${watch.push.pushed.length} reported, ${added.length} new in the cache`,
+    })
     const wholeOk = whole.push.pushed.length === closure.length && narinfos(fresh).size === closure.length
-    checks.push({ check: 'precision: the generation push sent the whole closure', ok: wholeOk, detail: `${whole.push.pushed.length} pushed, closure ${closure.length}` })
+    checks.push({
+      check: 'precision: the generation push sent the whole closure',
+      ok: wholeOk,
+      detail: `${whole.push.pushed.length} pushed, closure ${closure.length}`,
+    })
     const names = watch.push.pushed.map((p) => p.path.slice(44)).sort()
-    log(`  hms switch pushed ${watch.push.pushed.length} paths (${names.join(', ')}), ${fmtBytes(watch.push.bytes)}; generation push ${whole.push.pushed.length} paths, ${fmtBytes(whole.push.bytes)}`)
+    log(
+      `  hms switch pushed ${watch.push.pushed.length} paths (${names.join(', ')}), ${fmtBytes(watch.push.bytes)}; ` +
+        `generation push ${whole.push.pushed.length} paths, ${fmtBytes(whole.push.bytes)}`,
+    )
     const rows = [
       {
         section: 'precision',
@@ -58,7 +75,17 @@ export async function precision({ work, log }) {
         met: null,
       },
     ]
-    return { rows, checks, extra: { precision: { pushed: names, paths: { hms: watch.push.pushed.length, generation: whole.push.pushed.length }, bytes: { hms: watch.push.bytes, generation: whole.push.bytes } } } }
+    return {
+      rows,
+      checks,
+      extra: {
+        precision: {
+          pushed: names,
+          paths: { hms: watch.push.pushed.length, generation: whole.push.pushed.length },
+          bytes: { hms: watch.push.bytes, generation: whole.push.bytes },
+        },
+      },
+    }
   } finally {
     sandbox.cleanup()
   }

@@ -38,10 +38,21 @@ async function loadServers(work) {
   const { build } = await import('esbuild')
   const bundle = async (entry, name) => {
     const outfile = path.join(work, name)
-    await build({ entryPoints: [path.join(REPO, entry)], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'silent' })
+    await build({
+      entryPoints: [path.join(REPO, entry)],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+    })
     return import(outfile)
   }
-  return { ...(await bundle('test/helpers/servers.ts', 'servers.mjs')), ...(await bundle('src/backends/store/hook.ts', 'hook.mjs')) }
+  return {
+    ...(await bundle('test/helpers/servers.ts', 'servers.mjs')),
+    ...(await bundle('src/backends/store/hook.ts', 'hook.mjs')),
+  }
 }
 
 export async function push({ work, rounds = 6, switchRounds = 3, log }) {
@@ -57,12 +68,19 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
     let fresh = 0
     const destination = (kind) => {
       fresh++
-      if (kind === 'file') return { url: `file://${path.join(sandbox.root, `dest-${fresh}`)}`, dir: path.join(sandbox.root, `dest-${fresh}`) }
+      if (kind === 'file')
+        return {
+          url: `file://${path.join(sandbox.root, `dest-${fresh}`)}`,
+          dir: path.join(sandbox.root, `dest-${fresh}`),
+        }
       if (kind === 'http') return { url: `${servers.http.url('open')}/bench-${fresh}` }
       return servers.ssh.storeUrl(kind, `bench-${fresh}`)
     }
     const holds = (url, paths) => {
-      const r = spawnSync('nix-store', ['--store', url, '--check-validity', '--print-invalid', ...paths], { env, encoding: 'utf8' })
+      const r = spawnSync('nix-store', ['--store', url, '--check-validity', '--print-invalid', ...paths], {
+        env,
+        encoding: 'utf8',
+      })
       return r.status === 0 && r.stdout.trim() === ''
     }
     const bareCopy = (url, paths) => timeSync('nix', [...NIX, 'copy', '--to', url, ...paths], { env })
@@ -71,9 +89,15 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       const trace = path.join(sandbox.root, `trace-${fresh}`)
       const pre = traced ? ['--import', TRACE] : []
       const start = process.hrtime.bigint()
-      const r = spawnSync(process.execPath, [...pre, HMS_BIN, ...args, '--json'], { env: { ...env, HMS_BENCH_TRACE: trace }, cwd: sandbox.flakeDir, encoding: 'utf8', maxBuffer: 64 << 20 })
+      const r = spawnSync(process.execPath, [...pre, HMS_BIN, ...args, '--json'], {
+        env: { ...env, HMS_BENCH_TRACE: trace },
+        cwd: sandbox.flakeDir,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      })
       const ms = Number(process.hrtime.bigint() - start) / 1e6
-      if (r.status !== 0) throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
+      if (r.status !== 0)
+        throw new Error(`hms ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
       return { ms, summary: JSON.parse(r.stdout), trace: traced ? timeline(trace) : undefined }
     }
     const smallPaths = (round) => {
@@ -81,11 +105,23 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       mkdirSync(dir)
       const files = Array.from({ length: N }, (_, i) => path.join(dir, `f${i}`))
       for (const [i, f] of files.entries()) writeFileSync(f, `${sandbox.root} ${round} ${i}\n`)
-      return execFileSync('nix-store', ['--add', ...files], { env, encoding: 'utf8' }).split('\n').filter(Boolean)
+      return execFileSync('nix-store', ['--add', ...files], { env, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
     }
 
     const results = {}
-    for (const kind of KINDS) results[kind] = { bare: [], hms: [], switchHms: [], switchCopy: [], homeManager: [], withHook: [], hmsOwn: [], traces: [] }
+    for (const kind of KINDS)
+      results[kind] = {
+        bare: [],
+        hms: [],
+        switchHms: [],
+        switchCopy: [],
+        homeManager: [],
+        withHook: [],
+        hmsOwn: [],
+        traces: [],
+      }
 
     // hms push of 150 paths vs nix copy of the same 150, pair by pair, alternating which goes first:
     // the ratio is the median of the pairs' ratios, so a slow moment of the machine hits both sides.
@@ -102,7 +138,11 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
             const { ms, summary } = hmsJson(['push', '--cache', dest.url, ...paths])
             results[kind].hms.push(ms)
             const ok = summary.push.pushed.length === N && summary.push.failed.length === 0 && holds(dest.url, paths)
-            checks.push({ check: `push ${kind}: hms push reported ${N} pushed and the cache holds them all`, ok, detail: `${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
+            checks.push({
+              check: `push ${kind}: hms push reported ${N} pushed and the cache holds them all`,
+              ok,
+              detail: `${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed`,
+            })
           }
         }
       }
@@ -114,12 +154,22 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       if (skip[kind]) continue
       const trace = path.join(sandbox.root, `trace-push-${kind}`)
       const paths = smallPaths(`traced-${kind}`)
-      spawnSync(process.execPath, ['--import', TRACE, HMS_BIN, 'push', '--cache', destination(kind).url, '--json', ...paths], { env: { ...env, HMS_BENCH_TRACE: trace }, cwd: sandbox.flakeDir, stdio: 'ignore' })
-      timelines[kind] = readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((l) => ({ ms: Math.round(Number(l.split('\t')[0])), what: l.split('\t')[1] }))
+      spawnSync(
+        process.execPath,
+        ['--import', TRACE, HMS_BIN, 'push', '--cache', destination(kind).url, '--json', ...paths],
+        { env: { ...env, HMS_BENCH_TRACE: trace }, cwd: sandbox.flakeDir, stdio: 'ignore' },
+      )
+      timelines[kind] = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => ({ ms: Math.round(Number(l.split('\t')[0])), what: l.split('\t')[1] }))
     }
 
     // A switch that builds 150 new packages: with the push, without it, and the bare copy of what it built.
-    sandbox.setFixture({ size: 64, packages: Object.fromEntries(Array.from({ length: N }, (_, i) => [`p${i}`, `1.${i}`])) })
+    sandbox.setFixture({
+      size: 64,
+      packages: Object.fromEntries(Array.from({ length: N }, (_, i) => [`p${i}`, `1.${i}`])),
+    })
     const salt = `bench-push-${Date.now().toString(36)}-${process.pid}`
     let salts = 0
     const homeManager = (runEnv) => {
@@ -148,7 +198,13 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
             results[kind].traces.push(trace)
             const built = sandbox.closure(sandbox.generation().path).filter((p) => !before.has(p))
             const ok = summary.push.failed.length === 0 && holds(dest.url, built) && built.length >= N
-            checks.push({ check: `push ${kind}: a switch building ${N} packages pushed all it built`, ok, detail: `${built.length} new paths, ${summary.push.pushed.length} pushed, ${summary.push.failed.length} failed` })
+            checks.push({
+              check: `push ${kind}: a switch building ${N} packages pushed all it built`,
+              ok,
+              detail:
+                `${built.length} new paths, ${summary.push.pushed.length} pushed, ` +
+                `${summary.push.failed.length} failed`,
+            })
             results[kind].switchCopy.push(bareCopy(destination(kind).url, built))
           }
           hook.drain()
@@ -162,7 +218,17 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
     for (const kind of KINDS) {
       const r = results[kind]
       if (skip[kind]) {
-        rows.push({ section: 'push', figure: `${kind}://: ${N} new paths`, hms: { text: 'not run' }, baseline: { label: '—', text: '—' }, ratio: null, ratioText: '', target: '≤ 1.5×', met: null, note: skip[kind] })
+        rows.push({
+          section: 'push',
+          figure: `${kind}://: ${N} new paths`,
+          hms: { text: 'not run' },
+          baseline: { label: '—', text: '—' },
+          ratio: null,
+          ratioText: '',
+          target: '≤ 1.5×',
+          met: null,
+          note: skip[kind],
+        })
         continue
       }
       const ratio = median(r.hms.map((ms, i) => ms / r.bare[i]))
@@ -173,7 +239,9 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
         hms: { stats: stats(r.hms), unit: 'ms' },
         baseline: { label: `bare \`nix copy --to\``, stats: stats(r.bare), unit: 'ms' },
         ratio: Number(ratio.toFixed(2)),
-        ratioText: `${ratio.toFixed(2)}× (median of ${r.hms.length} pairs; +${Math.round(median(r.hms) - median(r.bare))} ms; mins ${minRatio.toFixed(2)}×)`,
+        ratioText:
+          `${ratio.toFixed(2)}× (median of ${r.hms.length} pairs; ` +
+          `+${Math.round(median(r.hms) - median(r.bare))} ms; mins ${minRatio.toFixed(2)}×)`,
         target: '≤ 1.5×',
         met: ratio <= 1.5,
       })
@@ -182,7 +250,13 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       rows.push({
         section: 'push',
         figure: `  time a switch building ${N} packages adds, pushing to ${kind}://`,
-        hms: { stats: stats(added), unit: 'ms', note: `switch ${Math.round(median(r.switchHms))} ms, home-manager alone ${Math.round(median(r.homeManager))} ms` },
+        hms: {
+          stats: stats(added),
+          unit: 'ms',
+          note:
+            `switch ${Math.round(median(r.switchHms))} ms, ` +
+            `home-manager alone ${Math.round(median(r.homeManager))} ms`,
+        },
         baseline: { label: 'bare `nix copy --to` of what it built', stats: stats(r.switchCopy), unit: 'ms' },
         ratio: Number(addedRatio.toFixed(2)),
         ratioText: `${addedRatio.toFixed(2)}×`,
@@ -198,14 +272,28 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       rows.push({
         section: 'push',
         figure: `    of which hms's own work (its wall time minus its home-manager child's), ${kind}://`,
-        hms: { stats: stats(own), unit: 'ms', note: `start-up ${Math.round(median(r.traces.map((t) => t.startMs)))} ms, after home-manager ${Math.round(median(r.traces.map((t) => t.afterMs)))} ms of which its \`nix copy\` ${Math.round(median(r.traces.map((t) => t.copyMs)))} ms; the hook inside the build: ${Math.round(median(hookCost))} ms (home-manager with hms's hook ${Math.round(median(r.withHook))} ms, alone ${Math.round(median(r.homeManager))} ms)` },
+        hms: {
+          stats: stats(own),
+          unit: 'ms',
+          note:
+            `start-up ${Math.round(median(r.traces.map((t) => t.startMs)))} ms, ` +
+            `after home-manager ${Math.round(median(r.traces.map((t) => t.afterMs)))} ms of which its \`nix copy\` ` +
+            `${Math.round(median(r.traces.map((t) => t.copyMs)))} ms; the hook inside the build: ` +
+            `${Math.round(median(hookCost))} ms (home-manager with hms's hook ${Math.round(median(r.withHook))} ms, ` +
+            `alone ${Math.round(median(r.homeManager))} ms)`,
+        },
         baseline: { label: 'bare `nix copy --to` of what it built', stats: stats(r.switchCopy), unit: 'ms' },
         ratio: Number(ownRatio.toFixed(2)),
         ratioText: `${ownRatio.toFixed(2)}×`,
         target: '≤ 1.5×',
         met: ownRatio <= 1.5,
       })
-      log(`  ${kind}: hms push ${Math.round(median(r.hms))} ms vs nix copy ${Math.round(median(r.bare))} ms (${ratio.toFixed(2)}×); switch adds ${Math.round(median(added))} ms vs copy ${Math.round(median(r.switchCopy))} ms (${addedRatio.toFixed(2)}×; hook ${Math.round(median(hookCost))} ms, hms's own ${Math.round(median(own))} ms = ${ownRatio.toFixed(2)}×)`)
+      log(
+        `  ${kind}: hms push ${Math.round(median(r.hms))} ms vs nix copy ${Math.round(median(r.bare))} ms ` +
+          `(${ratio.toFixed(2)}×); switch adds ${Math.round(median(added))} ms vs copy ` +
+          `${Math.round(median(r.switchCopy))} ms (${addedRatio.toFixed(2)}×; hook ${Math.round(median(hookCost))} ` +
+          `ms, hms's own ${Math.round(median(own))} ms = ${ownRatio.toFixed(2)}×)`,
+      )
     }
     return { rows, checks, extra: { push: { paths: N, rounds, switchRounds, results, skipped: skip, timelines } } }
   } finally {

@@ -41,8 +41,20 @@ export async function startup({ work, rounds = 20, importRounds = 10, log }) {
     { id: 'node', label: '`node -e 0`', file: node, args: ['-e', '0'], options },
     { id: 'esm', label: 'an empty ES module file', file: node, args: [emptyModule], options },
     { id: 'version', label: '`hms --version`', file: node, args: [HMS_BIN, '--version'], options },
-    { id: 'plan', label: '`hms --plan` (no config file)', file: node, args: [HMS_BIN, '--plan', '--flake', '.#mitsio@shoshin'], options },
-    { id: 'plan-config', label: '`hms --plan` (with a config file)', file: node, args: [HMS_BIN, '--plan', '--flake', '.#mitsio@shoshin'], options: { ...options, env: { ...sandbox.env, HMS_CONFIG: configFile } } },
+    {
+      id: 'plan',
+      label: '`hms --plan` (no config file)',
+      file: node,
+      args: [HMS_BIN, '--plan', '--flake', '.#mitsio@shoshin'],
+      options,
+    },
+    {
+      id: 'plan-config',
+      label: '`hms --plan` (with a config file)',
+      file: node,
+      args: [HMS_BIN, '--plan', '--flake', '.#mitsio@shoshin'],
+      options: { ...options, env: { ...sandbox.env, HMS_CONFIG: configFile } },
+    },
   ]
   let times
   try {
@@ -72,13 +84,37 @@ export async function startup({ work, rounds = 20, importRounds = 10, log }) {
   const deps = ['chalk', 'commander', 'execa', 'ora', 'zod']
   const importVariants = [
     { id: 'none', file: node, args: ['--input-type=module', '-e', ''], options: { cwd: REPO } },
-    ...deps.map((d) => ({ id: d, file: node, args: ['--input-type=module', '-e', `await import(${JSON.stringify(d)})`], options: { cwd: REPO } })),
+    ...deps.map((d) => ({
+      id: d,
+      file: node,
+      args: ['--input-type=module', '-e', `await import(${JSON.stringify(d)})`],
+      options: { cwd: REPO },
+    })),
   ]
   const imports = interleave(importVariants, importRounds, 1)
   const none = median(imports.none)
-  const importCost = Object.fromEntries(deps.map((d) => [d, { medianMs: Number(median(imports[d]).toFixed(1)), addedMs: Number((median(imports[d]) - none).toFixed(1)) }]))
-  log(`  import cost (ms added to an empty ESM script): ${deps.map((d) => `${d} +${importCost[d].addedMs}`).join(', ')}`)
+  const importCost = Object.fromEntries(
+    deps.map((d) => [
+      d,
+      { medianMs: Number(median(imports[d]).toFixed(1)), addedMs: Number((median(imports[d]) - none).toFixed(1)) },
+    ]),
+  )
+  log(
+    `  import cost (ms added to an empty ESM script): ${deps.map((d) => `${d} +${importCost[d].addedMs}`).join(', ')}`,
+  )
   const esm = median(times.esm)
   log(`  an empty ES module file: median ${esm.toFixed(1)} ms (${(esm / base).toFixed(2)}× node -e 0)`)
-  return { rows, checks: [], extra: { startup: { rounds, nodeMs: stats(times.node), emptyModuleMs: stats(times.esm), importCost, emptyEsmMs: Number(none.toFixed(1)) } } }
+  return {
+    rows,
+    checks: [],
+    extra: {
+      startup: {
+        rounds,
+        nodeMs: stats(times.node),
+        emptyModuleMs: stats(times.esm),
+        importCost,
+        emptyEsmMs: Number(none.toFixed(1)),
+      },
+    },
+  }
 }

@@ -34,7 +34,8 @@ function producers(work, log) {
   const interpreted = { perl: ['perl', 'lines.pl'], python3: ['python3', 'lines.py'], node: ['node', 'lines.js'] }
   for (const [name, [interpreter, script]] of Object.entries(interpreted)) {
     add(name, (target) => {
-      if (spawnSync(interpreter, ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error(`${interpreter} not found`)
+      if (spawnSync(interpreter, ['--version'], { stdio: 'ignore' }).status !== 0)
+        throw new Error(`${interpreter} not found`)
       symlinkSync(path.join(FIXTURES, script), target)
     })
   }
@@ -66,7 +67,11 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
     const out = openSync(outFile, 'w')
     const err = openSync(errFile, 'w')
     try {
-      const result = await timeAsync(file, args, { stdio: ['ignore', out, err], env: { ...env, HMS_BENCH_TIMES: timesFile, HMS_BENCH_RSS: rssFile }, cwd })
+      const result = await timeAsync(file, args, {
+        stdio: ['ignore', out, err],
+        env: { ...env, HMS_BENCH_TIMES: timesFile, HMS_BENCH_RSS: rssFile },
+        cwd,
+      })
       const producerMs = existsSync(timesFile) ? Number(readFileSync(timesFile, 'utf8')) / 1e6 : NaN
       const rssKiB = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : NaN
       return { ...result, producerMs, rssKiB }
@@ -80,12 +85,24 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
   const made = producers(work, log)
   const producerRuns = []
   for (const p of made) {
-    const r = await run(path.join(p.bin, 'home-manager'), ['switch'], { PATH: process.env.PATH, HMS_BENCH_OUT: String(OUT_LINES), HMS_BENCH_ERR: String(ERR_LINES) }, dir)
-    producerRuns.push({ name: p.name, bin: p.bin, wallMs: r.ms, producerMs: r.producerMs, linesPerSec: Math.round((OUT_LINES + ERR_LINES) / (r.producerMs / 1000)) })
+    const r = await run(
+      path.join(p.bin, 'home-manager'),
+      ['switch'],
+      { PATH: process.env.PATH, HMS_BENCH_OUT: String(OUT_LINES), HMS_BENCH_ERR: String(ERR_LINES) },
+      dir,
+    )
+    producerRuns.push({
+      name: p.name,
+      bin: p.bin,
+      wallMs: r.ms,
+      producerMs: r.producerMs,
+      linesPerSec: Math.round((OUT_LINES + ERR_LINES) / (r.producerMs / 1000)),
+    })
     log(`  producer ${p.name}: ${fmtMs(r.producerMs)} for ${OUT_LINES + ERR_LINES} lines alone`)
   }
   if (producerRuns.length === 0) throw new Error('no line producer could be built (cc, perl, python3, node)')
-  const chosen = producerRuns.find((p) => p.name === 'c') ?? [...producerRuns].sort((a, b) => a.producerMs - b.producerMs)[0]
+  const chosen =
+    producerRuns.find((p) => p.name === 'c') ?? [...producerRuns].sort((a, b) => a.producerMs - b.producerMs)[0]
   log(`  producer used: ${chosen.name}`)
 
   const sandbox = makeSandbox(work, { binFirst: [chosen.bin] })
@@ -94,12 +111,37 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
   const cachixCommand = ['cachix', 'watch-exec', 'modular-workspace', '--', 'home-manager', 'switch']
   const harness = path.join(FIXTURES, 'pipe-through.js')
   const variants = [
-    { id: 'alone', label: 'home-manager stand-in alone, output to files', file: path.join(chosen.bin, 'home-manager'), args: ['switch'] },
+    {
+      id: 'alone',
+      label: 'home-manager stand-in alone, output to files',
+      file: path.join(chosen.bin, 'home-manager'),
+      args: ['switch'],
+    },
     { id: 'hms', label: 'hms (fd-3 bypass, as shipped)', file: process.execPath, args: ['--import', MAXRSS, HMS_BIN] },
-    { id: 'bypass', label: 'harness: fd-3 bypass', file: process.execPath, args: ['--import', MAXRSS, harness, 'bypass', parserModule, '--', ...cachixCommand] },
-    { id: 'pipe-parser', label: 'harness: stderr piped through ReportParser', file: process.execPath, args: ['--import', MAXRSS, harness, 'pipe-parser', parserModule, '--', ...cachixCommand] },
-    { id: 'pipe-scan', label: 'harness: stderr piped, Buffer scanning', file: process.execPath, args: ['--import', MAXRSS, harness, 'pipe-scan', parserModule, '--', ...cachixCommand] },
-    { id: 'pipe-raw', label: 'harness: stderr piped, copied unparsed', file: process.execPath, args: ['--import', MAXRSS, harness, 'pipe-raw', parserModule, '--', ...cachixCommand] },
+    {
+      id: 'bypass',
+      label: 'harness: fd-3 bypass',
+      file: process.execPath,
+      args: ['--import', MAXRSS, harness, 'bypass', parserModule, '--', ...cachixCommand],
+    },
+    {
+      id: 'pipe-parser',
+      label: 'harness: stderr piped through ReportParser',
+      file: process.execPath,
+      args: ['--import', MAXRSS, harness, 'pipe-parser', parserModule, '--', ...cachixCommand],
+    },
+    {
+      id: 'pipe-scan',
+      label: 'harness: stderr piped, Buffer scanning',
+      file: process.execPath,
+      args: ['--import', MAXRSS, harness, 'pipe-scan', parserModule, '--', ...cachixCommand],
+    },
+    {
+      id: 'pipe-raw',
+      label: 'harness: stderr piped, copied unparsed',
+      file: process.execPath,
+      args: ['--import', MAXRSS, harness, 'pipe-raw', parserModule, '--', ...cachixCommand],
+    },
   ]
   const results = Object.fromEntries(variants.map((v) => [v.id, []]))
   let expected
@@ -115,18 +157,37 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
         expected ??= v.id === 'alone' ? { out: out.sha256, err: err.sha256 } : undefined
         const problems = []
         if (r.code !== 0) problems.push(`exit ${r.code ?? r.signal}`)
-        for (const [name, s, want, count] of [['stdout', out, expected?.out, OUT_LINES], ['stderr', err, expected?.err, ERR_LINES]]) {
+        for (const [name, s, want, count] of [
+          ['stdout', out, expected?.out, OUT_LINES],
+          ['stderr', err, expected?.err, ERR_LINES],
+        ]) {
           if (s.lines !== count) problems.push(`${name}: ${s.lines} producer lines, expected ${count}`)
           if (s.outOfOrder) problems.push(`${name}: ${s.outOfOrder} lines out of order (${s.firstProblem})`)
           if (s.wrongStream) problems.push(`${name}: ${s.wrongStream} lines of the other stream (${s.firstProblem})`)
-          if (want && s.sha256 !== want) problems.push(`${name}: checksum ${s.sha256.slice(0, 12)} ≠ ${want.slice(0, 12)}`)
+          if (want && s.sha256 !== want)
+            problems.push(`${name}: checksum ${s.sha256.slice(0, 12)} ≠ ${want.slice(0, 12)}`)
         }
         if (v.id === 'alone' && (out.foreign || err.foreign)) problems.push('the producer alone printed foreign lines')
-        checks.push({ check: `streaming ${v.id} round ${round + 1}: every line once, in order, on its stream (sha256)`, ok: problems.length === 0, detail: problems.join('; ') || `stdout ${out.sha256.slice(0, 16)}…, stderr ${err.sha256.slice(0, 16)}… (+${err.foreign} lines of hms/cachix on stderr)` })
-        results[v.id].push({ wallMs: r.ms, producerMs: r.producerMs, rssKiB: r.rssKiB, foreignErr: err.foreign, foreignSample: err.foreignSample })
+        checks.push({
+          check: `streaming ${v.id} round ${round + 1}: every line once, in order, on its stream (sha256)`,
+          ok: problems.length === 0,
+          detail:
+            problems.join('; ') ||
+            `stdout ${out.sha256.slice(0, 16)}…, stderr ${err.sha256.slice(0, 16)}… (+${err.foreign} lines of ` +
+              'hms/cachix on stderr)',
+        })
+        results[v.id].push({
+          wallMs: r.ms,
+          producerMs: r.producerMs,
+          rssKiB: r.rssKiB,
+          foreignErr: err.foreign,
+          foreignSample: err.foreignSample,
+        })
         const rss = Number.isFinite(r.rssKiB) ? `, peak RSS ${(r.rssKiB / 1024).toFixed(1)} MiB` : ''
         const wrong = problems.length ? `  ✗ ${problems.join('; ')}` : ''
-        log(`  ${v.id.padEnd(11)} round ${round + 1}: wall ${fmtMs(r.ms)}, producer ${fmtMs(r.producerMs)}${rss}${wrong}`)
+        log(
+          `  ${v.id.padEnd(11)} round ${round + 1}: wall ${fmtMs(r.ms)}, producer ${fmtMs(r.producerMs)}${rss}${wrong}`,
+        )
       }
     }
   } finally {
@@ -160,7 +221,12 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
     section: 'streaming',
     figure: `throughput, ${lines.toLocaleString('en')} nix-style lines (1 write each)`,
     hms: { stats: hms.producerMs, unit: 'ms', note: `${(hms.linesPerSec / 1e6).toFixed(2)} M lines/s` },
-    baseline: { label: `stand-in alone, output to files (${chosen.name} producer)`, stats: design.alone.producerMs, unit: 'ms', note: `${(design.alone.linesPerSec / 1e6).toFixed(2)} M lines/s` },
+    baseline: {
+      label: `stand-in alone, output to files (${chosen.name} producer)`,
+      stats: design.alone.producerMs,
+      unit: 'ms',
+      note: `${(design.alone.linesPerSec / 1e6).toFixed(2)} M lines/s`,
+    },
     ratio: hms.throughputRatio,
     ratioText: `${hms.throughputRatio.toFixed(2)}× throughput (mins ${hms.throughputRatioOfMins.toFixed(2)}×)`,
     target: '≥ 0.95× (≥ 0.8× at least)',
@@ -186,5 +252,18 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
     target: '≤ 100 MB',
     met: hms.peakRssMiB ? hms.peakRssMiB.median * 1.048576 <= 100 : null,
   })
-  return { rows, checks, extra: { streaming: { captureDir: captureDir === dir ? 'disk' : 'tmpfs', producer: chosen.name, producers: producerRuns.map(({ bin, ...p }) => p), lines: { stdout: OUT_LINES, stderr: ERR_LINES }, rounds, design } } }
+  return {
+    rows,
+    checks,
+    extra: {
+      streaming: {
+        captureDir: captureDir === dir ? 'disk' : 'tmpfs',
+        producer: chosen.name,
+        producers: producerRuns.map(({ bin, ...p }) => p),
+        lines: { stdout: OUT_LINES, stderr: ERR_LINES },
+        rounds,
+        design,
+      },
+    },
+  }
 }

@@ -19,7 +19,10 @@ export async function switchOverhead({ work, pairs = { package: 8, generation: 6
   const env = { ...sandbox.env, CACHIX_STANDIN_LOG: cachixLog }
   const checks = []
   const variants = {
-    bare: { file: 'cachix', args: ['watch-exec', 'modular-workspace', '--', 'home-manager', 'switch', '--flake', FLAKE] },
+    bare: {
+      file: 'cachix',
+      args: ['watch-exec', 'modular-workspace', '--', 'home-manager', 'switch', '--flake', FLAKE],
+    },
     hms: { file: process.execPath, args: [HMS_BIN, '--flake', FLAKE] },
     // Untimed: one run with every spawn traced, for the timeline.
     traced: { file: process.execPath, args: ['--import', TRACE, HMS_BIN, '--flake', FLAKE] },
@@ -40,9 +43,17 @@ export async function switchOverhead({ work, pairs = { package: 8, generation: 6
     const after = sandbox.generation()
     // When cachix (the child) started: the stand-in appends its arguments to the log first thing.
     const childStartMs = existsSync(cachixLog) ? statSync(cachixLog).mtimeMs - r.startedAt : NaN
-    const missing = after ? sandbox.closure(after.path).filter((p) => !existsSync(path.join(cacheDir, `${p.slice(11, 43)}.narinfo`))) : ['(no generation)']
+    const missing = after
+      ? sandbox.closure(after.path).filter((p) => !existsSync(path.join(cacheDir, `${p.slice(11, 43)}.narinfo`)))
+      : ['(no generation)']
     const ok = r.code === 0 && (after?.number ?? 0) > before && missing.length === 0
-    checks.push({ check: `switch ${workload} ${id}: exit 0, a new generation, its whole closure in the cache`, ok, detail: ok ? `generation ${after.number}` : `exit ${r.code ?? r.signal}, generation ${before} → ${after?.number}, ${missing.length} paths missing` })
+    checks.push({
+      check: `switch ${workload} ${id}: exit 0, a new generation, its whole closure in the cache`,
+      ok,
+      detail: ok
+        ? `generation ${after.number}`
+        : `exit ${r.code ?? r.signal}, generation ${before} → ${after?.number}, ${missing.length} paths missing`,
+    })
     return { ms: r.ms, childStartMs }
   }
 
@@ -81,20 +92,36 @@ export async function switchOverhead({ work, pairs = { package: 8, generation: 6
           section: 'switch',
           figure: '  time from start until cachix runs (same runs)',
           hms: { stats: stats(hmsStart), unit: 'ms' },
-          baseline: { label: 'bare (the stand-in\'s own bash start)', stats: stats(bareStart), unit: 'ms' },
+          baseline: { label: "bare (the stand-in's own bash start)", stats: stats(bareStart), unit: 'ms' },
           ratio: null,
           ratioText: `+${Math.round(beforeChild)} ms before the child starts`,
           target: 'information',
           met: null,
         })
       }
-      extra[workload] = { pairs: n, addedMs: Math.round(added), beforeChildMs: Math.round(beforeChild), afterChildMs: Math.round(added - beforeChild), childStartMs: { bare: stats(runs.bare.map((r) => r.childStartMs)), hms: stats(runs.hms.map((r) => r.childStartMs)) } }
-      log(`  ${label}: hms ${median(hms).toFixed(0)} ms vs bare ${median(bare).toFixed(0)} ms → ${ratio.toFixed(2)}× (+${Math.round(added)} ms, ~${Math.round(beforeChild)} ms before cachix starts)`)
+      extra[workload] = {
+        pairs: n,
+        addedMs: Math.round(added),
+        beforeChildMs: Math.round(beforeChild),
+        afterChildMs: Math.round(added - beforeChild),
+        childStartMs: {
+          bare: stats(runs.bare.map((r) => r.childStartMs)),
+          hms: stats(runs.hms.map((r) => r.childStartMs)),
+        },
+      }
+      log(
+        `  ${label}: hms ${median(hms).toFixed(0)} ms vs bare ${median(bare).toFixed(0)} ms → ${ratio.toFixed(2)}× ` +
+          `(+${Math.round(added)} ms, ~${Math.round(beforeChild)} ms before cachix starts)`,
+      )
     }
     const traceFile = path.join(sandbox.root, 'trace')
     env.HMS_BENCH_TRACE = traceFile
     await once('traced', 'package')
-    extra.timeline = readFileSync(traceFile, 'utf8').trim().split('\n').map((l) => l.split('\t')).map(([ms, what]) => ({ what, ms: Math.round(Number(ms)) }))
+    extra.timeline = readFileSync(traceFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .map(([ms, what]) => ({ what, ms: Math.round(Number(ms)) }))
     log(`  traced hms run (ms since start): ${extra.timeline.map((e) => `${e.what} ${e.ms}`).join(' · ')}`)
   } finally {
     sandbox.cleanup()

@@ -51,7 +51,19 @@ function ensureClosure(env) {
 export async function verify({ work, runs = 5, log }) {
   const help = spawnSync(process.execPath, [HMS_BIN, 'verify', '--help'], { encoding: 'utf8' })
   const notAvailable = (why) => ({
-    rows: [{ section: 'verify', figure: `\`hms verify\`, ${N.toLocaleString('en')}-path closure, file:// cache`, hms: { text: 'not available' }, baseline: { label: '—', text: '—' }, ratio: null, ratioText: '', target: '≤ 1 s', met: null, note: why }],
+    rows: [
+      {
+        section: 'verify',
+        figure: `\`hms verify\`, ${N.toLocaleString('en')}-path closure, file:// cache`,
+        hms: { text: 'not available' },
+        baseline: { label: '—', text: '—' },
+        ratio: null,
+        ratioText: '',
+        target: '≤ 1 s',
+        met: null,
+        note: why,
+      },
+    ],
     checks: [],
     extra: { verify: { available: false, reason: why } },
   })
@@ -66,16 +78,28 @@ export async function verify({ work, runs = 5, log }) {
       return notAvailable(`cannot make the ${N}-path closure here: ${error.message}`)
     }
     const { root, setupMs } = closure
-    const info = spawnSync('nix', [...NIX, 'path-info', '--json', '-r', root], { env: sandbox.env, encoding: 'utf8', maxBuffer: 256 << 20 })
+    const info = spawnSync('nix', [...NIX, 'path-info', '--json', '-r', root], {
+      env: sandbox.env,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    })
     const paths = JSON.parse(info.stdout)
-    log(`  closure of ${paths.length} paths ${setupMs ? `made in ${(setupMs / 1000).toFixed(1)} s` : 'reused from an earlier run'}`)
-    // A file:// cache holding every path: narinfo files as nix copy writes them (no NARs needed to answer "is it there").
+    log(
+      `  closure of ${paths.length} paths ` +
+        `${setupMs ? `made in ${(setupMs / 1000).toFixed(1)} s` : 'reused from an earlier run'}`,
+    )
+    // A file:// cache holding every path: narinfo files as nix copy writes them (no NARs needed to answer "is it
+    // there").
     const cache = path.join(sandbox.root, 'verify-cache')
     mkdirSync(cache)
     writeFileSync(path.join(cache, 'nix-cache-info'), 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n')
     for (const p of paths) {
       const hash = p.path.slice(11, 43)
-      writeFileSync(path.join(cache, `${hash}.narinfo`), `StorePath: ${p.path}\nURL: nar/${hash}.nar\nCompression: none\nNarHash: ${p.narHash}\nNarSize: ${p.narSize}\nReferences: ${(p.references ?? []).map((r) => r.slice(11)).join(' ')}\n`)
+      writeFileSync(
+        path.join(cache, `${hash}.narinfo`),
+        `StorePath: ${p.path}\nURL: nar/${hash}.nar\nCompression: none\nNarHash: ${p.narHash}\nNarSize: ` +
+          `${p.narSize}\nReferences: ${(p.references ?? []).map((r) => r.slice(11)).join(' ')}\n`,
+      )
     }
     const url = `file://${cache}`
     const options = { env: sandbox.env, cwd: sandbox.root }
@@ -91,16 +115,28 @@ export async function verify({ work, runs = 5, log }) {
     // Correctness: all present → exit 0 and 10 001 present; 100 narinfos removed → exit 1 and exactly those missing.
     const checks = []
     const json = (args) => {
-      const r = spawnSync(process.execPath, [HMS_BIN, 'verify', root, '--cache', url, '--json', ...args], { ...options, encoding: 'utf8', maxBuffer: 64 << 20 })
+      const r = spawnSync(process.execPath, [HMS_BIN, 'verify', root, '--cache', url, '--json', ...args], {
+        ...options,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      })
       return { code: r.status, result: JSON.parse(r.stdout || '{}') }
     }
     const all = json([])
-    checks.push({ check: `verify: all ${paths.length} present → exit 0`, ok: all.code === 0 && all.result.present === paths.length && all.result.total === paths.length, detail: `exit ${all.code}, ${all.result.present}/${all.result.total}` })
+    checks.push({
+      check: `verify: all ${paths.length} present → exit 0`,
+      ok: all.code === 0 && all.result.present === paths.length && all.result.total === paths.length,
+      detail: `exit ${all.code}, ${all.result.present}/${all.result.total}`,
+    })
     const removed = paths.slice(0, 100).map((p) => p.path)
     for (const p of removed) rmSync(path.join(cache, `${p.slice(11, 43)}.narinfo`))
     const some = json([])
     const missing = new Set((some.result.missing ?? []).map((m) => m.path))
-    checks.push({ check: 'verify: 100 narinfos removed → exit 1, exactly those missing', ok: some.code === 1 && missing.size === 100 && removed.every((p) => missing.has(p)), detail: `exit ${some.code}, ${missing.size} missing` })
+    checks.push({
+      check: 'verify: 100 narinfos removed → exit 1, exactly those missing',
+      ok: some.code === 1 && missing.size === 100 && removed.every((p) => missing.has(p)),
+      detail: `exit ${some.code}, ${missing.size} missing`,
+    })
     const ms = median(hms)
     log(`  hms verify: median ${ms.toFixed(0)} ms; nix path-info -r alone: ${median(floor).toFixed(0)} ms`)
     return {

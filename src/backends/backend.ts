@@ -76,7 +76,14 @@ export interface PushTally {
 }
 
 export function emptyTally(): PushTally {
-  return { announced: new Map(), failed: new Set(), confirmed: new Set(), excluded: new Set(), untrusted: false, alreadyPresent: 0 }
+  return {
+    announced: new Map(),
+    failed: new Set(),
+    confirmed: new Set(),
+    excluded: new Set(),
+    untrusted: false,
+    alreadyPresent: 0,
+  }
 }
 
 /** A switch run (run.ts), with the tally of a watcher. */

@@ -37,7 +37,10 @@ export async function pushWithRetries(request: PushRequest, ctx: PushContext, re
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
       const wait = backoffMs(retry, ctx.env)
-      ctx.out.warn(`push to ${printable(request.cache)} failed${lastReason ? ` (${lastReason})` : ''}; retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`)
+      ctx.out.warn(
+        `push to ${printable(request.cache)} failed${lastReason ? ` (${lastReason})` : ''}; ` +
+          `retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`,
+      )
       await pause(wait)
     }
     // A signal during the back-off (or before the first attempt) ends the retries: nothing more starts.
@@ -52,7 +55,8 @@ export async function pushWithRetries(request: PushRequest, ctx: PushContext, re
     attempts++
     const retriesLeft = request.retries - (attempts - (retrying ? 0 : 1))
     // A refusal (no such cache, no access) is not a network hiccup: retrying cannot help.
-    if (result.ok || result.outcome.interrupted || result.tally.refusal || retriesLeft <= 0) return { ...result, attempts }
+    if (result.ok || result.outcome.interrupted || result.tally.refusal || retriesLeft <= 0)
+      return { ...result, attempts }
   }
 }
 

@@ -25,7 +25,10 @@ export async function verifyClosure(input: VerifyInput): Promise<VerifyResult> {
   const infos = await closureInfo(input.roots, input.env)
   const paths = [...infos.keys()]
   const present = await backendFor(input.target).present(paths, input.env, input.limits)
-  const missing = paths.filter((p) => !present.has(p)).sort().map((path) => ({ path, bytes: infos.get(path)?.narSize ?? 0 }))
+  const missing = paths
+    .filter((p) => !present.has(p))
+    .sort()
+    .map((path) => ({ path, bytes: infos.get(path)?.narSize ?? 0 }))
   return {
     cache: input.cache,
     url: backendFor(input.target).url,
@@ -40,11 +43,31 @@ export async function verifyClosure(input: VerifyInput): Promise<VerifyResult> {
   }
 }
 
-/** `hms switch --verify`: after the push, is the new generation whole in the cache? The answer goes into the summary. */
-export async function verifyAfterSwitch(summary: Summary, plan: Plan, ctx: { env: Env }, after: Generation | undefined): Promise<Summary> {
-  const skip = !plan.push || !plan.target ? 'nothing was pushed' : !summary.switch?.ok || !after ? 'the switch failed' : summary.background ? 'the push runs in the background; run hms verify once it is done' : undefined
+/**
+ * `hms switch --verify`: after the push, is the new generation whole in the cache? The answer goes into the summary.
+ */
+export async function verifyAfterSwitch(
+  summary: Summary,
+  plan: Plan,
+  ctx: { env: Env },
+  after: Generation | undefined,
+): Promise<Summary> {
+  const skip =
+    !plan.push || !plan.target
+      ? 'nothing was pushed'
+      : !summary.switch?.ok || !after
+        ? 'the switch failed'
+        : summary.background
+          ? 'the push runs in the background; run hms verify once it is done'
+          : undefined
   if (skip) return { ...summary, notes: [...summary.notes, `not verified: ${skip}`] }
-  const input = { target: plan.target!, cache: plan.cache!, roots: [after!.path], generation: after!.number, env: ctx.env }
+  const input = {
+    target: plan.target!,
+    cache: plan.cache!,
+    roots: [after!.path],
+    generation: after!.number,
+    env: ctx.env,
+  }
   let verify: VerifyResult
   try {
     verify = await verifyClosure(input)
@@ -52,7 +75,8 @@ export async function verifyAfterSwitch(summary: Summary, plan: Plan, ctx: { env
     if (!(error instanceof HmsError)) throw error
     verify = failedVerify(input, error)
   }
-  const exitCode = summary.exitCode === ExitCode.ok && !verify.ok && plan.strict ? ExitCode.verifyFailed : summary.exitCode
+  const exitCode =
+    summary.exitCode === ExitCode.ok && !verify.ok && plan.strict ? ExitCode.verifyFailed : summary.exitCode
   return { ...summary, verify, exitCode }
 }
 

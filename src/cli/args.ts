@@ -1,6 +1,12 @@
 import { CommanderError } from 'commander'
 import {
-  commandOf, commandTree, exampleOf, optionTable, subcommands, type OptionTable as Table, type Subcommand,
+  commandOf,
+  commandTree,
+  exampleOf,
+  optionTable,
+  subcommands,
+  type OptionTable as Table,
+  type Subcommand,
 } from './command-tree.js'
 import { usageError } from '../lib/errors.js'
 import { shellQuote } from '../lib/format.js'
@@ -19,16 +25,47 @@ export type { HmsOptions, ParsedArgs }
  * An option of a later version that is not here still works after `--`.
  */
 export const homeManagerArity: Record<string, number> = {
-  '-b': 1, '-B': 1, '-f': 1, '--file': 1, '-A': 1, '-I': 1, '-j': 1, '--max-jobs': 1, '--cores': 1,
-  '-c': 1, '--specialisation': 1, '--update-input': 1, '--builders': 1, '--log-format': 1,
-  '--experimental-features': 1, '--extra-experimental-features': 1,
-  '--option': 2, '--arg': 2, '--argstr': 2, '--override-input': 2,
-  '-n': 0, '--dry-run': 0, '--impure': 0, '--show-trace': 0, '-L': 0, '--print-build-logs': 0,
-  '--keep-going': 0, '--keep-failed': 0, '--debug': 0, '--substitute': 0, '--no-substitute': 0,
-  '--rollback': 0, '--refresh': 0, '--recreate-lock-file': 0, '--no-update-lock-file': 0,
-  '--no-write-lock-file': 0, '--no-registries': 0, '--commit-lock-file': 0, '--no-out-link': 0, '--recursive': 0,
+  '-b': 1,
+  '-B': 1,
+  '-f': 1,
+  '--file': 1,
+  '-A': 1,
+  '-I': 1,
+  '-j': 1,
+  '--max-jobs': 1,
+  '--cores': 1,
+  '-c': 1,
+  '--specialisation': 1,
+  '--update-input': 1,
+  '--builders': 1,
+  '--log-format': 1,
+  '--experimental-features': 1,
+  '--extra-experimental-features': 1,
+  '--option': 2,
+  '--arg': 2,
+  '--argstr': 2,
+  '--override-input': 2,
+  '-n': 0,
+  '--dry-run': 0,
+  '--impure': 0,
+  '--show-trace': 0,
+  '-L': 0,
+  '--print-build-logs': 0,
+  '--keep-going': 0,
+  '--keep-failed': 0,
+  '--debug': 0,
+  '--substitute': 0,
+  '--no-substitute': 0,
+  '--rollback': 0,
+  '--refresh': 0,
+  '--recreate-lock-file': 0,
+  '--no-update-lock-file': 0,
+  '--no-write-lock-file': 0,
+  '--no-registries': 0,
+  '--commit-lock-file': 0,
+  '--no-out-link': 0,
+  '--recursive': 0,
 }
-
 
 /**
  * commander parses hms's words; home-manager's options, which it cannot know, are taken out first.
@@ -98,16 +135,29 @@ function prePass(argv: readonly string[], at: number | undefined, command: Subco
 function missingValue(option: string, arity: number): Error {
   const what = arity === 1 ? 'a value' : `${arity} values`
   const about = `home-manager's ${homeManagerMeaning[option] ?? 'option'}`
-  return usageError(`${option} needs ${what} (${about})`, `e.g. hms ${option} ${Array(arity).fill('<value>').join(' ')}`)
+  return usageError(
+    `${option} needs ${what} (${about})`,
+    `e.g. hms ${option} ${Array(arity).fill('<value>').join(' ')}`,
+  )
 }
 
 /** Words for the values of home-manager's most common options, for the error above. */
 const homeManagerMeaning: Record<string, string> = {
-  '-b': 'backup extension', '-B': 'backup command', '-f': 'configuration file', '--file': 'configuration file',
-  '-A': 'attribute', '-I': 'search path', '-j': 'number of build jobs', '--max-jobs': 'number of build jobs',
-  '--cores': 'cores per build', '-c': 'specialisation', '--specialisation': 'specialisation',
-  '--option': 'nix option name and value', '--arg': 'argument name and Nix value',
-  '--argstr': 'argument name and string', '--override-input': 'input name and flake',
+  '-b': 'backup extension',
+  '-B': 'backup command',
+  '-f': 'configuration file',
+  '--file': 'configuration file',
+  '-A': 'attribute',
+  '-I': 'search path',
+  '-j': 'number of build jobs',
+  '--max-jobs': 'number of build jobs',
+  '--cores': 'cores per build',
+  '-c': 'specialisation',
+  '--specialisation': 'specialisation',
+  '--option': 'nix option name and value',
+  '--arg': 'argument name and Nix value',
+  '--argstr': 'argument name and string',
+  '--override-input': 'input name and flake',
 }
 
 /** `-pshoshin`, `-n5`: one of hms's own short options with its value attached. */
@@ -116,8 +166,13 @@ function shortWithValue(arg: string, table: Table) {
   return spec?.value ? spec : undefined
 }
 
-const isTypo = (name: string, table: Table): boolean => name.startsWith('--') && !(name in homeManagerArity)
-  && closest(name, [...table.keys()].filter((n) => n.startsWith('--'))) !== undefined
+const isTypo = (name: string, table: Table): boolean =>
+  name.startsWith('--') &&
+  !(name in homeManagerArity) &&
+  closest(
+    name,
+    [...table.keys()].filter((n) => n.startsWith('--')),
+  ) !== undefined
 
 /**
  * Index of the first bare word that is not an option's value: the subcommand, if any. Options

@@ -24,23 +24,30 @@ interface OptionDef {
 const ownFlake: Subcommand[] = ['switch', 'push', 'status', 'verify', 'doctor']
 const global: OptionDef[] = [
   {
-    flags: '--flake <uri>', only: ownFlake, example: '.#mitsio@shoshin',
-    description: 'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile '
-      + '(passed to home-manager)',
+    flags: '--flake <uri>',
+    only: ownFlake,
+    example: '.#mitsio@shoshin',
+    description:
+      'flake of the configuration, e.g. .#mitsio@shoshin; its host picks the profile ' + '(passed to home-manager)',
     otherwise: 'flake attribute whose host picks the profile, e.g. .#mitsio@shoshin',
   },
   {
-    flags: '-p, --profile <name>', only: ownFlake, example: 'shoshin',
+    flags: '-p, --profile <name>',
+    only: ownFlake,
+    example: 'shoshin',
     description: 'host profile to use (shoshin, gyakusatsu, kinoite, or any from config)',
   },
   {
-    flags: '--cache <name|url>', only: [...ownFlake, 'init'], example: 'my-cache',
+    flags: '--cache <name|url>',
+    only: [...ownFlake, 'init'],
+    example: 'my-cache',
     description: 'the cache: a Cachix name, a name from config caches, or a store URL (file://, s3://, ssh://…)',
   },
   { flags: '--no-push', only: ['switch'], description: 'just switch, push nothing' },
   { flags: '--plan', only: ['switch', 'push'], description: 'print what would run, and why, then exit' },
   {
-    flags: '--json', only: ['switch', 'push', 'status', 'log', 'verify', 'diff', 'doctor'],
+    flags: '--json',
+    only: ['switch', 'push', 'status', 'log', 'verify', 'diff', 'doctor'],
     description: 'one JSON document on stdout at the end; everything else goes to stderr',
   },
   { flags: '-q, --quiet', description: 'print only warnings and errors' },
@@ -50,16 +57,23 @@ const global: OptionDef[] = [
     otherwise: "more detail: cachix's raw lines and every pushed path",
   },
   {
-    flags: '--strict', only: ['switch', 'push'],
+    flags: '--strict',
+    only: ['switch', 'push'],
     description: 'a failed or impossible push is an error (exit 3, or 2 before switching)',
     otherwise: 'a failed push exits 3; one that cannot happen at all (no cachix, no credentials) exits 2',
   },
   {
-    flags: '--push-jobs <n>', only: ['switch', 'push'], parse: positiveInt, example: '8',
+    flags: '--push-jobs <n>',
+    only: ['switch', 'push'],
+    parse: positiveInt,
+    example: '8',
     description: 'parallel uploads (cachix --jobs)',
   },
   {
-    flags: '--compression-method <xz|zstd>', only: ['switch', 'push'], choices: compressionMethods, example: 'zstd',
+    flags: '--compression-method <xz|zstd>',
+    only: ['switch', 'push'],
+    choices: compressionMethods,
+    example: 'zstd',
     description: 'compression used by cachix',
   },
   { flags: '-h, --help', description: 'show help' },
@@ -70,13 +84,16 @@ const global: OptionDef[] = [
 const sharedOptions = new Set(['-v', '--verbose'])
 
 const retries: OptionDef = {
-  flags: '--retries <n>', parse: wholeNumber, example: '2',
+  flags: '--retries <n>',
+  parse: wholeNumber,
+  example: '2',
   description: 'retries with backoff for network errors before a path is queued (default 2)',
 }
 const background: OptionDef = {
   flags: '--background',
-  description: 'push in a detached process; the switch itself stays in the foreground, the push outcome lands '
-    + 'in the queue and history',
+  description:
+    'push in a detached process; the switch itself stays in the foreground, the push outcome lands ' +
+    'in the queue and history',
   otherwise: 'push in a detached process and return at once; the outcome lands in the queue and history',
 }
 const notify: OptionDef = { flags: '--notify', description: 'desktop notification (notify-send) when the push ends' }
@@ -85,11 +102,15 @@ const notify: OptionDef = { flags: '--notify', description: 'desktop notificatio
 const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
   switch: [
     {
-      flags: '--mode <watch-exec|generation>', choices: pushModes, example: 'generation',
-      description: 'watch-exec pushes what was built (default); generation pushes the new generation after a plain '
-        + 'switch',
+      flags: '--mode <watch-exec|generation>',
+      choices: pushModes,
+      example: 'generation',
+      description:
+        'watch-exec pushes what was built (default); generation pushes the new generation after a plain ' + 'switch',
     },
-    retries, background, notify,
+    retries,
+    background,
+    notify,
     { flags: '--verify', description: 'after pushing, check that the whole generation is in the cache' },
   ],
   push: [
@@ -98,15 +119,21 @@ const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
       flags: '--drop',
       description: 'with --pending: forget what waits (for --cache, else every cache) instead of pushing it',
     },
-    retries, background, notify,
+    retries,
+    background,
+    notify,
   ],
   verify: [
     {
-      flags: '--jobs <n>', parse: positiveInt, example: '16',
+      flags: '--jobs <n>',
+      parse: positiveInt,
+      example: '16',
       description: 'narinfo requests in flight at once (default 16)',
     },
     {
-      flags: '--timeout <seconds>', parse: positiveInt, example: '15',
+      flags: '--timeout <seconds>',
+      parse: positiveInt,
+      example: '15',
       description: 'how long one request may take (default 15)',
     },
   ],
@@ -123,12 +150,15 @@ const commandOptions: Partial<Record<Subcommand, OptionDef[]>> = {
   ],
   init: [
     {
-      flags: '--flake <path>', example: '~/ws',
+      flags: '--flake <path>',
+      example: '~/ws',
       description: 'the flake holding homeConfigurations, without #attr (hms adds #user@host)',
     },
     { flags: '--user <name>', example: 'mitsio', description: 'user part of the flake attribute' },
     {
-      flags: '--profile <name=host[,host][:cache]>', collect: true, example: 'shoshin=shoshin',
+      flags: '--profile <name=host[,host][:cache]>',
+      collect: true,
+      example: 'shoshin=shoshin',
       description: 'a host profile; repeat for more',
     },
     { flags: '--force', description: 'overwrite an existing config' },
@@ -168,17 +198,23 @@ Exit codes: 0 ok · home-manager's code when the switch failed · 2 usage or con
 3 push failed under --strict · 4 --verify failed under --strict · 127 home-manager missing · 130 interrupted`,
   },
   push: {
-    usage: 'hms push [options] [paths…]', words: '[paths...]',
+    usage: 'hms push [options] [paths…]',
+    words: '[paths...]',
     summary: 'push store paths (default: the current generation) or the pending queue',
-    examples: [['hms push', 'push the current generation'], ['hms push --pending', 'push what earlier runs could not']],
+    examples: [
+      ['hms push', 'push the current generation'],
+      ['hms push --pending', 'push what earlier runs could not'],
+    ],
   },
   status: {
-    usage: 'hms status [--json]', summary: 'profile, cache, generation, pending pushes and recent runs',
+    usage: 'hms status [--json]',
+    summary: 'profile, cache, generation, pending pushes and recent runs',
     examples: [['hms status', '']],
   },
   log: { usage: 'hms log [-n N]', summary: 'recent runs, one line each', examples: [['hms log -n 5', '']] },
   verify: {
-    usage: 'hms verify [--cache C] [--jobs N] [--timeout S] [--json] [paths…]', words: '[paths...]',
+    usage: 'hms verify [--cache C] [--jobs N] [--timeout S] [--json] [paths…]',
+    words: '[paths...]',
     summary: 'check that every path of a closure (default: the current generation) is in the cache',
     examples: [
       ['hms verify', 'is the current generation whole in the cache?'],
@@ -193,7 +229,8 @@ Exit codes: 0 all present · 1 something is missing · 2 the cache could not be 
 reason is printed; nothing is counted as missing) or a usage error`,
   },
   diff: {
-    usage: 'hms diff [A] [B] [--json]', words: '[generations...]',
+    usage: 'hms diff [A] [B] [--json]',
+    words: '[generations...]',
     summary: 'packages added, removed and changed between two generations, and the closure size change',
     examples: [
       ['hms diff', 'the previous generation against the current one'],
@@ -236,7 +273,8 @@ not a generation, or a usage error`,
   },
   completion: {
     // The shell is checked by the command itself, which names the shells it knows.
-    usage: 'hms completion bash|zsh|fish', words: '[words...]',
+    usage: 'hms completion bash|zsh|fish',
+    words: '[words...]',
     summary: 'print a shell completion script',
     examples: [
       [
@@ -246,11 +284,14 @@ not a generation, or a usage error`,
       ['hms completion zsh > "${fpath[1]}/_hms"', 'zsh (or: source <(hms completion zsh) after compinit)'],
       ['hms completion fish > ~/.config/fish/completions/hms.fish', 'fish'],
     ],
-    footer: 'Profile names, caches and --flake .#user@host attributes come from the config when the script is\n'
-      + 'printed: run the command again after changing profiles.',
+    footer:
+      'Profile names, caches and --flake .#user@host attributes come from the config when the script is\n' +
+      'printed: run the command again after changing profiles.',
   },
   help: {
-    usage: 'hms help [command]', words: '[words...]', summary: 'show help for hms or one command',
+    usage: 'hms help [command]',
+    words: '[words...]',
+    summary: 'show help for hms or one command',
     examples: [['hms help push', '']],
   },
 }
@@ -299,9 +340,11 @@ const tables = new Map<Subcommand, OptionTable>()
 export function optionTable(name: Subcommand): OptionTable {
   let table = tables.get(name)
   if (!table) {
-    table = new Map(definitionsOf(name).flatMap((def) => namesIn(def.flags).map((n) => [
-      n, { value: def.flags.includes('<'), shared: sharedOptions.has(n) },
-    ] as const)))
+    table = new Map(
+      definitionsOf(name).flatMap((def) =>
+        namesIn(def.flags).map((n) => [n, { value: def.flags.includes('<'), shared: sharedOptions.has(n) }] as const),
+      ),
+    )
     tables.set(name, table)
   }
   return table
@@ -313,7 +356,10 @@ export function optionTable(name: Subcommand): OptionTable {
  */
 export function commandTree(full: readonly Subcommand[] = subcommands): Command {
   // Errors become hms's one-line usage errors (args.ts), never commander's own text on stderr.
-  const program = new Command('hms').helpOption(false).helpCommand(false).configureOutput({ outputError: () => {} })
+  const program = new Command('hms')
+    .helpOption(false)
+    .helpCommand(false)
+    .configureOutput({ outputError: () => {} })
   for (const name of subcommands) {
     const command = program.command(name).summary(topics[name].summary).helpOption(false).exitOverride()
     command.action(() => {})

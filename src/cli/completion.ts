@@ -59,32 +59,51 @@ function valuesOf(option: Option, c: Candidates): string[] {
 /** home-manager's own options, completed for the default subcommand since they pass straight through. */
 function homeManagerOptions(own: OptionModel[]): OptionModel[] {
   const taken = new Set(own.flatMap((o) => o.names))
-  return Object.entries(homeManagerArity).filter(([name]) => !taken.has(name)).map(([name, arity]) => ({
-    names: [name], description: "home-manager's option, passed through", takesValue: arity > 0, values: [],
-  }))
+  return Object.entries(homeManagerArity)
+    .filter(([name]) => !taken.has(name))
+    .map(([name, arity]) => ({
+      names: [name],
+      description: "home-manager's option, passed through",
+      takesValue: arity > 0,
+      values: [],
+    }))
 }
 
 /** Every subcommand and option from commander's registry, the one the parser reads. */
 export function completionModel(c: Candidates): CommandModel[] {
   const positionals: Partial<Record<Subcommand, string[] | 'files'>> = {
-    completion: [...shells], help: [...subcommands], push: 'files', verify: 'files', diff: 'files',
+    completion: [...shells],
+    help: [...subcommands],
+    push: 'files',
+    verify: 'files',
+    diff: 'files',
   }
   return commandTree().commands.map((command) => {
     const name = command.name() as Subcommand
     const options = command.options.map((option) => ({
-      names: namesOf(option), description: option.description, takesValue: option.required, values: valuesOf(option, c),
+      names: namesOf(option),
+      description: option.description,
+      takesValue: option.required,
+      values: valuesOf(option, c),
     }))
     return {
-      name, summary: command.summary(), positionals: positionals[name] ?? [],
+      name,
+      summary: command.summary(),
+      positionals: positionals[name] ?? [],
       options: name === 'switch' ? [...options, ...homeManagerOptions(options)] : options,
     }
   })
 }
 
 /** One case branch per distinct reply, so options completing alike share a line. */
-function cases(options: OptionModel[], reply: (o: OptionModel) => string, pattern: (names: string[]) => string): string[] {
+function cases(
+  options: OptionModel[],
+  reply: (o: OptionModel) => string,
+  pattern: (names: string[]) => string,
+): string[] {
   const byReply = new Map<string, string[]>()
-  for (const o of options.filter((o) => o.takesValue)) byReply.set(reply(o), [...(byReply.get(reply(o)) ?? []), ...o.names])
+  for (const o of options.filter((o) => o.takesValue))
+    byReply.set(reply(o), [...(byReply.get(reply(o)) ?? []), ...o.names])
   return [...byReply].map(([text, names]) => `        ${pattern(names)} ${text}`)
 }
 
@@ -101,7 +120,8 @@ export function completionScript(shell: Shell, model: CommandModel[], version: s
 }
 
 function bashCase(command: CommandModel): string[] {
-  const reply = (o: OptionModel) => (o.values.length ? `COMPREPLY=($(compgen -W ${quote(o.values.join(' '))} -- "$cur")); return ;;` : 'return ;;')
+  const reply = (o: OptionModel) =>
+    o.values.length ? `COMPREPLY=($(compgen -W ${quote(o.values.join(' '))} -- "$cur")); return ;;` : 'return ;;'
   const positionals = command.positionals === 'files' ? 'files=1' : `words=${quote(command.positionals.join(' '))}`
   return [
     `    ${command.name})`,
@@ -118,7 +138,8 @@ function bashScript(model: CommandModel[]): string[] {
     '_hms() {',
     '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd=switch seen= opts= words= files= i',
     // COMP_WORDBREAKS splits --profile=x into "--profile" "=" "x".
-    '  if [[ $cur == = ]]; then cur=; elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then prev=${COMP_WORDS[COMP_CWORD-2]}; fi',
+    '  if [[ $cur == = ]]; then cur=; elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); ' +
+      'then prev=${COMP_WORDS[COMP_CWORD-2]}; fi',
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
     `    case ${'${COMP_WORDS[i]}'} in ${names.join('|')}) cmd=${'${COMP_WORDS[i]}'}; seen=1; break ;; esac`,
     '  done',
@@ -138,8 +159,16 @@ function bashScript(model: CommandModel[]): string[] {
 const described = (name: string, description: string) => quote(`${name.replace(/:/g, '\\:')}:${description}`)
 
 function zshCase(command: CommandModel): string[] {
-  const reply = (o: OptionModel) => (o.values.length ? `compadd -- ${o.values.map(quote).join(' ')}; return ;;` : `_message ${quote(o.description)}; return ;;`)
-  const positionals = command.positionals === 'files' ? '_files' : command.positionals.length ? `compadd -- ${command.positionals.map(quote).join(' ')}` : ':'
+  const reply = (o: OptionModel) =>
+    o.values.length
+      ? `compadd -- ${o.values.map(quote).join(' ')}; return ;;`
+      : `_message ${quote(o.description)}; return ;;`
+  const positionals =
+    command.positionals === 'files'
+      ? '_files'
+      : command.positionals.length
+        ? `compadd -- ${command.positionals.map(quote).join(' ')}`
+        : ':'
   return [
     `    (${command.name})`,
     '      case $prev in',
@@ -157,7 +186,7 @@ function zshScript(model: CommandModel[]): string[] {
     '  local cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmd=switch seen= i',
     '  local -a commands opts',
     `  commands=(${model.map((c) => described(c.name, c.summary)).join(' ')})`,
-    '  if [[ $cur == --*=* ]]; then prev=${cur%%=*}; compset -P \'*=\'; cur=${cur#*=}; fi',
+    "  if [[ $cur == --*=* ]]; then prev=${cur%%=*}; compset -P '*='; cur=${cur#*=}; fi",
     '  for ((i = 2; i < CURRENT; i++)); do',
     `    case \${words[i]} in (${names.join('|')}) cmd=\${words[i]}; seen=1; break ;; esac`,
     '  done',
@@ -182,15 +211,23 @@ function fishOption(o: OptionModel, condition: string): string {
 }
 
 function fishScript(model: CommandModel[]): string[] {
-  const others = model.filter((c) => c.name !== 'switch').map((c) => c.name).join(' ')
-  const conditionOf = (name: Subcommand) => (name === 'switch' ? `not __fish_seen_subcommand_from ${others}` : `__fish_seen_subcommand_from ${name}`)
+  const others = model
+    .filter((c) => c.name !== 'switch')
+    .map((c) => c.name)
+    .join(' ')
+  const conditionOf = (name: Subcommand) =>
+    name === 'switch' ? `not __fish_seen_subcommand_from ${others}` : `__fish_seen_subcommand_from ${name}`
   const noCommand = `not __fish_seen_subcommand_from ${model.map((c) => c.name).join(' ')}`
   return [
     'complete -c hms -f',
     ...model.map((c) => `complete -c hms -n ${fishQuote(noCommand)} -a ${c.name} -d ${fishQuote(c.summary)}`),
     ...model.flatMap((c) => c.options.map((o) => fishOption(o, conditionOf(c.name)))),
-    ...model.flatMap((c) => c.positionals === 'files'
-      ? [`complete -c hms -n ${fishQuote(conditionOf(c.name))} -F`]
-      : c.positionals.length ? [`complete -c hms -n ${fishQuote(conditionOf(c.name))} -a ${fishQuote(c.positionals.join(' '))}`] : []),
+    ...model.flatMap((c) =>
+      c.positionals === 'files'
+        ? [`complete -c hms -n ${fishQuote(conditionOf(c.name))} -F`]
+        : c.positionals.length
+          ? [`complete -c hms -n ${fishQuote(conditionOf(c.name))} -a ${fishQuote(c.positionals.join(' '))}`]
+          : [],
+    ),
   ]
 }

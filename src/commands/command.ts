@@ -22,6 +22,9 @@ export interface CommandContext {
 export type Command = (args: ParsedArgs, io: Io, ctx: CommandContext) => Promise<number>
 
 /** The command's output, as its options say: quiet, verbose, --json. */
-export function outputFor(io: Io, { quiet, verbose, json }: Pick<HmsOptions, 'quiet' | 'verbose' | 'json'>): Promise<Output> {
+export function outputFor(
+  io: Io,
+  { quiet, verbose, json }: Pick<HmsOptions, 'quiet' | 'verbose' | 'json'>,
+): Promise<Output> {
   return Output.create({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet, verbose, json })
 }

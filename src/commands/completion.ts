@@ -21,11 +21,17 @@ function shellOf(positionals: string[]): Shell {
   if (extra !== undefined) throw usageError(`unexpected argument "${extra}"`, `hms completion ${shells.join('|')}`)
   if (isOneOf(shells, word)) return word
   const guess = closest(word, shells)
-  throw usageError(`no completion for shell "${word}"`, guess ? `did you mean "hms completion ${guess}"?` : `shells: ${shells.join(', ')}`)
+  throw usageError(
+    `no completion for shell "${word}"`,
+    guess ? `did you mean "hms completion ${guess}"?` : `shells: ${shells.join(', ')}`,
+  )
 }
 
 /** Usually run from a shell's start-up file: a broken config should cost the profile names, not the shell's start. */
-async function configOrDefaults(env: Record<string, string | undefined>, warn: (text: string) => void): Promise<Config> {
+async function configOrDefaults(
+  env: Record<string, string | undefined>,
+  warn: (text: string) => void,
+): Promise<Config> {
   try {
     return await loadConfig(env)
   } catch (error) {

@@ -2,7 +2,16 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import pkg from '../../package.json' with { type: 'json' }
 import type { Io } from './command.js'
 import { loadConfig } from '../state/config-file.js'
-import { checks, doctorContext, failed, runChecks, type CheckReport, type HttpResult, type Status, type World } from '../doctor/checks.js'
+import {
+  checks,
+  doctorContext,
+  failed,
+  runChecks,
+  type CheckReport,
+  type HttpResult,
+  type Status,
+  type World,
+} from '../doctor/checks.js'
 import { ExitCode } from '../lib/errors.js'
 import { colorLevel } from '../ui/output.js'
 import { recoverInflightQuietly } from '../state/inflight.js'
@@ -31,13 +40,26 @@ export default doctor
 async function print(reports: CheckReport[], io: Io, quiet: boolean): Promise<void> {
   const { Chalk } = await import('chalk')
   const color = new Chalk({ level: colorLevel(io.env, Boolean(io.stdout.isTTY)) })
-  const marks: Record<Status, string> = { ok: color.green('✔'), fail: color.red('✖'), warn: color.yellow('!'), skip: color.dim('!') }
+  const marks: Record<Status, string> = {
+    ok: color.green('✔'),
+    fail: color.red('✖'),
+    warn: color.yellow('!'),
+    skip: color.dim('!'),
+  }
   const width = Math.max(...reports.map((r) => r.title.length)) + 1
   const shown = quiet ? reports.filter((r) => r.status === 'fail' || r.status === 'warn') : reports
-  const lines = shown.map((r) => `${marks[r.status]} ${`${r.title}:`.padEnd(width + 1)}${r.message}${r.fix ? color.dim(` — ${r.fix}`) : ''}`)
+  const lines = shown.map(
+    (r) => `${marks[r.status]} ${`${r.title}:`.padEnd(width + 1)}${r.message}${r.fix ? color.dim(` — ${r.fix}`) : ''}`,
+  )
   const problems = reports.filter((r) => r.status === 'fail').length
   const warnings = reports.filter((r) => r.status === 'warn').length
-  if (!quiet || problems) lines.push('', problems ? `${problems} problem${problems > 1 ? 's' : ''} found` : `all good${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`)
+  if (!quiet || problems)
+    lines.push(
+      '',
+      problems
+        ? `${problems} problem${problems > 1 ? 's' : ''} found`
+        : `all good${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`,
+    )
   if (lines.length) io.stdout.write(`${lines.join('\n')}\n`)
 }
 
@@ -69,7 +91,8 @@ async function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
     return { status: response.status }
   } catch (error) {
     const e = error as Error & { cause?: { code?: string; message?: string } }
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { error: 'TIMEOUT', message: `no answer within ${timeoutMs / 1000}s` }
+    if (e.name === 'TimeoutError' || e.name === 'AbortError')
+      return { error: 'TIMEOUT', message: `no answer within ${timeoutMs / 1000}s` }
     return { error: e.cause?.code ?? 'ERROR', message: e.cause?.message ?? e.message }
   }
 }

@@ -17,8 +17,18 @@ const init: Command = async (args, io: InitIo) => {
   if (existsSync(file) && !options.force) {
     throw new HmsError(`${file} already exists`, { exitCode: ExitCode.failure, hint: 'pass --force to overwrite it' })
   }
-  const machine: Machine = { hostname: io.hostname, cwd: io.cwd, env: io.env, hasFlake: existsSync(join(io.cwd, 'flake.nix')) }
-  const flags: InitValues = { cache: options.cache, flake: options.flake, user: options.user, profileSpecs: options.profileSpecs }
+  const machine: Machine = {
+    hostname: io.hostname,
+    cwd: io.cwd,
+    env: io.env,
+    hasFlake: existsSync(join(io.cwd, 'flake.nix')),
+  }
+  const flags: InitValues = {
+    cache: options.cache,
+    flake: options.flake,
+    user: options.user,
+    profileSpecs: options.profileSpecs,
+  }
   const values = hasValues(flags) ? flags : await prompt(io, machine)
   const config = initConfig(values, machine)
   writeAtomically(file, `${JSON.stringify(config, null, 2)}\n`)
@@ -31,7 +41,10 @@ export default init
 async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
   const stdin = io.stdin ?? process.stdin
   if (!stdin.isTTY) {
-    throw usageError('hms init needs flags when not run on a terminal', `e.g. hms init --cache my-cache --flake ~/ws --profile ${specExample}`)
+    throw usageError(
+      'hms init needs flags when not run on a terminal',
+      `e.g. hms init --cache my-cache --flake ~/ws --profile ${specExample}`,
+    )
   }
   const { openPrompt } = await import('../ui/prompt.js')
   const questions = openPrompt(stdin, io.stderr)
@@ -47,12 +60,18 @@ async function prompt(io: InitIo, machine: Machine): Promise<InitValues> {
     const p = proposals(machine)
     io.stderr.write(`hms init writes ${configPath(io.env)}. Enter keeps the value in brackets.\n`)
     let cache = ''
-    for (let i = 0; i < 3 && !cache; i++) cache = await ask('Cache (a Cachix name, or a store URL such as file:///mnt/nas/nix-cache)')
+    for (let i = 0; i < 3 && !cache; i++)
+      cache = await ask('Cache (a Cachix name, or a store URL such as file:///mnt/nas/nix-cache)')
     const user = await ask('User in the flake attribute user@host', p.user)
     const flake = await ask('Flake with your homeConfigurations (- for none)', p.flake)
     const profile = await ask("This host's profile name", p.profile)
     const hosts = await ask(`Hosts of profile ${profile}, comma-separated`, p.hosts)
-    return { cache, user: user || undefined, flake: flake && flake !== '-' ? flake : undefined, profileSpecs: [`${profile}=${hosts}`] }
+    return {
+      cache,
+      user: user || undefined,
+      flake: flake && flake !== '-' ? flake : undefined,
+      profileSpecs: [`${profile}=${hosts}`],
+    }
   } finally {
     questions.close()
   }

@@ -14,7 +14,7 @@ const log: Command = async (args, io) => {
   const recent = entries.slice(-(options.lines ?? 10))
   if (options.json) out.json(recent)
   else if (recent.length === 0) out.info('no runs recorded yet')
-  else io.stdout.write(recent.map(logLine).join('\n') + '\n')
+  else io.stdout.write(`${recent.map(logLine).join('\n')}\n`)
   return 0
 }
 

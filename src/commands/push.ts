@@ -7,7 +7,7 @@ import { interruption, withRunSignals } from '../lib/interrupt.js'
 import { describeTarget, queueTarget, sameTarget } from '../state/queue-target.js'
 import { acquireLock } from '../state/lock.js'
 import { notify } from '../ui/notify.js'
-import { Output } from '../ui/output.js'
+import type { Output } from '../ui/output.js'
 import { makePlan, type Plan } from '../plan/plan.js'
 import { backendOf } from '../backends/for-target.js'
 import { pushWithRetries, requestFor } from '../backends/push.js'
@@ -36,16 +36,31 @@ const pushCommand: Command = async (args, io, { version }) => {
   const { options } = args
   const out = await outputFor(io, options)
   const state = new State(io.env)
-  if (options.drop && !options.pending) throw usageError('--drop goes with --pending', 'hms push --pending --drop [--cache C] forgets what waits in the queue')
+  if (options.drop && !options.pending)
+    throw usageError(
+      '--drop goes with --pending',
+      'hms push --pending --drop [--cache C] forgets what waits in the queue',
+    )
   if (options.pending && args.positionals.length > 0) {
-    throw usageError(`--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`, 'run hms push PATHS… to push paths')
+    throw usageError(
+      `--pending pushes the queue; it takes no paths (got "${args.positionals[0]}")`,
+      'run hms push PATHS… to push paths',
+    )
   }
   // --plan reads, never writes: no recovery, no lock, no repair of a damaged queue.
   if (!options.plan) await recoverInflightQuietly(state, io.env, out)
   // Before planning: the cache to forget may be one hms can no longer resolve.
   if (options.drop) {
-    const dropped = options.plan ? await planDrop(state, options.cache, io, options.json) : await dropQueued(state, options.cache, out)
-    const document: DropDocument = { version, plan: options.plan, cache: options.cache ?? null, dropped, exitCode: ExitCode.ok }
+    const dropped = options.plan
+      ? await planDrop(state, options.cache, io, options.json)
+      : await dropQueued(state, options.cache, out)
+    const document: DropDocument = {
+      version,
+      plan: options.plan,
+      cache: options.cache ?? null,
+      dropped,
+      exitCode: ExitCode.ok,
+    }
     if (options.json) out.json(document)
     return ExitCode.ok
   }
@@ -53,12 +68,20 @@ const pushCommand: Command = async (args, io, { version }) => {
   const plan = makePlan({ options, passthrough: [], config, env: io.env, hostname: io.hostname })
   const ctx: Context = { env: io.env, cwd: io.cwd, out, version, json: options.json, self: io.self }
   const resolve = (cache: string) =>
-    cache === plan.cache ? plan.target! : resolveTarget(cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE])
+    cache === plan.cache
+      ? plan.target!
+      : resolveTarget(cache, config.caches, io.env.HOME, 'the queue', [io.env.HMS_CACHE])
   let refused = 0
   const batches: Batch[] = options.pending
     ? await pendingBatches(state, {
-      only: options.cache ? plan.cache! : undefined, locked: !options.plan, resolve, out, onRefused: (n) => { refused += n },
-    })
+        only: options.cache ? plan.cache! : undefined,
+        locked: !options.plan,
+        resolve,
+        out,
+        onRefused: (n) => {
+          refused += n
+        },
+      })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
     const pushes = batches.map((b) => ({ cache: b.cache, paths: b.paths, command: planned(b, plan) }))
@@ -71,7 +94,8 @@ const pushCommand: Command = async (args, io, { version }) => {
     // Nothing to push is a result too: under --json, still the one summary document.
     if (options.json) {
       const summary = { ...emptySummary(plan, version, 'pending'), ...queueCaches(batches), exitCode }
-      if (refused) summary.push.skippedReason = `${plural(refused, 'queued path')} refused: where they were queued for is gone`
+      if (refused)
+        summary.push.skippedReason = `${plural(refused, 'queued path')} refused: where they were queued for is gone`
       out.json(summary)
     }
     return exitCode
@@ -80,10 +104,17 @@ const pushCommand: Command = async (args, io, { version }) => {
     // Written ahead, before waiting on anyone (or starting a background push): a push that is refused,
     // fails or is killed halfway leaves its paths queued.
     const why = `not yet confirmed by hms push${plan.credentialsNote ? `; ${plan.credentialsNote}` : ''}`
-    if (!options.pending) for (const b of batches) await state.enqueue(b.paths, b.cache, why, b.target && queueTarget(b.target))
+    if (!options.pending)
+      for (const b of batches) await state.enqueue(b.paths, b.cache, why, b.target && queueTarget(b.target))
     if (options.background) {
       const what = options.pending && !options.cache ? { ...plan, cache: undefined } : plan
-      const bg = spawnBackgroundPush(ctx, state, what, options.pending ? ['--pending'] : batches[0]!.paths, options.notify)
+      const bg = spawnBackgroundPush(
+        ctx,
+        state,
+        what,
+        options.pending ? ['--pending'] : batches[0]!.paths,
+        options.notify,
+      )
       out.info(`pushing in the background (pid ${bg.pid}); log: ${bg.log}`)
       return ExitCode.ok
     }
@@ -91,7 +122,11 @@ const pushCommand: Command = async (args, io, { version }) => {
     const lock = await acquireLock(state.file('push.lock'), 'pushing', io.env.HMS_BACKGROUND ? 30 * 60_000 : 0)
     try {
       const started = performance.now()
-      const summary = emptySummary(plan, version, options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation')
+      const summary = emptySummary(
+        plan,
+        version,
+        options.pending ? 'pending' : args.positionals.length ? 'paths' : 'generation',
+      )
       if (options.pending) Object.assign(summary, queueCaches(batches))
       for (const batch of batches) {
         await pushBatch(batch, plan, ctx, state, summary)
@@ -115,21 +150,33 @@ function planned(batch: Batch, plan: Plan): string[] {
 
 /** The one way paths leave the queue unpushed: the user says so (a cache that is gone for good). */
 async function dropQueued(state: State, cache: string | undefined, out: Output): Promise<Dropped> {
-  const { dropped } = await withState(state, () => state.withQueue((entries) => {
-    const kept = entries.filter((e) => cache !== undefined && e.cache !== cache)
-    const keep = new Set(kept)
-    const gone = entries.filter((e) => !keep.has(e)).map(({ path, cache }) => ({ path, cache }))
-    entries.splice(0, entries.length, ...kept)
-    return { dropped: gone }
-  }))
-  out.info(`dropped ${plural(dropped.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}; they will not be pushed`)
+  const { dropped } = await withState(state, () =>
+    state.withQueue((entries) => {
+      const kept = entries.filter((e) => cache !== undefined && e.cache !== cache)
+      const keep = new Set(kept)
+      const gone = entries.filter((e) => !keep.has(e)).map(({ path, cache }) => ({ path, cache }))
+      entries.splice(0, entries.length, ...kept)
+      return { dropped: gone }
+    }),
+  )
+  out.info(
+    `dropped ${plural(dropped.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}; ` +
+      'they will not be pushed',
+  )
   return dropped
 }
 
 /** `--drop --plan`: what would be forgotten, and nothing forgotten. As text on stdout, or in the --json document. */
-async function planDrop(state: State, cache: string | undefined, io: Parameters<Command>[1], json: boolean): Promise<Dropped> {
+async function planDrop(
+  state: State,
+  cache: string | undefined,
+  io: Parameters<Command>[1],
+  json: boolean,
+): Promise<Dropped> {
   const { entries } = await state.readPending()
-  const gone = entries.filter((e) => cache === undefined || e.cache === cache).map(({ path, cache }) => ({ path, cache }))
+  const gone = entries
+    .filter((e) => cache === undefined || e.cache === cache)
+    .map(({ path, cache }) => ({ path, cache }))
   if (json) return gone
   io.stdout.write(`would drop ${plural(gone.length, 'queued path')}${cache ? ` for ${printable(cache)}` : ''}\n`)
   for (const e of gone) io.stdout.write(`  ${printable(e.cache)}  ${printable(e.path)}\n`)
@@ -147,7 +194,6 @@ async function withState<T>(state: State, work: () => Promise<T>): Promise<T> {
 }
 
 export default push
-
 
 interface PendingOptions {
   /** `--cache`: only this cache's entries. */
@@ -190,7 +236,9 @@ async function pendingBatches(state: State, options: PendingOptions): Promise<Ba
       onRefused(paths.length)
       const drop = `hms push --pending --drop --cache ${shellWord(cache)}`
       // The whole line: `why` quotes the name (and the recorded target) read from the queue.
-      out.warn(printable(`${plural(paths.length, 'queued path')} for ${cache} not pushed: ${why}; to forget them: ${drop}`))
+      out.warn(
+        printable(`${plural(paths.length, 'queued path')} for ${cache} not pushed: ${why}; to forget them: ${drop}`),
+      )
     }
     let target: Target
     try {
@@ -212,7 +260,8 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
   try {
     await pushOneBatch(batch, plan, ctx, state, summary)
   } catch (error) {
-    // A signal while a short query ran (cachix --version, a size): the batch stays queued, the run still ends in its summary.
+    // A signal while a short query ran (cachix --version, a size): the batch stays queued, the run still ends in its
+    // summary.
     if (!(error instanceof HmsError) || !error.signal) throw error
     summary.push.queued.push(...batch.paths.filter((p) => !summary.push.queued.includes(p)))
     summary.push.skippedReason ??= `interrupted by ${error.signal}`
@@ -223,19 +272,27 @@ async function pushBatch(batch: Batch, plan: Plan, ctx: Context, state: State, s
 async function pushOneBatch(batch: Batch, plan: Plan, ctx: Context, state: State, summary: Summary): Promise<void> {
   const blocker = await backendOf(batch).blocker(ctx.env)
   if (blocker) {
-    if (plan.strict) throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, { exitCode: ExitCode.usage, hint: blocker.fix })
+    if (plan.strict)
+      throw new HmsError(`${blocker.message}; nothing pushed, the paths stay queued`, {
+        exitCode: ExitCode.usage,
+        hint: blocker.fix,
+      })
     ctx.out.warn(`${blocker.message} — the paths stay queued for ${printable(batch.cache)} (${blocker.fix})`)
     summary.push.queued.push(...batch.paths)
     summary.push.skippedReason = blocker.message
     return
   }
   summary.push.attempted = true
-  const result = await pushWithRetries({ ...requestFor(plan, batch.paths), cache: batch.cache, target: batch.target }, ctx)
+  const result = await pushWithRetries(
+    { ...requestFor(plan, batch.paths), cache: batch.cache, target: batch.target },
+    ctx,
+  )
   await applyPush(summary, result, batch.paths, ctx)
   if (result.ok) await state.dequeue(batch.paths, batch.cache)
   else {
     summary.push.queued.push(...batch.paths)
-    if (result.outcome.interrupted) summary.exitCode = signalExitCode(result.outcome.interrupted) ?? ExitCode.interrupted
+    if (result.outcome.interrupted)
+      summary.exitCode = signalExitCode(result.outcome.interrupted) ?? ExitCode.interrupted
   }
   // A signal between two children (no child to pass it on to): stop here, the rest stays queued.
   const signal = interruption()
@@ -256,9 +313,27 @@ async function reportLeft(state: State, out: Output): Promise<void> {
 
 function emptySummary(plan: Plan, version: string, mode: Summary['mode']): Summary {
   return {
-    version, command: plan.pushCommand ?? ['cachix', 'push'], profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null, mode, switch: null,
-    push: { attempted: false, pushed: [], failed: [], bytes: 0, skippedReason: null, alreadyPresent: 0, queued: [], excluded: [], outsideGeneration: [] },
-    notes: [], background: null, exitCode: 0,
+    version,
+    command: plan.pushCommand ?? ['cachix', 'push'],
+    profile: plan.profile ?? null,
+    host: plan.host,
+    cache: plan.cache ?? null,
+    mode,
+    switch: null,
+    push: {
+      attempted: false,
+      pushed: [],
+      failed: [],
+      bytes: 0,
+      skippedReason: null,
+      alreadyPresent: 0,
+      queued: [],
+      excluded: [],
+      outsideGeneration: [],
+    },
+    notes: [],
+    background: null,
+    exitCode: 0,
   }
 }
 

@@ -47,11 +47,22 @@ const status: Command = async (args, io) => {
   const pushing = lockHolder(state.file('push.lock')) ?? lockHolder(state.file('background.pid'))
   const switching = lockHolder(state.file('switch.lock'))
   const report = {
-    profile: plan.profile ?? null, host: plan.host, cache: plan.cache ?? null,
+    profile: plan.profile ?? null,
+    host: plan.host,
+    cache: plan.cache ?? null,
     generation: currentGeneration(io.env) ?? null,
-    pending, damaged, running: { push: pushing ?? null, switch: switching ?? null },
+    pending,
+    damaged,
+    running: { push: pushing ?? null, switch: switching ?? null },
     recent: historyRead.entries.slice(-5),
-    usage: Object.fromEntries(Object.entries(usage).map(([cache, bytes]) => [cache, isCachix(cache) ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes } : { bytes, quotaBytes: null, fraction: null }])),
+    usage: Object.fromEntries(
+      Object.entries(usage).map(([cache, bytes]) => [
+        cache,
+        isCachix(cache)
+          ? { bytes, quotaBytes: config.quotaBytes, fraction: bytes / config.quotaBytes }
+          : { bytes, quotaBytes: null, fraction: null },
+      ]),
+    ),
   }
   if (options.json) {
     out.json(report)
@@ -59,7 +70,9 @@ const status: Command = async (args, io) => {
   }
   const damage = pendingRead.unreadable ? 'the queue cannot be read' : 'the queue file has unreadable lines'
   const queueDamage = pendingRead.warning ? [`damaged     ${damage}: ${pendingRead.warning}`] : []
-  const waiting = Object.entries(pending).map(([c, n]) => `${n} for ${c}`).join(', ')
+  const waiting = Object.entries(pending)
+    .map(([c, n]) => `${n} for ${c}`)
+    .join(', ')
   const nothing = pendingRead.warning ? 'nothing readable' : 'nothing waiting'
   const usageLine = ([cache, u]: [string, (typeof report.usage)[string]]) => {
     const quota = u.quotaBytes === null ? '' : ` of ${formatBytes(u.quotaBytes)}`
@@ -79,10 +92,13 @@ const status: Command = async (args, io) => {
     'recent runs:',
     ...(report.recent.length ? report.recent.map((r) => `  ${logLine(r)}`) : ['  none yet']),
   ]
-  io.stdout.write(lines.map(printable).join('\n') + '\n')
+  io.stdout.write(`${lines.map(printable).join('\n')}\n`)
   for (const [cache, u] of Object.entries(report.usage)) {
     if (u.fraction === null || u.quotaBytes === null || u.fraction < 0.8) continue
-    out.warn(`${printable(cache)} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in the last 30 days`)
+    out.warn(
+      `${printable(cache)} has taken ${Math.round(u.fraction * 100)} % of its ${formatBytes(u.quotaBytes)} quota in ` +
+        'the last 30 days',
+    )
   }
   return 0
 }

@@ -9,10 +9,19 @@ import { outputFor, type Command } from './command.js'
 const verify: Command = async (args, io) => {
   const { options } = args
   const config = await loadConfig(io.env)
-  const plan = makePlan({ options: { ...options, push: true }, passthrough: [], config, env: io.env, hostname: io.hostname })
+  const plan = makePlan({
+    options: { ...options, push: true },
+    passthrough: [],
+    config,
+    env: io.env,
+    hostname: io.hostname,
+  })
   const out = await outputFor(io, options)
   const { roots, generation } = resolveRoots(args.positionals, io)
-  const limits = { jobs: options.verifyJobs ?? defaultLimits.jobs, timeoutMs: (options.timeout ?? defaultLimits.timeoutMs / 1000) * 1000 }
+  const limits = {
+    jobs: options.verifyJobs ?? defaultLimits.jobs,
+    timeoutMs: (options.timeout ?? defaultLimits.timeoutMs / 1000) * 1000,
+  }
   const input = { target: plan.target!, cache: plan.cache!, roots, generation, env: io.env, limits }
   try {
     const result = await verifyClosure(input)
@@ -21,10 +30,14 @@ const verify: Command = async (args, io) => {
     return result.ok ? ExitCode.ok : ExitCode.failure
   } catch (error) {
     // With --json the reason goes to stdout in verify's own shape, so scripts see why, not only exit 2.
-    if (error instanceof HmsError && options.json) throw new HmsError(error.message, { exitCode: error.exitCode, hint: error.hint, document: failedVerify(input, error) })
+    if (error instanceof HmsError && options.json)
+      throw new HmsError(error.message, {
+        exitCode: error.exitCode,
+        hint: error.hint,
+        document: failedVerify(input, error),
+      })
     throw error
   }
 }
 
 export default verify
-

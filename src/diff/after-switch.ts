@@ -11,7 +11,9 @@ import type { Env } from '../lib/env.js'
  * here, and any failure becomes one note. No new generation: no diff.
  */
 export async function diffAfterSwitch(
-  before: Generation | undefined, after: Generation | undefined, env: Env,
+  before: Generation | undefined,
+  after: Generation | undefined,
+  env: Env,
 ): Promise<{ diff: PackageDiff | null; note?: string }> {
   if (!before || !after || (before.number === after.number && before.path === after.path)) return { diff: null }
   try {

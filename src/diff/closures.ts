@@ -18,10 +18,19 @@ export async function queryClosures(roots: string[], env: Env, timeoutMs = 30_00
   const result = await capture(nix, args, { env, timeoutMs })
   if (result.timedOut) throw new HmsError(`nix path-info took over ${timeoutMs / 1000}s`, { exitCode: 1 })
   if (result.exitCode !== 0) {
-    const why = result.stderr.trim().split('\n').at(-1)?.replace(/^error: /, '') || `exit ${result.exitCode}`
+    const why =
+      result.stderr
+        .trim()
+        .split('\n')
+        .at(-1)
+        ?.replace(/^error: /, '') || `exit ${result.exitCode}`
     throw new HmsError(`nix path-info failed: ${why}`, { exitCode: 1 })
   }
-  const infos = new Map(infosIn(result.stdout).filter((info) => info.valid !== false).map((info) => [info.path, info]))
+  const infos = new Map(
+    infosIn(result.stdout)
+      .filter((info) => info.valid !== false)
+      .map((info) => [info.path, info]),
+  )
   return roots.map((root) => closureOf(root, infos))
 }
 

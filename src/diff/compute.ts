@@ -18,7 +18,11 @@ export function computeDiff(before: Closure, after: Closure): PackageDiff {
   const old = versionsByName(before, parsed)
   const now = versionsByName(after, parsed)
   const diff: PackageDiff = {
-    added: [], removed: [], changed: [], closureBytesBefore: sum(before), closureBytesAfter: sum(after),
+    added: [],
+    removed: [],
+    changed: [],
+    closureBytesBefore: sum(before),
+    closureBytesAfter: sum(after),
   }
   for (const name of [...new Set([...old.keys(), ...now.keys()])].sort()) {
     const from = [...(old.get(name) ?? [])].sort()

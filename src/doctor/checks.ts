@@ -6,7 +6,16 @@ import { schemeOfUrl, type Target } from '../plan/target.js'
 import { signingKeyProblem } from '../backends/store/signing-key.js'
 import { cacheDirectory } from '../backends/store/presence.js'
 import { withoutCredentials } from '../plan/store-url.js'
-import { defaultTimeoutMs, httpTimeoutMs, type Check, type CheckResult, type DoctorContext, type HttpResult, type PendingRead, type World } from './run.js'
+import {
+  defaultTimeoutMs,
+  httpTimeoutMs,
+  type Check,
+  type CheckResult,
+  type DoctorContext,
+  type HttpResult,
+  type PendingRead,
+  type World,
+} from './run.js'
 
 /** The runner and its types live in doctor-run.ts; the command and the tests take them from here. */
 export * from './run.js'
@@ -16,7 +25,11 @@ const fail = (message: string, fix: string): CheckResult => ({ status: 'fail', m
 const warn = (message: string, fix?: string): CheckResult => ({ status: 'warn', message, ...(fix ? { fix } : {}) })
 const skip = (message: string): CheckResult => ({ status: 'skip', message })
 
-const firstLine = (text: string): string => text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('(use')) ?? ''
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('(use')) ?? ''
 const nixArgs = (...features: string[]) => ['--extra-experimental-features', ['nix-command', ...features].join(' ')]
 
 export function parseNixVersion(output: string): string | undefined {
@@ -30,7 +43,9 @@ const nixCheck: Check = {
     const nix = world.which('nix')
     if (!nix) return fail('not found on PATH', 'install Nix (https://nixos.org/download) or add it to PATH')
     const version = parseNixVersion((await world.exec(nix, ['--version'], defaultTimeoutMs)).stdout)
-    return version ? ok(`Nix ${version} (${nix})`) : warn(`could not read the version of ${nix}`, 'check that `nix --version` works')
+    return version
+      ? ok(`Nix ${version} (${nix})`)
+      : warn(`could not read the version of ${nix}`, 'check that `nix --version` works')
   },
 }
 
@@ -39,7 +54,9 @@ const homeManagerCheck: Check = {
   title: 'home-manager',
   async run(_ctx, world) {
     const found = world.which('home-manager')
-    return found ? ok(found) : fail('not found on PATH', 'install it: nix run home-manager/master -- init --switch, or add it to PATH')
+    return found
+      ? ok(found)
+      : fail('not found on PATH', 'install it: nix run home-manager/master -- init --switch, or add it to PATH')
   },
 }
 
@@ -56,7 +73,8 @@ export function cacheTarget(target: Target): CacheTarget {
   const scheme = schemeOfUrl(url)
   if (scheme === 'file') return { kind: 'file', dir: cacheDirectory(url), url }
   // Credentials stay out of what doctor prints and of fetch (which refuses them in a URL).
-  if (scheme === 'http' || scheme === 'https') return { kind: 'http', url: withoutCredentials(url).split('?')[0]!.replace(/\/+$/, '') }
+  if (scheme === 'http' || scheme === 'https')
+    return { kind: 'http', url: withoutCredentials(url).split('?')[0]!.replace(/\/+$/, '') }
   return { kind: 'other', url, scheme }
 }
 
@@ -78,13 +96,18 @@ const cachixCheck: Check = {
   async run(ctx, world) {
     const cachix = world.which('cachix')
     const unneeded = cachixUnneeded(ctx)
-    if (!cachix) return unneeded ? skip(unneeded) : fail('not found on PATH', 'install it (nix profile install nixpkgs#cachix), or use --no-push')
+    if (!cachix)
+      return unneeded
+        ? skip(unneeded)
+        : fail('not found on PATH', 'install it (nix profile install nixpkgs#cachix), or use --no-push')
     const result = await world.exec(cachix, ['--version'], defaultTimeoutMs)
     const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
     if (!version) return warn(`could not read the version of ${cachix}`, 'check that `cachix --version` works')
     if (!isSupportedCachix(version)) {
       const message = `cachix ${version.join('.')} is too old (watch-exec needs ${minimumCachix.join('.')}+)`
-      return unneeded ? warn(message, 'upgrade: nix profile upgrade cachix') : fail(message, 'upgrade: nix profile upgrade cachix')
+      return unneeded
+        ? warn(message, 'upgrade: nix profile upgrade cachix')
+        : fail(message, 'upgrade: nix profile upgrade cachix')
     }
     return ok(`cachix ${version.join('.')} (${cachix})`)
   },
@@ -104,10 +127,11 @@ const credentialsCheck: Check = {
       return ok(`${unneeded.replace('not needed', 'Cachix credentials not needed')}${signing}`)
     }
     const source = credentialSource(ctx.env)
-    return source ? ok(`Cachix credentials found in ${source}`) : fail('no Cachix credentials found', 'run `cachix authtoken <token>` or set CACHIX_AUTH_TOKEN')
+    return source
+      ? ok(`Cachix credentials found in ${source}`)
+      : fail('no Cachix credentials found', 'run `cachix authtoken <token>` or set CACHIX_AUTH_TOKEN')
   },
 }
-
 
 const trustedCheck: Check = {
   id: 'trusted-user',
@@ -118,12 +142,22 @@ const trustedCheck: Check = {
     const user = ctx.env.USER ?? ctx.env.LOGNAME ?? (await world.exec('id', ['-un'], defaultTimeoutMs)).stdout.trim()
     const store = ctx.env.NIX_STORE_DIR ?? '/nix/store'
     if (world.writable(store)) return ok(`${user} can write ${store}: watch-exec pushes exactly what is built`)
-    const [shown, groups] = await Promise.all([world.exec(nix, showConfigArgs, defaultTimeoutMs), world.exec('id', ['-Gn'], defaultTimeoutMs)])
+    const [shown, groups] = await Promise.all([
+      world.exec(nix, showConfigArgs, defaultTimeoutMs),
+      world.exec('id', ['-Gn'], defaultTimeoutMs),
+    ])
     const trustedUsers = shown.exitCode === 0 ? trustedUsersOf(shown.stdout) : undefined
-    if (!trustedUsers) return warn(`could not read nix show-config: ${firstLine(shown.stderr) || 'no trusted-users in its output'}`, 'check that `nix show-config` works')
+    if (!trustedUsers)
+      return warn(
+        `could not read nix show-config: ${firstLine(shown.stderr) || 'no trusted-users in its output'}`,
+        'check that `nix show-config` works',
+      )
     const entry = trustingEntry(trustedUsers, user, groups.stdout.split(/\s+/).filter(Boolean))
     if (entry) return ok(`${user} is trusted (${entry} in trusted-users): watch-exec pushes exactly what is built`)
-    return warn(`${user} is not a trusted Nix user: watch-exec falls back to watching the whole store`, `${becomeTrusted(user)}, or switch with --mode generation`)
+    return warn(
+      `${user} is not a trusted Nix user: watch-exec falls back to watching the whole store`,
+      `${becomeTrusted(user)}, or switch with --mode generation`,
+    )
   },
 }
 
@@ -131,7 +165,11 @@ const configCheck: Check = {
   id: 'config',
   title: 'config',
   async run(ctx) {
-    if (!ctx.config.ok) return fail(ctx.config.error.message, ctx.config.error.hint ?? 'fix the file, or rewrite it with hms init --force')
+    if (!ctx.config.ok)
+      return fail(
+        ctx.config.error.message,
+        ctx.config.error.hint ?? 'fix the file, or rewrite it with hms init --force',
+      )
     const { file } = ctx.config.value
     return ok(file ? `${file} is valid` : 'no config file, using the built-in defaults (hms init writes one)')
   },
@@ -146,7 +184,9 @@ const profileCheck: Check = {
     if (!ctx.plan) return skip('needs a valid config')
     if (!ctx.plan.ok) return fail(ctx.plan.error.message, ctx.plan.error.hint ?? 'see hms --plan')
     const { profile, host, cache, sources, notes } = ctx.plan.value
-    const line = `${profile ?? '(none)'}${from(sources.profile)}, host ${host}${from(sources.host)}, cache ${cache}${from(sources.cache)}`
+    const line =
+      `${profile ?? '(none)'}${from(sources.profile)}, host ${host}${from(sources.host)}, ` +
+      `cache ${cache}${from(sources.cache)}`
     return ok([line, ...notes].join('; '))
   },
 }
@@ -160,8 +200,12 @@ export function splitFlake(flake: string): { ref: string; attr?: string } {
 
 const offline = new RegExp(
   [
-    'unable to download', "could(?:n't| not) resolve host", 'network is unreachable', 'failed to connect',
-    'connection timed out', 'temporary failure in name resolution',
+    'unable to download',
+    "could(?:n't| not) resolve host",
+    'network is unreachable',
+    'failed to connect',
+    'connection timed out',
+    'temporary failure in name resolution',
   ].join('|'),
   'i',
 )
@@ -180,17 +224,31 @@ const flakeCheck: Check = {
     if (!nix) return skip('needs nix')
     const { ref, attr } = splitFlake(flake)
     const wanted = attr ? [attr] : [`${user}@${host}`, user]
-    const result = await world.exec(nix, [...nixArgs('flakes'), 'eval', '--json', `${ref}#homeConfigurations`, '--apply', 'builtins.attrNames'], 8_000)
-    if (result.timedOut) return warn(`nix eval of ${ref} took longer than 8s`, `try it yourself: nix eval ${ref}#homeConfigurations --apply builtins.attrNames`)
+    const result = await world.exec(
+      nix,
+      [...nixArgs('flakes'), 'eval', '--json', `${ref}#homeConfigurations`, '--apply', 'builtins.attrNames'],
+      8_000,
+    )
+    if (result.timedOut)
+      return warn(
+        `nix eval of ${ref} took longer than 8s`,
+        `try it yourself: nix eval ${ref}#homeConfigurations --apply builtins.attrNames`,
+      )
     if (result.exitCode !== 0) {
       const reason = firstLine(result.stderr)
       if (isOfflineError(result.stderr)) return skip(`skipped: offline, cannot fetch ${ref} (${reason})`)
-      return fail(`cannot evaluate ${ref}#homeConfigurations: ${reason}`, 'fix the flake, or point --flake / config "flake" elsewhere')
+      return fail(
+        `cannot evaluate ${ref}#homeConfigurations: ${reason}`,
+        'fix the flake, or point --flake / config "flake" elsewhere',
+      )
     }
     const names = parseNames(result.stdout)
     const found = wanted.find((name) => names.includes(name))
     if (found) return ok(`${ref}#homeConfigurations."${found}" exists`)
-    return fail(`${ref} has no homeConfigurations."${wanted[0]}" (it has: ${names.join(', ') || 'none'})`, 'add it to the flake, or fix config "user" / the profile\'s hosts')
+    return fail(
+      `${ref} has no homeConfigurations."${wanted[0]}" (it has: ${names.join(', ') || 'none'})`,
+      'add it to the flake, or fix config "user" / the profile\'s hosts',
+    )
   },
 }
 
@@ -210,12 +268,18 @@ export function judgeHttp(result: HttpResult, url: string): CheckResult {
   const host = new URL(url).host
   if ('status' in result) {
     if (result.status === 200) return ok(`${url} answers`)
-    if (result.status === 401 || result.status === 403) return ok(`${url} answers (private cache: pushing needs credentials)`)
-    if (result.status === 404) return fail(`${url} does not exist (HTTP 404)`, 'check the cache name, or create it (app.cachix.org for Cachix)')
+    if (result.status === 401 || result.status === 403)
+      return ok(`${url} answers (private cache: pushing needs credentials)`)
+    if (result.status === 404)
+      return fail(`${url} does not exist (HTTP 404)`, 'check the cache name, or create it (app.cachix.org for Cachix)')
     return warn(`${url} answered HTTP ${result.status}`, 'try again later; pushes that fail are queued')
   }
   if (offlineCodes.has(result.error)) return skip(`skipped: offline, cannot resolve or reach ${host} (${result.error})`)
-  if (result.error === 'TIMEOUT') return warn(`${host} did not answer within ${httpTimeoutMs / 1000}s`, 'check the network; pushes that fail are queued')
+  if (result.error === 'TIMEOUT')
+    return warn(
+      `${host} did not answer within ${httpTimeoutMs / 1000}s`,
+      'check the network; pushes that fail are queued',
+    )
   return fail(`cannot reach ${url}: ${result.message}`, 'check the URL and that the server is up')
 }
 
@@ -233,7 +297,8 @@ const cacheCheck: Check = {
 
 function judgeDirectory(dir: string, world: World): CheckResult {
   if (world.exists(join(dir, 'nix-cache-info'))) return ok(`${dir} is a binary cache`)
-  if (world.exists(dir)) return warn(`${dir} is not a binary cache yet (no nix-cache-info)`, 'nothing to do: the first push makes it one')
+  if (world.exists(dir))
+    return warn(`${dir} is not a binary cache yet (no nix-cache-info)`, 'nothing to do: the first push makes it one')
   return fail(`${dir} does not exist`, `create or mount it (mkdir -p ${dir}), or fix the cache URL`)
 }
 
@@ -241,7 +306,9 @@ function judgeDirectory(dir: string, world: World): CheckResult {
 
 export function judgePending({ entries, warning }: PendingRead): CheckResult {
   if (entries.length === 0) {
-    return warning ? warn(`no paths waiting; ${printable(warning)}`, 'the next hms push --pending sets the damaged file aside') : ok('no paths waiting')
+    return warning
+      ? warn(`no paths waiting; ${printable(warning)}`, 'the next hms push --pending sets the damaged file aside')
+      : ok('no paths waiting')
   }
   const byCache = new Map<string, number>()
   for (const { cache } of entries) byCache.set(cache, (byCache.get(cache) ?? 0) + 1)
@@ -259,4 +326,15 @@ const pendingCheck: Check = {
   },
 }
 
-export const checks: Check[] = [nixCheck, homeManagerCheck, cachixCheck, credentialsCheck, trustedCheck, configCheck, profileCheck, flakeCheck, cacheCheck, pendingCheck]
+export const checks: Check[] = [
+  nixCheck,
+  homeManagerCheck,
+  cachixCheck,
+  credentialsCheck,
+  trustedCheck,
+  configCheck,
+  profileCheck,
+  flakeCheck,
+  cacheCheck,
+  pendingCheck,
+]

@@ -58,11 +58,22 @@ export interface Check {
 export const defaultTimeoutMs = 5_000
 export const httpTimeoutMs = 3_000
 
-export async function doctorContext(input: { options: HmsOptions; env: Env; hostname: string }, load: () => Promise<Config>): Promise<DoctorContext> {
+export async function doctorContext(
+  input: { options: HmsOptions; env: Env; hostname: string },
+  load: () => Promise<Config>,
+): Promise<DoctorContext> {
   const config = await attempt(load)
   if (!config.ok) return { env: input.env, config }
   const { makePlan } = await import('../plan/plan.js')
-  const plan = await attempt(async () => makePlan({ options: { ...input.options, push: true }, passthrough: [], config: config.value, env: input.env, hostname: input.hostname }))
+  const plan = await attempt(async () =>
+    makePlan({
+      options: { ...input.options, push: true },
+      passthrough: [],
+      config: config.value,
+      env: input.env,
+      hostname: input.hostname,
+    }),
+  )
   return { env: input.env, config, plan }
 }
 
@@ -77,16 +88,28 @@ async function attempt<T>(f: () => Promise<T>): Promise<Outcome<T>> {
 
 /** Runs every check at once, each bounded by its own timeout, and keeps their order. */
 export function runChecks(checks: Check[], ctx: DoctorContext, world: World): Promise<CheckReport[]> {
-  return Promise.all(checks.map(async (check) => ({ id: check.id, title: check.title, ...(await bounded(check, ctx, world)) })))
+  return Promise.all(
+    checks.map(async (check) => ({ id: check.id, title: check.title, ...(await bounded(check, ctx, world)) })),
+  )
 }
 
 async function bounded(check: Check, ctx: DoctorContext, world: World): Promise<CheckResult> {
   const ms = check.timeoutMs ?? defaultTimeoutMs
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'warn', message: `no answer within ${ms / 1000}s`, fix: 'run hms doctor --verbose again, or check this by hand' }), ms)
+    timer = setTimeout(
+      () =>
+        resolve({
+          status: 'warn',
+          message: `no answer within ${ms / 1000}s`,
+          fix: 'run hms doctor --verbose again, or check this by hand',
+        }),
+      ms,
+    )
   })
-  const result = check.run(ctx, world).catch((error: unknown): CheckResult => ({ status: 'fail', message: `check crashed: ${messageOf(error)}` }))
+  const result = check
+    .run(ctx, world)
+    .catch((error: unknown): CheckResult => ({ status: 'fail', message: `check crashed: ${messageOf(error)}` }))
   try {
     return await Promise.race([result, late])
   } finally {

@@ -22,7 +22,16 @@ export class HmsError extends Error {
   /** Under --json, the document to print for this error instead of the generic `{ error: … }` one. */
   readonly document?: unknown
 
-  constructor(message: string, options: { exitCode?: number; hint?: string; signal?: NodeJS.Signals; permanent?: boolean; document?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: {
+      exitCode?: number
+      hint?: string
+      signal?: NodeJS.Signals
+      permanent?: boolean
+      document?: unknown
+    } = {},
+  ) {
     super(message)
     this.name = 'HmsError'
     this.exitCode = options.exitCode ?? ExitCode.usage

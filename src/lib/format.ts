@@ -39,11 +39,13 @@ export function shellWord(word: string): string {
   // eslint-disable-next-line no-control-regex
   if (!/[\u0000-\u001f\u007f-\u009f]/.test(word)) return shellQuote(word)
   // eslint-disable-next-line no-control-regex
-  const escaped = word.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
-    const code = c.charCodeAt(0)
-    // In $'…', \xNN is a byte: a C1 character (two bytes in UTF-8) is written \uNNNN.
-    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
-  })
+  const escaped = word
+    .replace(/[\\']/g, (c) => `\\${c}`)
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+      const code = c.charCodeAt(0)
+      // In $'…', \xNN is a byte: a C1 character (two bytes in UTF-8) is written \uNNNN.
+      return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+    })
   return `$'${escaped}'`
 }
 
@@ -66,8 +68,18 @@ export function printable(text: string): string {
 
 /** The line of Nix's stderr that says what went wrong: its last `error:`, else its last line. */
 export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => stripAnsi(l).trim()).filter(Boolean)
-  return lines.filter((l) => l.startsWith('error:')).pop()?.replace(/^error:\s*/, '') ?? lines.pop() ?? 'no output'
+  const lines = text
+    .split('\n')
+    .map((l) => stripAnsi(l).trim())
+    .filter(Boolean)
+  return (
+    lines
+      .filter((l) => l.startsWith('error:'))
+      .pop()
+      ?.replace(/^error:\s*/, '') ??
+    lines.pop() ??
+    'no output'
+  )
 }
 
 // eslint-disable-next-line no-control-regex

@@ -75,12 +75,15 @@ function signalTrees(roots: Map<number, string>, signal: NodeJS.Signals): void {
     for (const p of stragglers(rows, marker)) targets.add(p)
   }
   // Only a repeated Ctrl-C stops cachix's own push.
-  if (signal === 'SIGINT' && received.filter((s) => s === 'SIGINT').length === 1) for (const pid of delegating) targets.delete(pid)
+  if (signal === 'SIGINT' && received.filter((s) => s === 'SIGINT').length === 1)
+    for (const pid of delegating) targets.delete(pid)
   for (const pid of targets) kill(pid, signal)
 }
 
 /** Keeps hms alive through SIGINT/SIGTERM/SIGHUP while `body` runs, and says which came first. */
-async function guarded<T>(body: () => Promise<T>): Promise<{ result: T; interrupted?: NodeJS.Signals; signals: number }> {
+async function guarded<T>(
+  body: () => Promise<T>,
+): Promise<{ result: T; interrupted?: NodeJS.Signals; signals: number }> {
   const before = received.length
   if (active++ === 0) for (const signal of handled) process.on(signal, onSignal)
   try {
@@ -207,7 +210,10 @@ export async function capture(file: string, args: string[], options: CaptureOpti
     const exitCode = signalExitCode(interrupted) ?? 130
     throw new HmsError(`interrupted by ${interrupted}`, { exitCode, signal: interrupted })
   }
-  const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const text = (chunks: Buffer[]) =>
+    Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '')
   return { exitCode, stdout: text(out), stderr: text(err), timedOut }
 }
 
@@ -227,10 +233,13 @@ async function inOwnGroup(
   if (pid) groups.add(pid)
   let timedOut = false
   const limit = options.timeoutMs ?? 30_000
-  const timer = limit > 0 ? setTimeout(() => {
-    timedOut = true
-    killGroup(pid, 'SIGKILL')
-  }, limit) : undefined
+  const timer =
+    limit > 0
+      ? setTimeout(() => {
+          timedOut = true
+          killGroup(pid, 'SIGKILL')
+        }, limit)
+      : undefined
   try {
     const end = await ended(child)
     clearTimeout(timer)

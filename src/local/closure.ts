@@ -12,7 +12,8 @@ export async function narSizes(paths: string[], env: Env): Promise<Map<string, n
   const result = await cosmetic(() => capture(nixStore, ['--query', '--size', ...paths], { env }))
   if (!result) return new Map()
   const sizes = result.stdout.split('\n').map(Number)
-  if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n))) return new Map()
+  if (result.exitCode !== 0 || sizes.length !== paths.length || sizes.some((n) => !Number.isInteger(n)))
+    return new Map()
   return new Map(paths.map((path, i) => [path, sizes[i]!]))
 }
 
@@ -58,11 +59,24 @@ const nixCommand = ['--extra-experimental-features', 'nix-command']
 export async function closureInfo(roots: string[], env: Env): Promise<Map<string, PathInfo>> {
   if (roots.length === 0) return new Map()
   const nix = which('nix', env)
-  if (!nix) throw new HmsError('nix not found on PATH', { exitCode: ExitCode.notFound, hint: 'hms needs Nix to push to or check a store URL' })
+  if (!nix)
+    throw new HmsError('nix not found on PATH', {
+      exitCode: ExitCode.notFound,
+      hint: 'hms needs Nix to push to or check a store URL',
+    })
   const result = await capture(nix, [...nixCommand, 'path-info', '--json', '-r', ...roots], { env, timeoutMs: 120_000 })
-  if (result.exitCode !== 0) throw new HmsError(`cannot read the closure of ${roots.length === 1 ? roots[0] : plural(roots.length, 'path')}: ${lastLine(result.stderr)}`, { exitCode: ExitCode.usage })
+  if (result.exitCode !== 0)
+    throw new HmsError(
+      `cannot read the closure of ${roots.length === 1 ? roots[0] : plural(roots.length, 'path')}: ` +
+        `${lastLine(result.stderr)}`,
+      { exitCode: ExitCode.usage },
+    )
   const infos = pathInfos(result.stdout)
-  return new Map(infos.filter((i) => i.valid !== false).map((i) => [i.path, { path: i.path, narSize: i.narSize ?? 0, references: i.references ?? [] }]))
+  return new Map(
+    infos
+      .filter((i) => i.valid !== false)
+      .map((i) => [i.path, { path: i.path, narSize: i.narSize ?? 0, references: i.references ?? [] }]),
+  )
 }
 
 interface RawPathInfo {
@@ -81,11 +95,16 @@ export function pathInfos(stdout: string): RawPathInfo[] {
   try {
     parsed = JSON.parse(stdout)
   } catch {
-    throw new HmsError('nix path-info printed something that is not JSON', { exitCode: ExitCode.usage, hint: 'check your Nix installation (nix path-info --json works?)' })
+    throw new HmsError('nix path-info printed something that is not JSON', {
+      exitCode: ExitCode.usage,
+      hint: 'check your Nix installation (nix path-info --json works?)',
+    })
   }
   if (Array.isArray(parsed)) return parsed as RawPathInfo[]
   if (parsed && typeof parsed === 'object') {
-    return Object.entries(parsed as Record<string, Omit<RawPathInfo, 'path'> | null>).map(([path, info]) => (info ? { ...info, path } : { path, valid: false }))
+    return Object.entries(parsed as Record<string, Omit<RawPathInfo, 'path'> | null>).map(([path, info]) =>
+      info ? { ...info, path } : { path, valid: false },
+    )
   }
   throw new HmsError('nix path-info printed JSON hms does not understand', { exitCode: ExitCode.usage })
 }

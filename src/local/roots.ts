@@ -3,11 +3,19 @@ import { isAbsolute, join } from 'node:path'
 import { HmsError, usageError } from '../lib/errors.js'
 import { currentGeneration, profileCandidates } from './generation.js'
 
-/** What `hms push` and `hms verify` work on: explicit paths (links like ./result resolved), or the current generation. */
-export function resolveRoots(positionals: string[], io: { env: Record<string, string | undefined>; cwd: string }): { roots: string[]; generation: number | null } {
+/**
+ * What `hms push` and `hms verify` work on: explicit paths (links like ./result resolved), or the current generation.
+ */
+export function resolveRoots(
+  positionals: string[],
+  io: { env: Record<string, string | undefined>; cwd: string },
+): { roots: string[]; generation: number | null } {
   if (positionals.length === 0) {
     const current = currentGeneration(io.env)
-    if (!current) throw new HmsError('no home-manager generation found', { hint: `looked at ${profileCandidates(io.env).join(' and ')}; switch first, or pass store paths` })
+    if (!current)
+      throw new HmsError('no home-manager generation found', {
+        hint: `looked at ${profileCandidates(io.env).join(' and ')}; switch first, or pass store paths`,
+      })
     return { roots: [current.path], generation: current.number }
   }
   const roots = positionals.map((p) => {

@@ -10,15 +10,17 @@ export type Profile = Required<Pick<ProfileFile, 'hosts'>> & Pick<ProfileFile, '
 export type CacheEntry = CacheFile
 
 /** `push` in effect: the file's settings over the defaults; only jobs and compression may stay unset. */
-export type PushSettings = Required<Omit<PushFile, 'jobs' | 'compressionMethod'>> & Pick<PushFile, 'jobs' | 'compressionMethod'>
+export type PushSettings = Required<Omit<PushFile, 'jobs' | 'compressionMethod'>> &
+  Pick<PushFile, 'jobs' | 'compressionMethod'>
 
 /** The settings in effect: the file's (schema.ts) over the defaults; what has a default is always set. */
-export type Config = Pick<ConfigFile, 'user' | 'flake'> & Required<Pick<ConfigFile, 'cache' | 'caches' | 'quotaBytes'>> & {
-  /** The file it came from, or undefined for the built-in defaults. */
-  file?: string
-  profiles: Record<string, Profile>
-  push: PushSettings
-}
+export type Config = Pick<ConfigFile, 'user' | 'flake'> &
+  Required<Pick<ConfigFile, 'cache' | 'caches' | 'quotaBytes'>> & {
+    /** The file it came from, or undefined for the built-in defaults. */
+    file?: string
+    profiles: Record<string, Profile>
+    push: PushSettings
+  }
 
 export const defaultConfig: Config = {
   cache: 'modular-workspace',
@@ -38,14 +40,17 @@ export async function parseConfig(text: string, file: string): Promise<Config> {
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new HmsError(`invalid JSON in ${file}: ${messageOf(error)}`, { hint: 'check the file with: jq . ' + file })
+    throw new HmsError(`invalid JSON in ${file}: ${messageOf(error)}`, { hint: `check the file with: jq . ${file}` })
   }
   const schema = await import('./schema.js')
   const result = schema.configSchema.safeParse(raw)
   if (!result.success) {
     const issue = result.error.issues[0]!
-    const guess = issue.code === 'unrecognized_keys' ? closest(String(issue.keys[0]), schema.keysAt(issue.path)) : undefined
-    throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, { hint: guess ? `did you mean "${guess}"?` : 'see "Config file" in the README' })
+    const guess =
+      issue.code === 'unrecognized_keys' ? closest(String(issue.keys[0]), schema.keysAt(issue.path)) : undefined
+    throw new HmsError(`invalid config ${file}: ${describeIssue(issue)}`, {
+      hint: guess ? `did you mean "${guess}"?` : 'see "Config file" in the README',
+    })
   }
   checkUrls(result.data, file)
   return mergeConfig(result.data, file)
@@ -56,12 +61,17 @@ function checkUrls(data: ConfigFile, file: string): void {
   const refs: [string, string][] = [
     ...Object.entries(data.caches ?? {}).map(([name, c]): [string, string] => [`caches.${name}.url`, c.url]),
     ...(data.cache ? [['cache', data.cache] as [string, string]] : []),
-    ...Object.entries(data.profiles ?? {}).flatMap(([name, p]): [string, string][] => (p.cache ? [[`profiles.${name}.cache`, p.cache]] : [])),
+    ...Object.entries(data.profiles ?? {}).flatMap(([name, p]): [string, string][] =>
+      p.cache ? [[`profiles.${name}.cache`, p.cache]] : [],
+    ),
   ]
   for (const [at, url] of refs) {
     if (!url.includes('://')) continue
     const problem = storeUrlProblem(url)
-    if (problem) throw new HmsError(`invalid config ${file}: ${at} "${withoutCredentials(url)}" ${problem.message}`, { hint: problem.hint })
+    if (problem)
+      throw new HmsError(`invalid config ${file}: ${at} "${withoutCredentials(url)}" ${problem.message}`, {
+        hint: problem.hint,
+      })
   }
 }
 
@@ -77,7 +87,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 /** Defaults, then the file; each top-level key of the file replaces the default whole. */
 export function mergeConfig(file: ConfigFile, path: string): Config {
   const profiles = file.profiles
-    ? Object.fromEntries(Object.entries(file.profiles).map(([name, p]) => [name, { hosts: p.hosts ?? [name], cache: p.cache }]))
+    ? Object.fromEntries(
+        Object.entries(file.profiles).map(([name, p]) => [name, { hosts: p.hosts ?? [name], cache: p.cache }]),
+      )
     : defaultConfig.profiles
   return {
     file: path,

@@ -1,7 +1,16 @@
 // What a parsed command line is: the subcommand, hms's own options, and home-manager's words.
 
 export const subcommands = [
-  'switch', 'push', 'status', 'log', 'verify', 'diff', 'doctor', 'init', 'completion', 'help',
+  'switch',
+  'push',
+  'status',
+  'log',
+  'verify',
+  'diff',
+  'doctor',
+  'init',
+  'completion',
+  'help',
 ] as const
 export type Subcommand = (typeof subcommands)[number]
 
@@ -56,7 +65,19 @@ export interface ParsedArgs {
 
 export function defaultOptions(): HmsOptions {
   return {
-    push: true, plan: false, json: false, quiet: false, verbose: false, help: false, version: false,
-    background: false, notify: false, verify: false, pending: false, drop: false, force: false, profileSpecs: [],
+    push: true,
+    plan: false,
+    json: false,
+    quiet: false,
+    verbose: false,
+    help: false,
+    version: false,
+    background: false,
+    notify: false,
+    verify: false,
+    pending: false,
+    drop: false,
+    force: false,
+    profileSpecs: [],
   }
 }

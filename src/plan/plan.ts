@@ -4,7 +4,18 @@ import { usageError } from '../lib/errors.js'
 import { hasCredentials, withoutCredentials } from './store-url.js'
 import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target, expandHome } from './target.js'
 
-export type Source = '--profile' | '--cache' | '--flake' | 'HMS_PROFILE' | 'HMS_CACHE' | 'flake attribute' | 'hostname' | 'profile' | 'config' | 'default' | 'home-manager'
+export type Source =
+  | '--profile'
+  | '--cache'
+  | '--flake'
+  | 'HMS_PROFILE'
+  | 'HMS_CACHE'
+  | 'flake attribute'
+  | 'hostname'
+  | 'profile'
+  | 'config'
+  | 'default'
+  | 'home-manager'
 
 export interface PlanInput {
   options: HmsOptions
@@ -19,7 +30,10 @@ export interface PlanInput {
  * generation pushes the new generation's closure after a plain switch), `retries`, `autoRetry`, `strict`, `jobs`,
  * `compressionMethod`, and `exclude` (regexes on store path names never pushed to a store URL).
  */
-type PushChoices = Pick<PushSettings, 'mode' | 'retries' | 'autoRetry' | 'strict' | 'jobs' | 'compressionMethod' | 'exclude'>
+type PushChoices = Pick<
+  PushSettings,
+  'mode' | 'retries' | 'autoRetry' | 'strict' | 'jobs' | 'compressionMethod' | 'exclude'
+>
 
 export interface Plan extends PushChoices {
   profile?: string
@@ -59,7 +73,11 @@ export function makePlan(input: PlanInput): Plan {
   const configured = config.flake && expandHome(config.flake, env.HOME)
   const given = options.flake ?? (configured?.includes('#') ? configured : undefined)
   const { profile, host, hostSource } = resolveProfile(input, attrOfFlake(given))
-  const flake = resolveFlake(options.flake, configured, attributeNeeded(input, profile, user) ? `${user}@${host}` : undefined)
+  const flake = resolveFlake(
+    options.flake,
+    configured,
+    attributeNeeded(input, profile, user) ? `${user}@${host}` : undefined,
+  )
   const cache = resolveCache(options, env, profile ? config.profiles[profile.value] : undefined, config)
   // Only when that cache is the one pushed to: --cache or HMS_CACHE make the profile irrelevant.
   const topLevel = cache.source === 'config' || cache.source === 'default'
@@ -69,13 +87,20 @@ export function makePlan(input: PlanInput): Plan {
   const compressionMethod = options.compressionMethod ?? config.push.compressionMethod
   const homeManager = ['home-manager', 'switch', ...(flake ? ['--flake', flake.value] : []), ...input.passthrough]
   // A background push cannot ride along inside the switch, so it pushes the generation afterwards.
-  const mode = options.background ? 'generation' : options.mode ?? config.push.mode
-  if (options.background && options.mode === 'watch-exec') notes.push('--background pushes the new generation after the switch: --mode watch-exec does not apply')
-  const target = options.push ? resolveTarget(cache.value, config.caches, env.HOME, cache.source, [env.HMS_CACHE]) : undefined
+  const mode = options.background ? 'generation' : (options.mode ?? config.push.mode)
+  if (options.background && options.mode === 'watch-exec')
+    notes.push('--background pushes the new generation after the switch: --mode watch-exec does not apply')
+  const target = options.push
+    ? resolveTarget(cache.value, config.caches, env.HOME, cache.source, [env.HMS_CACHE])
+    : undefined
   const exclude = options.push ? config.push.exclude : []
   compileExclude(exclude)
-  if (target?.kind === 'cachix' && exclude.length > 0) notes.push('push.exclude applies to store-URL caches only: cachix pushes whole closures')
-  const command = target?.kind === 'cachix' && mode === 'watch-exec' ? watchExec(target.name, { jobs, compressionMethod }, homeManager) : homeManager
+  if (target?.kind === 'cachix' && exclude.length > 0)
+    notes.push('push.exclude applies to store-URL caches only: cachix pushes whole closures')
+  const command =
+    target?.kind === 'cachix' && mode === 'watch-exec'
+      ? watchExec(target.name, { jobs, compressionMethod }, homeManager)
+      : homeManager
   return {
     profile: profile?.value,
     host,
@@ -85,7 +110,12 @@ export function makePlan(input: PlanInput): Plan {
     cache: target?.kind === 'cachix' ? target.name : target ? withoutCredentials(cache.value) : undefined,
     target,
     flake: flake?.value,
-    sources: { profile: profile?.source, host: hostSource, cache: options.push ? cache.source : undefined, flake: flake?.source },
+    sources: {
+      profile: profile?.source,
+      host: hostSource,
+      cache: options.push ? cache.source : undefined,
+      flake: flake?.source,
+    },
     notes,
     push: options.push,
     dryRun: input.passthrough.some((a) => a === '-n' || a === '--dry-run'),
@@ -99,7 +129,9 @@ export function makePlan(input: PlanInput): Plan {
     compressionMethod,
     homeManager,
     command,
-    ...(target?.kind === 'store' ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod), exclude.length === 0) } : {}),
+    ...(target?.kind === 'store'
+      ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod), exclude.length === 0) }
+      : {}),
     ...(target?.kind === 'cachix' && mode === 'generation'
       ? { pushCommand: cachixPushCommand({ cache: target.name, paths: [], jobs, compressionMethod }) }
       : {}),
@@ -109,7 +141,9 @@ export function makePlan(input: PlanInput): Plan {
   }
 }
 
-const credentialsNote = 'its credentials were given on the command line only and are not stored: put the URL with them in the hms config (caches.NAME.url), in the netrc file Nix reads, or in HMS_CACHE'
+const credentialsNote =
+  'its credentials were given on the command line only and are not stored: put the URL with them in the hms config ' +
+  '(caches.NAME.url), in the netrc file Nix reads, or in HMS_CACHE'
 
 /** The URL carries credentials that neither the config nor HMS_CACHE would give back to a later push. */
 function onlyTyped(target: Target | undefined, config: Config, env: Record<string, string | undefined>): boolean {
@@ -119,25 +153,42 @@ function onlyTyped(target: Target | undefined, config: Config, env: Record<strin
 }
 
 /** `cachix push`: one builder for what runs and what `--plan` shows. */
-export function cachixPushCommand(push: { cache: string; paths: string[]; jobs?: number; compressionMethod?: string }): string[] {
+export function cachixPushCommand(push: {
+  cache: string
+  paths: string[]
+  jobs?: number
+  compressionMethod?: string
+}): string[] {
   return [
-    'cachix', 'push',
+    'cachix',
+    'push',
     ...(push.jobs ? ['--jobs', String(push.jobs)] : []),
     ...(push.compressionMethod ? ['--compression-method', push.compressionMethod] : []),
-    push.cache, ...push.paths,
+    push.cache,
+    ...push.paths,
   ]
 }
 
-export function watchExec(cache: string, push: { jobs?: number; compressionMethod?: string }, inner: string[]): string[] {
+export function watchExec(
+  cache: string,
+  push: { jobs?: number; compressionMethod?: string },
+  inner: string[],
+): string[] {
   return [
-    'cachix', 'watch-exec',
+    'cachix',
+    'watch-exec',
     ...(push.jobs ? ['--jobs', String(push.jobs)] : []),
     ...(push.compressionMethod ? ['--compression-method', push.compressionMethod] : []),
-    cache, '--', ...inner,
+    cache,
+    '--',
+    ...inner,
   ]
 }
 
-interface Resolved<T> { value: T; source: Source }
+interface Resolved<T> {
+  value: T
+  source: Source
+}
 
 /** The attribute of a flake reference, unquoted: `.#"mitsio@kinoite"` → `mitsio@kinoite`; none → undefined. */
 export function attrOfFlake(flake: string | undefined): string | undefined {
@@ -152,7 +203,11 @@ export function hostOfFlake(flake: string | undefined): string | undefined {
   return at >= 0 ? attr!.slice(at + 1) || undefined : undefined
 }
 
-interface Resolution { profile?: Resolved<string>; host: string; hostSource: Source }
+interface Resolution {
+  profile?: Resolved<string>
+  host: string
+  hostSource: Source
+}
 
 /**
  * The profile: named (--profile, HMS_PROFILE), else from the flake attribute (`user@host`, or a
@@ -161,16 +216,24 @@ interface Resolution { profile?: Resolved<string>; host: string; hostSource: Sou
  */
 function resolveProfile(input: PlanInput, attr: string | undefined): Resolution {
   const { options, env, config } = input
-  const named = options.profile !== undefined
-    ? { value: options.profile, source: '--profile' as const }
-    : env.HMS_PROFILE ? { value: env.HMS_PROFILE, source: 'HMS_PROFILE' as const } : undefined
+  const named =
+    options.profile !== undefined
+      ? { value: options.profile, source: '--profile' as const }
+      : env.HMS_PROFILE
+        ? { value: env.HMS_PROFILE, source: 'HMS_PROFILE' as const }
+        : undefined
   if (named && !Object.hasOwn(config.profiles, named.value)) throw unknownProfile(named.value, named.source, config)
   const at = attr?.lastIndexOf('@') ?? -1
   const attrHost = at >= 0 ? attr!.slice(at + 1) || undefined : attr
   // A named profile wins: the host's claims are then not asked, so an ambiguous host is no error.
-  const claimed = attrHost === undefined ? undefined : named ? claimsOf(attrHost, config)[0] : profileOfHost(attrHost, config)
+  const claimed =
+    attrHost === undefined ? undefined : named ? claimsOf(attrHost, config)[0] : profileOfHost(attrHost, config)
   if (attrHost && (at >= 0 || claimed)) {
-    return { profile: named ?? (claimed ? { value: claimed, source: 'flake attribute' } : undefined), host: attrHost, hostSource: 'flake attribute' }
+    return {
+      profile: named ?? (claimed ? { value: claimed, source: 'flake attribute' } : undefined),
+      host: attrHost,
+      hostSource: 'flake attribute',
+    }
   }
   const mine = named ? undefined : profileOfHost(input.hostname, config)
   const profile = named ?? (mine ? { value: mine, source: 'hostname' as const } : undefined)
@@ -196,7 +259,10 @@ export function profileOfHost(host: string, config: Config): string | undefined 
   const claims = claimsOf(host, config)
   if (claims.length > 1) {
     const [a, b] = claims
-    throw usageError(`host ${host} is claimed by profiles ${a} and ${b}${config.file ? ` in ${config.file}` : ''}`, `keep it in the hosts of one profile only, or pick one with --profile`)
+    throw usageError(
+      `host ${host} is claimed by profiles ${a} and ${b}${config.file ? ` in ${config.file}` : ''}`,
+      `keep it in the hosts of one profile only, or pick one with --profile`,
+    )
   }
   return claims[0]
 }
@@ -228,13 +294,22 @@ function attributeNeeded(input: PlanInput, profile: Resolved<string> | undefined
   return Boolean(elsewhere) || user !== (input.env.USER ?? input.env.LOGNAME)
 }
 
-function resolveFlake(flag: string | undefined, configured: string | undefined, attr: string | undefined): Resolved<string> | undefined {
+function resolveFlake(
+  flag: string | undefined,
+  configured: string | undefined,
+  attr: string | undefined,
+): Resolved<string> | undefined {
   if (flag !== undefined) return { value: flag, source: '--flake' }
   if (!configured) return undefined
   return { value: configured.includes('#') || !attr ? configured : `${configured}#${attr}`, source: 'config' }
 }
 
-function resolveCache(options: HmsOptions, env: Record<string, string | undefined>, profile: Profile | undefined, config: Config): Resolved<string> {
+function resolveCache(
+  options: HmsOptions,
+  env: Record<string, string | undefined>,
+  profile: Profile | undefined,
+  config: Config,
+): Resolved<string> {
   if (options.cache) return { value: options.cache, source: '--cache' }
   if (env.HMS_CACHE) return { value: env.HMS_CACHE, source: 'HMS_CACHE' }
   if (profile?.cache) return { value: profile.cache, source: 'profile' }
@@ -243,5 +318,8 @@ function resolveCache(options: HmsOptions, env: Record<string, string | undefine
 
 function unknownProfile(name: string, source: Source, config: Config) {
   const known = Object.keys(config.profiles)
-  return usageError(`unknown profile "${name}" (from ${source})`, known.length ? `known profiles: ${known.join(', ')}` : 'no profiles are configured')
+  return usageError(
+    `unknown profile "${name}" (from ${source})`,
+    known.length ? `known profiles: ${known.join(', ')}` : 'no profiles are configured',
+  )
 }

@@ -6,13 +6,19 @@ import { compressionMethods, pushModes } from './options.js'
 const cacheRef = z.string().min(1)
 
 export const profileSchema = z.strictObject({
-  hosts: z.array(z.string().min(1)).optional().describe('Host names (short, without domain) of this profile. Default: `[ <profile name> ]`.'),
+  hosts: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Host names (short, without domain) of this profile. Default: `[ <profile name> ]`.'),
   cache: cacheRef.optional().describe('Cache for the hosts of this profile instead of the top-level `cache`.'),
 })
 
 export const cacheSchema = z.strictObject({
   url: z.string().min(1).describe('Store URL of the cache: `file://`, `s3://`, `ssh://`, `ssh-ng://`, `http(s)://`.'),
-  secretKeyFile: z.string().min(1).optional()
+  secretKeyFile: z
+    .string()
+    .min(1)
+    .optional()
     .describe('File with the signing key, read at run time. A string: a Nix path would copy the key into the store.'),
 })
 
@@ -29,7 +35,8 @@ function isRegex(pattern: string): boolean {
 }
 
 /** A JavaScript regular expression (no flags); nix/js-regex.nix checks the same syntax. */
-const excludePattern = z.string()
+const excludePattern = z
+  .string()
   .refine(printableAscii, { message: 'use printable ASCII (write other characters as \\uXXXX)', abort: true })
   .refine(isRegex, 'not a valid regular expression')
   .meta({ format: 'regex' })
@@ -38,24 +45,37 @@ export const pushSchema = z.strictObject({
   jobs: z.number().int().positive().optional().describe('Parallel uploads (`cachix push --jobs`).'),
   compressionMethod: z.enum(compressionMethods).optional().describe('Compression of uploaded NARs.'),
   strict: z.boolean().optional().describe('A failed or impossible push is an error (like `--strict`). Default: false.'),
-  mode: z.enum(pushModes).optional()
+  mode: z
+    .enum(pushModes)
+    .optional()
     .describe('`watch-exec`: push everything built during the switch; `generation`: the new generation afterwards.'),
   autoRetry: z.boolean().optional().describe('Retry failed pushes. Default: true.'),
   retries: z.number().int().min(0).optional().describe('How many times a failed push is retried. Default: 2.'),
-  exclude: z.array(excludePattern).optional()
+  exclude: z
+    .array(excludePattern)
+    .optional()
     .describe('JavaScript regular expressions; store path names (after the hash) matching one are not pushed.'),
 })
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional().describe('JSON schema of the file, for editors.'),
-  cache: cacheRef.optional().describe('Cachix cache, or a name from `caches`, used when the host\'s profile names none.'),
+  cache: cacheRef
+    .optional()
+    .describe("Cachix cache, or a name from `caches`, used when the host's profile names none."),
   user: z.string().min(1).optional().describe('User in the flake attribute `<flake>#<user>@<host>`. Default: `$USER`.'),
   flake: z.string().min(1).optional().describe('Flake with the home configurations, e.g. `~/nix-config`.'),
-  profiles: z.record(z.string().min(1), profileSchema).optional()
+  profiles: z
+    .record(z.string().min(1), profileSchema)
+    .optional()
     .describe('Groups of hosts sharing a cache. When set, it replaces the built-in profiles as a whole.'),
   caches: z.record(z.string().min(1), cacheSchema).optional().describe('Caches that are not Cachix caches, by name.'),
   push: pushSchema.optional().describe('How hms pushes.'),
-  quotaBytes: z.number().int().positive().optional().describe('Storage quota of the cache in bytes, for `hms status`. Default: 5 GiB.'),
+  quotaBytes: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Storage quota of the cache in bytes, for `hms status`. Default: 5 GiB.'),
 })
 
 export type ConfigFile = z.infer<typeof configSchema>
@@ -65,11 +85,16 @@ export type PushFile = z.infer<typeof pushSchema>
 
 /** The keys the config allows at `path`, for "did you mean" on an unknown one. */
 export function keysAt(path: readonly PropertyKey[]): string[] {
-  const shape = path.length === 0 ? configSchema.shape
-    : path[0] === 'push' ? pushSchema.shape
-    : path[0] === 'profiles' && path.length === 2 ? profileSchema.shape
-    : path[0] === 'caches' && path.length === 2 ? cacheSchema.shape
-    : {}
+  const shape =
+    path.length === 0
+      ? configSchema.shape
+      : path[0] === 'push'
+        ? pushSchema.shape
+        : path[0] === 'profiles' && path.length === 2
+          ? profileSchema.shape
+          : path[0] === 'caches' && path.length === 2
+            ? cacheSchema.shape
+            : {}
   return Object.keys(shape)
 }
 
@@ -125,20 +150,24 @@ export const summarySchema = z.strictObject({
   host: z.string(),
   /** The cache pushed to; null when there is none, or when `hms push --pending` pushed to several (see `caches`). */
   cache: z.string().nullable(),
-  /** `hms push --pending` only: every cache the queue was pushed to (or tried), in queue order; [] for an empty queue. */
+  /**
+   * `hms push --pending` only: every cache the queue was pushed to (or tried), in queue order; [] for an empty queue.
+   */
   caches: z.array(z.string()).optional(),
   /** watch-exec / generation / plain (no push) for switch; generation, paths or pending for hms push. */
   mode: z.enum(['watch-exec', 'generation', 'plain', 'paths', 'pending']),
   /** null for hms push, which switches nothing. */
-  switch: z.strictObject({
-    ok: z.boolean(),
-    exitCode: z.number().int(),
-    durationMs: z.number().nonnegative(),
-    generation: z.number().int().nullable(),
-    signal: z.string().nullable(),
-    /** home-manager's -n/--dry-run: built (and pushed), nothing activated. */
-    dryRun: z.boolean(),
-  }).nullable(),
+  switch: z
+    .strictObject({
+      ok: z.boolean(),
+      exitCode: z.number().int(),
+      durationMs: z.number().nonnegative(),
+      generation: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      /** home-manager's -n/--dry-run: built (and pushed), nothing activated. */
+      dryRun: z.boolean(),
+    })
+    .nullable(),
   push: z.strictObject({
     attempted: z.boolean(),
     pushed: z.array(z.strictObject({ path: z.string(), bytes: z.number().int().nonnegative() })),

@@ -65,22 +65,46 @@ export function storeUrlProblem(url: string): UrlProblem | undefined {
   if (!parts) return { message: 'is not a store URL', hint: 'give it a scheme, e.g. file:///mnt/nas/nix-cache' }
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f-\uffff]/.test(url)) {
-    return { message: 'contains a space or a character Nix does not accept in a URL', hint: 'Nix refuses such URLs: use a path or host name without them' }
+    return {
+      message: 'contains a space or a character Nix does not accept in a URL',
+      hint: 'Nix refuses such URLs: use a path or host name without them',
+    }
   }
   const { scheme, host, path } = parts
   if (scheme === 'file') {
     if (!url.slice('file://'.length).startsWith('/')) {
-      return { message: 'is not an absolute file:// URL', hint: `a directory cache is file:// plus an absolute path, e.g. file:///${url.slice('file://'.length).replace(/^\/+/, '')}` }
+      return {
+        message: 'is not an absolute file:// URL',
+        hint:
+          'a directory cache is file:// plus an absolute path, e.g. ' +
+          `file:///${url.slice('file://'.length).replace(/^\/+/, '')}`,
+      }
     }
     const dir = url.slice('file://'.length).split(/[?#]/)[0]!
-    if (/^\/+$/.test(dir)) return { message: 'names the root directory', hint: 'give the cache a directory of its own, e.g. file:///var/cache/nix' }
-    if (!nixPathRe.test(dir)) return { message: 'has a path Nix does not accept', hint: 'use letters, digits and - . _ ~ in the directory name' }
+    if (/^\/+$/.test(dir))
+      return {
+        message: 'names the root directory',
+        hint: 'give the cache a directory of its own, e.g. file:///var/cache/nix',
+      }
+    if (!nixPathRe.test(dir))
+      return {
+        message: 'has a path Nix does not accept',
+        hint: 'use letters, digits and - . _ ~ in the directory name',
+      }
     return undefined
   }
   if (host === '') {
     const what = scheme === 's3' ? 'a bucket' : 'a host'
-    const example = scheme === 's3' ? 's3://my-bucket?region=eu-west-1' : scheme.startsWith('ssh') ? `${scheme}://user@host` : `${scheme}://cache.example.org${path || ''}`
-    return { message: `has no ${scheme === 's3' ? 'bucket' : 'host'}`, hint: `a ${scheme}:// cache needs ${what}, e.g. ${example}` }
+    const example =
+      scheme === 's3'
+        ? 's3://my-bucket?region=eu-west-1'
+        : scheme.startsWith('ssh')
+          ? `${scheme}://user@host`
+          : `${scheme}://cache.example.org${path || ''}`
+    return {
+      message: `has no ${scheme === 's3' ? 'bucket' : 'host'}`,
+      hint: `a ${scheme}:// cache needs ${what}, e.g. ${example}`,
+    }
   }
   return undefined
 }
@@ -121,5 +145,7 @@ export function basicAuth(url: string): { user: string; password: string } | und
       return s
     }
   }
-  return colon < 0 ? { user: decode(userinfo), password: '' } : { user: decode(userinfo.slice(0, colon)), password: decode(userinfo.slice(colon + 1)) }
+  return colon < 0
+    ? { user: decode(userinfo), password: '' }
+    : { user: decode(userinfo.slice(0, colon)), password: decode(userinfo.slice(colon + 1)) }
 }

@@ -27,29 +27,58 @@ type Caches = Record<string, CacheEntry>
  * stores it: queue, history, a background push's argv) gets them back from the `caches` entry
  * with the same URL, or from `withSecrets` (HMS_CACHE), where the user keeps them.
  */
-export function resolveTarget(ref: string, caches: Caches, home: string | undefined, from = 'config', withSecrets: (string | undefined)[] = []): Target {
+export function resolveTarget(
+  ref: string,
+  caches: Caches,
+  home: string | undefined,
+  from = 'config',
+  withSecrets: (string | undefined)[] = [],
+): Target {
   if (schemeOf.test(ref)) {
     const named = Object.entries(caches).find(([, entry]) => sameUrl(entry.url, ref))
-    const full = ref === withoutCredentials(ref) ? [named?.[1].url, ...withSecrets].find((u) => u && u !== withoutCredentials(u) && sameUrl(u, ref)) : undefined
-    return fromUrl(full ?? ref, `"${withoutCredentials(ref)}" (from ${from})`, named?.[0], named?.[1].secretKeyFile, home)
+    const full =
+      ref === withoutCredentials(ref)
+        ? [named?.[1].url, ...withSecrets].find((u) => u && u !== withoutCredentials(u) && sameUrl(u, ref))
+        : undefined
+    return fromUrl(
+      full ?? ref,
+      `"${withoutCredentials(ref)}" (from ${from})`,
+      named?.[0],
+      named?.[1].secretKeyFile,
+      home,
+    )
   }
   const entry = Object.hasOwn(caches, ref) ? caches[ref] : undefined
-  if (entry) return fromUrl(entry.url, `caches.${ref}.url "${withoutCredentials(entry.url)}"`, ref, entry.secretKeyFile, home)
+  if (entry)
+    return fromUrl(entry.url, `caches.${ref}.url "${withoutCredentials(entry.url)}"`, ref, entry.secretKeyFile, home)
   if (cachixName.test(ref)) return { kind: 'cachix', name: ref }
   const known = Object.keys(caches)
   throw usageError(
     `cache "${ref}" (from ${from}) is neither a Cachix cache name nor one of the caches in config`,
-    ref.startsWith('/') ? `a directory cache is a URL: file://${ref}`
-      : known.length ? `configured caches: ${known.join(', ')}; a store URL needs a scheme (file://, s3://, ssh://, ssh-ng://, http://, https://)`
-      : 'Cachix names are lowercase letters, digits and dashes; a store URL needs a scheme (file://, s3://, ssh://, ssh-ng://, http://, https://)',
+    ref.startsWith('/')
+      ? `a directory cache is a URL: file://${ref}`
+      : known.length
+        ? `configured caches: ${known.join(', ')}; a store URL needs a scheme (file://, s3://, ssh://, ssh-ng://, ` +
+          'http://, https://)'
+        : 'Cachix names are lowercase letters, digits and dashes; a store URL needs a scheme (file://, s3://, ' +
+          'ssh://, ssh-ng://, http://, https://)',
   )
 }
 
-function fromUrl(url: string, what: string, name: string | undefined, key: string | undefined, home: string | undefined): Target {
+function fromUrl(
+  url: string,
+  what: string,
+  name: string | undefined,
+  key: string | undefined,
+  home: string | undefined,
+): Target {
   const scheme = schemeOf.exec(url)?.[1]?.toLowerCase()
   if (!scheme) throw usageError(`${what} is not a store URL`, 'give it a scheme, e.g. file:///mnt/nas/nix-cache')
   if (!isOneOf(storeSchemes, scheme)) {
-    throw usageError(`${what} has an unsupported scheme "${scheme}://"`, `use one of ${storeSchemes.map((s) => `${s}://`).join(', ')}, or a Cachix cache name`)
+    throw usageError(
+      `${what} has an unsupported scheme "${scheme}://"`,
+      `use one of ${storeSchemes.map((s) => `${s}://`).join(', ')}, or a Cachix cache name`,
+    )
   }
   // A URL Nix can never open would fail every push, be retried and stay queued for ever: refuse it now.
   const problem = storeUrlProblem(url)
@@ -116,7 +145,10 @@ export function compileExclude(patterns: readonly string[]): RegExp[] {
     try {
       return new RegExp(pattern)
     } catch (error) {
-      throw usageError(`push.exclude[${i}] is not a valid regular expression: ${messageOf(error)}`, 'patterns match store path names, e.g. "-source$"')
+      throw usageError(
+        `push.exclude[${i}] is not a valid regular expression: ${messageOf(error)}`,
+        'patterns match store path names, e.g. "-source$"',
+      )
     }
   })
 }
@@ -132,4 +164,3 @@ export function storeHash(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1)
   return base.split('-')[0] ?? base
 }
-

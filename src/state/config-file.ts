@@ -20,7 +20,8 @@ export async function loadConfig(env: Env): Promise<Config> {
   if (text === undefined) return defaultConfig
   const stamp = await validatedStamp(text)
   const seen = memo(env, 'config-validated')
-  // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second look.
+  // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second
+  // look.
   if (seen.get() === stamp) return mergeConfig(JSON.parse(text) as ConfigFile, file)
   const config = await parseConfig(text, file)
   seen.set(stamp)
@@ -39,7 +40,14 @@ function readConfigText(file: string, explicit: boolean): string | undefined {
   } catch (error) {
     const code = errnoCode(error)
     if ((code === 'ENOENT' || code === 'ENOTDIR') && !explicit) return undefined
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error)
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(code ?? error)
     throw new HmsError(`cannot read config ${file}: ${reason}`, { hint: 'fix the file or point HMS_CONFIG elsewhere' })
   }
 }

@@ -9,5 +9,7 @@ export function logLine(r: HistoryRecord): string {
   const took = r.durationMs ? ` in ${formatDuration(r.durationMs)}` : ''
   // Every field read back from history is escaped: a profile name could carry terminal escapes.
   const pushed = `${r.paths} paths, ${formatBytes(r.bytes)}${failed} → ${r.cache ?? r.caches?.join(', ') ?? '-'}${took}`
-  return printable(`${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${r.mode.padEnd(10)} ${pushed}  exit ${r.exitCode}`)
+  return printable(
+    `${when}  ${(r.profile ?? '-').padEnd(12)} ${what.padEnd(14)} ${r.mode.padEnd(10)} ${pushed}  exit ${r.exitCode}`,
+  )
 }

@@ -49,7 +49,10 @@ export async function recoverInflight(state: State, env: Env, out: Output): Prom
   // Its children may outlive it (kill -9 of hms alone) and still link the generation: wait for them.
   const left = owner ? childrenOf(owner.pid) : []
   if (left.length > 0) {
-    out.warn(`a stopped switch's processes are still running (pid ${left.join(', ')}); what they build is queued once they end`)
+    out.warn(
+      `a stopped switch's processes are still running (pid ${left.join(', ')}); ` +
+        'what they build is queued once they end',
+    )
     return
   }
   const parsed = parse(text)
@@ -119,11 +122,16 @@ function childrenOf(pid: number): number[] {
   } catch {
     return []
   }
-  return names.filter((name) => /^\d+$/.test(name)).map(Number).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').some((v) => v.startsWith(prefix))
-    } catch {
-      return false
-    }
-  })
+  return names
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/environ`, 'latin1')
+          .split('\0')
+          .some((v) => v.startsWith(prefix))
+      } catch {
+        return false
+      }
+    })
 }

@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, rmSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  rmSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { errnoCode, ExitCode, HmsError } from '../lib/errors.js'
 import type { ZodType } from 'zod'
@@ -82,11 +93,15 @@ export class State {
     try {
       const read = await this.readPending(true)
       // Rewriting a queue that could not be read would erase it.
-      if (read.unreadable) throw new HmsError(read.warning!, { exitCode: ExitCode.failure, hint: 'fix the file\'s permissions; nothing was changed' })
+      if (read.unreadable)
+        throw new HmsError(read.warning!, {
+          exitCode: ExitCode.failure,
+          hint: "fix the file's permissions; nothing was changed",
+        })
       const result = change(read.entries)
       try {
         const lines = read.entries.map((e) => JSON.stringify(e))
-        writeAtomic(this.file('pending.jsonl'), lines.map((l) => l + '\n').join(''))
+        writeAtomic(this.file('pending.jsonl'), lines.map((l) => `${l}\n`).join(''))
         for (const line of lines) ownLines.add(line)
       } catch (error) {
         throw this.unwritable(error)
@@ -99,7 +114,10 @@ export class State {
 
   /** Outside the queue lock, a damaged file is reported but left for a locked reader to repair. */
   async readPending(repair = false): Promise<Read<PendingEntry>> {
-    return readJsonLines(this.file('pending.jsonl'), async () => (await lineSchemas()).pendingEntrySchema, { repair, known: ownLines })
+    return readJsonLines(this.file('pending.jsonl'), async () => (await lineSchemas()).pendingEntrySchema, {
+      repair,
+      known: ownLines,
+    })
   }
 
   /** Reads the queue under its lock, setting a damaged file aside. */
@@ -140,10 +158,16 @@ export class State {
     this.ensureDir()
     const file = this.file('history.jsonl')
     const text = readOrEmpty(file)
-    const line = JSON.stringify(record) + '\n'
+    const line = `${JSON.stringify(record)}\n`
     const lines = text.split('\n').filter(Boolean)
     if (lines.length + 1 > historyLines + historySlack) {
-      writeAtomic(file, lines.slice(-(historyLines - 1)).map((l) => l + '\n').join('') + line)
+      writeAtomic(
+        file,
+        lines
+          .slice(-(historyLines - 1))
+          .map((l) => `${l}\n`)
+          .join('') + line,
+      )
       return
     }
     const fd = openSync(file, 'a', 0o600)
@@ -230,7 +254,7 @@ async function readJsonLines<T>(
   const aside = `${file}.corrupt-${Date.now()}`
   try {
     renameSync(file, aside)
-    writeAtomic(file, entries.map((e) => JSON.stringify(e) + '\n').join(''))
+    writeAtomic(file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
   } catch {}
   return { entries, warning: `${damage}; kept ${entries.length} good entries and moved the damaged file to ${aside}` }
 }

@@ -12,14 +12,20 @@ interface Ctx {
 }
 
 /** The `hms push` arguments that reproduce this plan's push in another process. */
-export function backgroundArgs(plan: Pick<Plan, 'cache' | 'profile' | 'jobs' | 'compressionMethod' | 'retries'>, paths: string[], notify = false): string[] {
+export function backgroundArgs(
+  plan: Pick<Plan, 'cache' | 'profile' | 'jobs' | 'compressionMethod' | 'retries'>,
+  paths: string[],
+  notify = false,
+): string[] {
   return [
     // No cache with `--pending` means every cache in the queue.
-    'push', ...(plan.cache ? ['--cache', plan.cache] : []),
+    'push',
+    ...(plan.cache ? ['--cache', plan.cache] : []),
     ...(plan.profile ? ['--profile', plan.profile] : []),
     ...(plan.jobs ? ['--push-jobs', String(plan.jobs)] : []),
     ...(plan.compressionMethod ? ['--compression-method', plan.compressionMethod] : []),
-    '--retries', String(plan.retries),
+    '--retries',
+    String(plan.retries),
     ...(notify ? ['--notify'] : []),
     ...paths,
   ]
@@ -30,7 +36,13 @@ function secretUrl(plan: Plan): string | undefined {
 }
 
 /** Starts `hms push …` detached, logging to the state dir; it records its own outcome in queue and history. */
-export function spawnBackgroundPush(ctx: Ctx, state: State, plan: Plan, paths: string[], notify = false): { pid: number; log: string } {
+export function spawnBackgroundPush(
+  ctx: Ctx,
+  state: State,
+  plan: Plan,
+  paths: string[],
+  notify = false,
+): { pid: number; log: string } {
   state.ensureDir()
   const log = state.file('background.log')
   const fd = openSync(log, 'a', 0o600)

@@ -24,7 +24,9 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   // Without a terminal cachix prints nothing when an upload finishes: a path counts as pushed only if
   // cachix ran its report to the end and never marked it ✗, or if the pusher itself saw it land (nix copy).
   const complete = Boolean(tally) && plan.target !== undefined && backendFor(plan.target).complete(ran)
-  const confirmed = tally ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (complete && !tally.failed.has(p))) : []
+  const confirmed = tally
+    ? [...tally.announced.keys()].filter((p) => tally.confirmed.has(p) || (complete && !tally.failed.has(p)))
+    : []
   const pushed = await withSizes(confirmed, tally?.announced, ctx.env, tally?.exactSizes)
   const sure = new Set([...confirmed, ...(tally?.confirmed ?? [])])
   const unconfirmed = (p: string) => !sure.has(p)
@@ -32,7 +34,11 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
   // Interrupted: what is not confirmed was cut short, not refused; it is queued, never called failed (issue 12).
   const stopped = ran.outcome.interrupted
   const failed = stopped ? [] : owed
-  if (tally?.untrusted) notes.push('cachix could not register a post-build hook (you are not a trusted Nix user) and watched the whole store instead')
+  if (tally?.untrusted)
+    notes.push(
+      'cachix could not register a post-build hook (you are not a trusted Nix user) ' +
+        'and watched the whole store instead',
+    )
   return {
     version: ctx.version,
     command: plan.command,
@@ -48,7 +54,17 @@ export async function summarize(plan: Plan, ctx: Context, ran: Ran, g: Generatio
       signal: outcome.signal ?? outcome.interrupted ?? null,
       dryRun: plan.dryRun,
     },
-    push: { attempted: Boolean(tally), pushed, failed, bytes: total(pushed), skippedReason: g.skippedReason, alreadyPresent: tally?.alreadyPresent ?? 0, queued: stopped ? owed : [], excluded: tally ? [...tally.excluded] : [], outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env, tally?.references) },
+    push: {
+      attempted: Boolean(tally),
+      pushed,
+      failed,
+      bytes: total(pushed),
+      skippedReason: g.skippedReason,
+      alreadyPresent: tally?.alreadyPresent ?? 0,
+      queued: stopped ? owed : [],
+      excluded: tally ? [...tally.excluded] : [],
+      outsideGeneration: await outside(pushed, current ? g.after : undefined, ctx.env, tally?.references),
+    },
     notes,
     background: null,
     exitCode: exitCodeOf(outcome),
@@ -63,7 +79,12 @@ export function exitCodeOf(outcome: Outcome): number {
 }
 
 /** Exact NAR sizes from the store when it answers, else what cachix printed (rounded). */
-export async function withSizes(paths: string[], printed: Map<string, number | undefined> | undefined, env: Env, printedExact = false): Promise<{ path: string; bytes: number }[]> {
+export async function withSizes(
+  paths: string[],
+  printed: Map<string, number | undefined> | undefined,
+  env: Env,
+  printedExact = false,
+): Promise<{ path: string; bytes: number }[]> {
   const known = printedExact && paths.every((p) => typeof printed?.get(p) === 'number')
   const exact = known ? new Map<string, number>() : await narSizes(paths, env)
   return paths.map((path) => ({ path, bytes: exact.get(path) ?? printed?.get(path) ?? 0 }))
@@ -79,7 +100,12 @@ export function total(pushed: { bytes: number }[]): number {
  * when home-manager also ran to its end with 0. A generation made current by an activation that then
  * failed or was interrupted is reported with its number, never as a completed switch.
  */
-function switchOutcome(ran: Ran, outcome: Outcome, g: Generations, notes: string[]): { switched: boolean; current: boolean } {
+function switchOutcome(
+  ran: Ran,
+  outcome: Outcome,
+  g: Generations,
+  notes: string[],
+): { switched: boolean; current: boolean } {
   const current = Boolean(g.after && g.after.path !== g.before?.path)
   const finished = ran.finished ?? (outcome.interrupted || outcome.signal ? undefined : outcome.exitCode)
   const switched = finished === 0 || (outcome !== ran.outcome && current)
@@ -87,9 +113,15 @@ function switchOutcome(ran: Ran, outcome: Outcome, g: Generations, notes: string
   if (switched && outcome.interrupted && current) {
     notes.push(`interrupted by ${outcome.interrupted} after generation ${n} was linked; what was not pushed is queued`)
   } else if (!switched && current && outcome.interrupted) {
-    notes.push(`interrupted by ${outcome.interrupted} while home-manager activated generation ${n}: it is current, but its activation did not finish; run the switch again`)
+    notes.push(
+      `interrupted by ${outcome.interrupted} while home-manager activated generation ${n}: it is current, ` +
+        'but its activation did not finish; run the switch again',
+    )
   } else if (!switched && current) {
-    notes.push(`home-manager failed after generation ${n} became current (its activation did not finish); what was built is pushed`)
+    notes.push(
+      `home-manager failed after generation ${n} became current (its activation did not finish); ` +
+        'what was built is pushed',
+    )
   }
   return { switched, current }
 }
@@ -107,14 +139,22 @@ function cachixCrashAfterSwitch(ran: Ran, g: Generations, notes: string[]): Outc
  * A store-URL push already queried the closure of what it pushed, the generation's included when
  * it was built: walked from there, it costs no Nix call.
  */
-async function outside(pushed: { path: string }[], after: Generation | undefined, env: Env, references?: ReadonlyMap<string, readonly string[]>): Promise<string[]> {
+async function outside(
+  pushed: { path: string }[],
+  after: Generation | undefined,
+  env: Env,
+  references?: ReadonlyMap<string, readonly string[]>,
+): Promise<string[]> {
   if (!after || pushed.length === 0) return []
   const closure = (references && closureWithin(after.path, references)) ?? (await closureOf(after.path, env))
   return closure ? pushed.map((p) => p.path).filter((p) => !closure.has(p)) : []
 }
 
 /** The closure of `root` from known references; undefined when they do not cover it. */
-export function closureWithin(root: string, references: ReadonlyMap<string, readonly string[]>): Set<string> | undefined {
+export function closureWithin(
+  root: string,
+  references: ReadonlyMap<string, readonly string[]>,
+): Set<string> | undefined {
   const closure = new Set<string>()
   const todo = [root]
   for (let p = todo.pop(); p !== undefined; p = todo.pop()) {

@@ -9,7 +9,11 @@ function pushRow(plan: Plan, dim: (text: string) => string): string {
   if (plan.mode === 'generation') {
     return `${shellJoin(plan.pushCommand ?? [])} ${dim(`<the new generation>  (${after})`)}`
   }
-  if (plan.pushCommand) return `${shellJoin(plan.pushCommand)} ${dim("<what the switch builds: hms's post-build hook records it, pushed once home-manager exits>")}`
+  if (plan.pushCommand)
+    return (
+      `${shellJoin(plan.pushCommand)} ` +
+      `${dim("<what the switch builds: hms's post-build hook records it, pushed once home-manager exits>")}`
+    )
   return dim('what the switch builds, by cachix watch-exec as it runs')
 }
 
@@ -32,7 +36,8 @@ export function printPlan(plan: Plan, out: Output, json: boolean, version: strin
     ...(plan.push ? [['push', pushRow(plan, color.dim)] as [string, string]] : []),
   ]
   // What the backend really starts, where that is more than the command above (cachix's stderr bypass).
-  const runs = plan.push && plan.target && plan.mode === 'watch-exec' ? backendFor(plan.target).runs(plan) : plan.command
+  const runs =
+    plan.push && plan.target && plan.mode === 'watch-exec' ? backendFor(plan.target).runs(plan) : plan.command
   if (out.options.verbose && shellJoin(runs) !== shellJoin(plan.command)) rows.push(['runs', shellJoin(runs)])
   const lines = rows.map(([key, value]) => `${key.padEnd(8)} ${value}`)
   for (const note of plan.notes) lines.push(color.dim(`note: ${note}`))

@@ -21,7 +21,6 @@ import type { Context } from './context.js'
 export type { Context, Ran }
 import { verifyAfterSwitch } from '../backends/verify.js'
 
-
 /** Carries out a switch plan: preflight, the switch (under cachix in watch-exec mode), then settle the push. */
 export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
   requireHomeManager(ctx.env)
@@ -45,9 +44,19 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
     const watching = !blocker && plan.mode === 'watch-exec' ? backend : undefined
     let ran: Ran = await (watching ? watching.watch(plan, ctx) : plainSwitch(plan, ctx))
-    if (ran.tally?.refusal && ran.outcome.exitCode !== 0 && !ran.outcome.interrupted && sameGeneration(before, currentGeneration(ctx.env))) {
+    if (
+      ran.tally?.refusal &&
+      ran.outcome.exitCode !== 0 &&
+      !ran.outcome.interrupted &&
+      sameGeneration(before, currentGeneration(ctx.env))
+    ) {
       // cachix refused before starting home-manager: the switch must still happen.
-      skippedReason = skipPush(`cachix refused to run: ${ran.tally.refusal}`, 'check the cache name and your access (cachix authtoken)', plan, ctx)
+      skippedReason = skipPush(
+        `cachix refused to run: ${ran.tally.refusal}`,
+        'check the cache name and your access (cachix authtoken)',
+        plan,
+        ctx,
+      )
       ran = await plainSwitch(plan, ctx)
     }
     const after = currentGeneration(ctx.env)
@@ -57,18 +66,26 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const lost = writeFailure(ctx.out.options.stdout)
     if (lost) {
       const why = describeFailure(lost)
-      const note = `stdout was closed (${why}) while home-manager wrote to it: its output from then on was dropped, `
-        + 'the switch went on'
+      const note =
+        `stdout was closed (${why}) while home-manager wrote to it: its output from then on was dropped, ` +
+        'the switch went on'
       summary.notes.push(note)
     }
-    const settled = await settle(summary, plan, ctx, state, { after, blocked: Boolean(skippedReason) && plan.push, interrupted: ran.outcome.interrupted, cachixDied: Boolean(ran.tally && ran.outcome.signal) && !backend?.complete(ran), ...(ran.refused ? { refused: ran.refused } : {}) })
+    const settled = await settle(summary, plan, ctx, state, {
+      after,
+      blocked: Boolean(skippedReason) && plan.push,
+      interrupted: ran.outcome.interrupted,
+      cachixDied: Boolean(ran.tally && ran.outcome.signal) && !backend?.complete(ran),
+      ...(ran.refused ? { refused: ran.refused } : {}),
+    })
     const { diff, note } = await diffing
     settled.diff = diff
     if (note) settled.notes.push(note)
     // Only now: if anything above threw, the marker stays and the next switch queues this generation.
     clearInflight(state)
     const stopped = interruption()
-    if (plan.verify && stopped) return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${stopped}`] }
+    if (plan.verify && stopped)
+      return { ...settled, notes: [...settled.notes, `not verified: interrupted by ${stopped}`] }
     return plan.verify ? await verifyAfterSwitch(settled, plan, ctx, after) : settled
   } finally {
     lock.release()
@@ -98,7 +115,8 @@ async function switchLock(state: State, plan: Plan, ctx: Context): Promise<{ rel
 }
 
 function skipPush(message: string, fix: string, plan: Plan, ctx: Context): string {
-  if (plan.strict) throw new HmsError(`${message}; not switching because of --strict`, { exitCode: ExitCode.usage, hint: fix })
+  if (plan.strict)
+    throw new HmsError(`${message}; not switching because of --strict`, { exitCode: ExitCode.usage, hint: fix })
   ctx.out.warn(`${message} — switching without pushing; the generation is queued. Fix: ${fix}`)
   return message
 }

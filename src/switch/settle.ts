@@ -28,7 +28,13 @@ interface After {
  * After the switch: retry what failed, push the generation in generation mode, queue whatever is
  * still not in the cache, retry the queue, and record the run. Nothing built is ever dropped.
  */
-export async function settle(summary: Summary, plan: Plan, ctx: Context, state: State, { after, blocked, interrupted, cachixDied, refused }: After): Promise<Summary> {
+export async function settle(
+  summary: Summary,
+  plan: Plan,
+  ctx: Context,
+  state: State,
+  { after, blocked, interrupted, cachixDied, refused }: After,
+): Promise<Summary> {
   const s = structuredClone(summary)
   // A generation made current by an activation that then failed still holds what was built: push it.
   const built = Boolean(s.switch && (s.switch.ok || s.switch.generation !== null))
@@ -41,11 +47,16 @@ export async function settle(summary: Summary, plan: Plan, ctx: Context, state: 
   if (plan.push && plan.cache) {
     // Blocked, interrupted or cut short after the link: the generation's closure covers whatever cachix never reported.
     // A confirmed generation needs no queueing: it was pushed with its closure.
-    const wholeGeneration = (blocked || stopped || cachixDied) && after && built && !s.push.pushed.some((p) => p.path === after.path)
+    const wholeGeneration =
+      (blocked || stopped || cachixDied) && after && built && !s.push.pushed.some((p) => p.path === after.path)
     // s.push.queued holds, so far, what an interruption left unconfirmed (tally.ts, applyPush).
     const owed = [...s.push.failed, ...s.push.queued]
     const queue = [...new Set(wholeGeneration ? [...owed, after.path] : owed)]
-    const reason = blocked ? (s.push.skippedReason ?? 'push skipped') : stopped ? 'interrupted' : refused ?? 'push failed'
+    const reason = blocked
+      ? (s.push.skippedReason ?? 'push skipped')
+      : stopped
+        ? 'interrupted'
+        : (refused ?? 'push failed')
     const why = plan.credentialsNote ? `${reason}; ${plan.credentialsNote}` : reason
     s.push.queued = queue.length > 0 ? await enqueue(state, queue, plan, why, ctx) : []
     const clean = s.switch?.ok && !blocked && !stopped && s.push.queued.length === 0 && s.background === null
@@ -87,7 +98,13 @@ async function retryFailures(s: Summary, plan: Plan, ctx: Context): Promise<void
   if (!result.ok) return
   // These were missing when the switch began (cachix set out to push them) and are in the cache now.
   const known = new Set(s.push.pushed.map((p) => p.path))
-  s.push.pushed.push(...(await withSizes(roots.filter((p) => !known.has(p)), undefined, ctx.env)))
+  s.push.pushed.push(
+    ...(await withSizes(
+      roots.filter((p) => !known.has(p)),
+      undefined,
+      ctx.env,
+    )),
+  )
   s.push.bytes = total(s.push.pushed)
 }
 
@@ -99,7 +116,10 @@ export function applyStrict(s: Summary, strict: boolean): void {
   if (strict && s.exitCode === ExitCode.ok && s.push.failed.length > 0) s.exitCode = ExitCode.pushFailed
 }
 
-/** Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix re-uploaded. */
+/**
+ * Folds a `cachix push` of `roots` into the summary: on success the roots are in the cache, whatever cachix
+ * re-uploaded.
+ */
 export async function applyPush(s: Summary, result: PushResult, roots: string[], ctx: Context): Promise<void> {
   s.push.alreadyPresent += result.alreadyPresent
   for (const p of result.tally.excluded) if (!s.push.excluded.includes(p)) s.push.excluded.push(p)
@@ -109,7 +129,8 @@ export async function applyPush(s: Summary, result: PushResult, roots: string[],
   }
   if (!result.ok) {
     s.push.failed.push(...roots)
-    if (result.reason && !s.notes.includes(`cachix said: ${result.reason}`)) s.notes.push(`cachix said: ${result.reason}`)
+    if (result.reason && !s.notes.includes(`cachix said: ${result.reason}`))
+      s.notes.push(`cachix said: ${result.reason}`)
     return
   }
   await addPushed(s, [...result.tally.announced.keys()], result, ctx)
@@ -129,7 +150,10 @@ async function enqueue(state: State, paths: string[], plan: Plan, reason: string
     if (warning) ctx.out.warn(warning)
     return paths
   } catch (error) {
-    ctx.out.error(`could not queue ${plural(paths.length, 'path')} in ${state.dir} (${messageOf(error)}); push by hand: hms push --cache ${cache} ${paths.join(' ')}`)
+    ctx.out.error(
+      `could not queue ${plural(paths.length, 'path')} in ${state.dir} (${messageOf(error)}); push by hand: ` +
+        `hms push --cache ${cache} ${paths.join(' ')}`,
+    )
     return []
   }
 }
@@ -146,7 +170,7 @@ async function retryQueue(s: Summary, plan: Plan, ctx: Context, state: State): P
   try {
     lock = await acquireLock(state.file('push.lock'), 'pushing')
   } catch {
-    return void ctx.out.info(waitingLine(pending.length, plan.cache!) + ' (another hms is pushing now)')
+    return void ctx.out.info(`${waitingLine(pending.length, plan.cache!)} (another hms is pushing now)`)
   }
   try {
     ctx.out.info(`retrying ${plural(pending.length, 'queued path')} for ${plan.cache}`)
@@ -183,7 +207,12 @@ export function waitingLine(count: number, cache: string): string {
 }
 
 /** One line of history for a run, switch or push; a history that cannot be written costs a warning only. */
-export function record(s: Summary, state: State, ctx: Pick<Context, 'out'>, durationMs = s.switch?.durationMs ?? 0): void {
+export function record(
+  s: Summary,
+  state: State,
+  ctx: Pick<Context, 'out'>,
+  durationMs = s.switch?.durationMs ?? 0,
+): void {
   try {
     state.appendHistory({
       time: new Date().toISOString(),
@@ -203,4 +232,3 @@ export function record(s: Summary, state: State, ctx: Pick<Context, 'out'>, dura
     ctx.out.warn(`could not write history in ${state.dir}: ${messageOf(error)}`)
   }
 }
-

@@ -12,8 +12,14 @@ import type { Env } from '../lib/env.js'
  */
 
 /** The `trusted-users` entry that makes `user` trusted, if any. */
-export function trustingEntry(trustedUsers: readonly string[], user: string, groups: readonly string[]): string | undefined {
-  return trustedUsers.find((entry) => entry === '*' || entry === user || (entry.startsWith('@') && groups.includes(entry.slice(1))))
+export function trustingEntry(
+  trustedUsers: readonly string[],
+  user: string,
+  groups: readonly string[],
+): string | undefined {
+  return trustedUsers.find(
+    (entry) => entry === '*' || entry === user || (entry.startsWith('@') && groups.includes(entry.slice(1))),
+  )
 }
 
 /** `trusted-users` from `nix show-config --json`; undefined when the output says nothing usable. */
@@ -29,7 +35,10 @@ export function trustedUsersOf(showConfigJson: string): string[] | undefined {
 export const showConfigArgs = ['--extra-experimental-features', 'nix-command', 'show-config', '--json']
 
 export function becomeTrusted(user: string): string {
-  return `add "trusted-users = root ${user}" to /etc/nix/nix.conf (NixOS: nix.settings.trusted-users = [ "${user}" ];) and restart nix-daemon`
+  return (
+    `add "trusted-users = root ${user}" to /etc/nix/nix.conf (NixOS: nix.settings.trusted-users = [ "${user}" ` +
+    '];) and restart nix-daemon'
+  )
 }
 
 export interface Trust {
@@ -67,16 +76,30 @@ function safeUser(): string {
 
 /** What hms says, once, when it cannot register the hook; the plan then pushes the new generation instead. */
 export function untrustedMessage(trust: Trust): string {
-  return `cannot register a post-build hook: ${trust.user} is not a trusted Nix user (${trust.detail}), so nix-daemon would ignore it. ` +
+  return (
+    `cannot register a post-build hook: ${trust.user} is not a trusted Nix user (${trust.detail}), ` +
+    'so nix-daemon would ignore it. ' +
     `Pushing the new generation's closure after the switch instead — correct, only less precise. ` +
     `To push exactly what is built, become trusted: ${becomeTrusted(trust.user)}`
+  )
 }
 
 /** A store-URL plan in watch-exec mode, made to fall back to generation mode when the hook cannot run. */
-export async function withHookOrFallback(plan: Plan, ctx: { env: Env; out: Output }, probe: (env: Env) => Promise<Trust> = hookTrust): Promise<Plan> {
+export async function withHookOrFallback(
+  plan: Plan,
+  ctx: { env: Env; out: Output },
+  probe: (env: Env) => Promise<Trust> = hookTrust,
+): Promise<Plan> {
   if (!plan.push || plan.target?.kind !== 'store' || plan.mode !== 'watch-exec') return plan
   const trust = await probe(ctx.env)
   if (trust.trusted) return plan
   ctx.out.warn(untrustedMessage(trust))
-  return { ...plan, mode: 'generation', notes: [...plan.notes, `no post-build hook (${trust.user} is not a trusted Nix user): pushed the new generation's closure instead`] }
+  return {
+    ...plan,
+    mode: 'generation',
+    notes: [
+      ...plan.notes,
+      `no post-build hook (${trust.user} is not a trusted Nix user): pushed the new generation's closure instead`,
+    ],
+  }
 }

@@ -16,5 +16,8 @@ export async function notify(summary: Summary, env: Record<string, string | unde
   const body = failed
     ? `${plural(push.failed.length, 'path')} queued; run hms push --pending`
     : `${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}`
-  await capture(sender, ['--app-name=hms', ...(failed ? ['--urgency=critical'] : []), title, body], { env, timeoutMs: 5000 })
+  await capture(sender, ['--app-name=hms', ...(failed ? ['--urgency=critical'] : []), title, body], {
+    env,
+    timeoutMs: 5000,
+  })
 }

@@ -20,7 +20,8 @@ const plain = { dim: same, green: same, red: same, yellow: same } as unknown as 
 
 /** Colour level from NO_COLOR / FORCE_COLOR / the terminal, decided once. */
 export function colorLevel(env: Record<string, string | undefined>, isTTY: boolean): 0 | 1 {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false' ? 0 : 1
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '')
+    return env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false' ? 0 : 1
   if (env.NO_COLOR) return 0
   return isTTY && env.TERM !== 'dumb' ? 1 : 0
 }
@@ -42,7 +43,10 @@ export class Output {
   /** Counts stopProgress calls: a spinner still loading when one happens never starts. */
   private epoch = 0
 
-  private constructor(readonly options: OutputOptions, color: Colors) {
+  private constructor(
+    readonly options: OutputOptions,
+    color: Colors,
+  ) {
     this.color = color
   }
 

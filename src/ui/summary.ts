@@ -19,12 +19,20 @@ export function printSummary(summary: Summary, out: Output): void {
     const what = `${name} switch failed after ${formatDuration(sw.durationMs)} (${how}${current})`
     out.error(`${what}${diffPart(summary)}${pushPart(summary)}`)
   } else if (sw) {
-    const generation = sw.dryRun ? ' (dry run: nothing activated)' : sw.generation === null ? '' : ` (generation ${sw.generation})`
+    const generation = sw.dryRun
+      ? ' (dry run: nothing activated)'
+      : sw.generation === null
+        ? ''
+        : ` (generation ${sw.generation})`
     const how = color.dim(`[${mechanism(summary)}]`)
     const what = `${name} ${sw.dryRun ? 'built' : 'switched'} in ${formatDuration(sw.durationMs)}${generation}`
     out.info(`${color.green('✔')} ${what}${diffPart(summary)}${pushPart(summary)} ${how}`)
   } else {
-    const mark = summary.push.failed.length ? color.red('✖') : summary.push.skippedReason || interruptedBy(summary) ? color.yellow('!') : color.green('✔')
+    const mark = summary.push.failed.length
+      ? color.red('✖')
+      : summary.push.skippedReason || interruptedBy(summary)
+        ? color.yellow('!')
+        : color.green('✔')
     out.info(`${mark}${pushPart(summary)} ${color.dim(`[${mechanism(summary)}]`)}`.replace(`${mark} · `, `${mark} `))
   }
   for (const p of summary.push.pushed) out.detail(`  pushed ${p.path} (${formatBytes(p.bytes)})`)
@@ -36,14 +44,20 @@ export function printSummary(summary: Summary, out: Output): void {
 function printExcluded(summary: Summary, out: Output): void {
   const { excluded } = summary.push
   if (excluded.length === 0) return
-  const list = excluded.slice(0, shown).join(', ') + (excluded.length > shown ? `, … (${excluded.length - shown} more)` : '')
+  const list =
+    excluded.slice(0, shown).join(', ') + (excluded.length > shown ? `, … (${excluded.length - shown} more)` : '')
   out.info(`${plural(excluded.length, 'path')} not pushed because of push.exclude (or needing such a path): ${list}`)
 }
 
 /** `hms verify`, and the verify line of `hms switch --verify`. */
 export function printVerify(result: VerifyResult, out: Output): void {
   const { color } = out
-  const of = result.generation !== null ? `generation ${result.generation}` : result.roots.length === 1 ? result.roots[0]! : plural(result.roots.length, 'root')
+  const of =
+    result.generation !== null
+      ? `generation ${result.generation}`
+      : result.roots.length === 1
+        ? result.roots[0]!
+        : plural(result.roots.length, 'root')
   if (result.error) {
     out.error(`could not verify ${of} in ${result.cache}: ${result.error}`)
     return
@@ -53,10 +67,16 @@ export function printVerify(result: VerifyResult, out: Output): void {
     return
   }
   const { missing } = result
-  out.error(`${missing.length} of ${result.total} paths of ${of} are missing from ${result.cache} (${formatBytes(result.missingBytes)}):`)
+  out.error(
+    `${missing.length} of ${result.total} paths of ${of} are missing from ${result.cache} ` +
+      `(${formatBytes(result.missingBytes)}):`,
+  )
   for (const m of missing.slice(0, shown)) out.line(`  ${m.path} (${formatBytes(m.bytes)})`)
   if (missing.length > shown) out.line(`  … and ${missing.length - shown} more (hms verify --json lists them all)`)
-  out.line(`  push the whole closure: hms push --cache ${result.cache}${result.generation !== null ? '' : ` ${result.roots.join(' ')}`}`)
+  out.line(
+    '  push the whole closure: ' +
+      `hms push --cache ${result.cache}${result.generation !== null ? '' : ` ${result.roots.join(' ')}`}`,
+  )
 }
 
 /**
@@ -88,7 +108,9 @@ function pushPart(summary: Summary): string {
   const present = push.alreadyPresent ? `, ${push.alreadyPresent} already present` : ''
   const stopped = interruptedBy(summary)
   if (stopped) {
-    const pushed = push.pushed.length ? `pushed ${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}, ` : ''
+    const pushed = push.pushed.length
+      ? `pushed ${plural(push.pushed.length, 'path')}, ${formatBytes(push.bytes)}, `
+      : ''
     return ` · push to ${cache} interrupted by ${stopped}: ${pushed}${plural(push.queued.length, 'path')} queued`
   }
   if (push.pushed.length === 0 && push.failed.length === 0) return ` · nothing new to push${present} → ${cache}`
@@ -100,13 +122,21 @@ function printFailures(summary: Summary, out: Output): void {
   const { failed, queued } = summary.push
   if (failed.length === 0 && queued.length > 0) {
     const why = interruptedBy(summary) ? ' (interrupted)' : ''
-    out.warn(`${plural(queued.length, 'path')} not confirmed in ${cacheNames(summary)}${why}, queued; hms pushes them on its next run, or now: hms push --pending`)
+    out.warn(
+      `${plural(queued.length, 'path')} not confirmed in ${cacheNames(summary)}${why}, queued; ` +
+        'hms pushes them on its next run, or now: hms push --pending',
+    )
   }
   if (failed.length === 0) return
   const list = failed.slice(0, shown).join(', ') + (failed.length > shown ? `, … (${failed.length - shown} more)` : '')
   out.error(`${plural(failed.length, 'path')} failed to push: ${list}`)
-  if (queued.length > 0) out.line(`  queued for ${cacheNames(summary)}; hms pushes them on its next run, or now: hms push --pending`)
-  else out.line(`  push them by hand once the cache is reachable: hms push --cache ${cacheNames(summary)} ${failed.length === 1 ? failed[0] : '<paths>'}`)
+  if (queued.length > 0)
+    out.line(`  queued for ${cacheNames(summary)}; hms pushes them on its next run, or now: hms push --pending`)
+  else
+    out.line(
+      `  push them by hand once the cache is reachable: hms push --cache ${cacheNames(summary)} ` +
+        `${failed.length === 1 ? failed[0] : '<paths>'}`,
+    )
 }
 
 /**

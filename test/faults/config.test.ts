@@ -31,7 +31,8 @@ function setAt(doc: Record<string, unknown>, path: string[], value: unknown): Re
   return copy
 }
 
-const at = (path: string[]): unknown => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid)
+const at = (path: string[]): unknown =>
+  path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid)
 /** The objects whose keys are settings (the top level, a profile, push): a key added there is unknown. Not
  * `profiles` itself, whose keys are names. */
 const settingObjects = paths(valid).filter((p) => {
@@ -39,20 +40,36 @@ const settingObjects = paths(valid).filter((p) => {
   return p.length < 3 && typeof node === 'object' && node !== null && !Array.isArray(node) && p.join('.') !== 'profiles'
 })
 
-const wrongValue = fc.oneof(fc.integer({ min: -5, max: 0 }), fc.constant(true), fc.constant(null), fc.constant([1]), fc.constant('')) as fc.Arbitrary<Json>
+const wrongValue = fc.oneof(
+  fc.integer({ min: -5, max: 0 }),
+  fc.constant(true),
+  fc.constant(null),
+  fc.constant([1]),
+  fc.constant(''),
+) as fc.Arbitrary<Json>
 const mutation = fc.oneof(
-  fc.tuple(fc.constantFrom(...paths(valid).filter((p) => p.length > 0)), wrongValue).map(([path, value]) => ({ kind: 'wrong type', text: JSON.stringify(setAt(valid, path, value)), field: path.join('.') })),
+  fc.tuple(fc.constantFrom(...paths(valid).filter((p) => p.length > 0)), wrongValue).map(([path, value]) => ({
+    kind: 'wrong type',
+    text: JSON.stringify(setAt(valid, path, value)),
+    field: path.join('.'),
+  })),
   fc.tuple(fc.constantFrom(...settingObjects), fc.stringMatching(/^[a-z]{3,8}$/)).map(([path, key]) => {
     const text = JSON.stringify(path.length ? setAt(valid, [...path, `x${key}`], 1) : { ...valid, [`x${key}`]: 1 })
     return { kind: 'unknown key', text, field: [...path, `x${key}`].join('.') }
   }),
-  fc.integer({ min: 0, max: JSON.stringify(valid).length - 1 }).map((n) => ({ kind: 'truncated', text: JSON.stringify(valid).slice(0, n), field: '' })),
+  fc
+    .integer({ min: 0, max: JSON.stringify(valid).length - 1 })
+    .map((n) => ({ kind: 'truncated', text: JSON.stringify(valid).slice(0, n), field: '' })),
 )
 
 /** The few "wrong" values the README documents as valid for their field: a boolean `true`, zero retries. */
 function stillValid(field: string, doc: Record<string, unknown>): boolean {
-  const value = field.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc)
-  return (['push.strict', 'push.autoRetry'].includes(field) && value === true) || (field === 'push.retries' && value === 0)
+  const value = field
+    .split('.')
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc)
+  return (
+    (['push.strict', 'push.autoRetry'].includes(field) && value === true) || (field === 'push.retries' && value === 0)
+  )
 }
 
 const configCases = { mutations: 200, special: 4 }
@@ -95,7 +112,11 @@ describe('config faults', () => {
   it('an empty file, a directory, a missing HMS_CONFIG: exit 2 with the reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hms-cfgfault-'))
     mkdirSync(join(dir, 'as-dir'))
-    for (const [file, reason] of [[configFile(''), /invalid JSON/], [join(dir, 'as-dir'), /it is a directory/], [join(dir, 'missing.json'), /no such file/]] as const) {
+    for (const [file, reason] of [
+      [configFile(''), /invalid JSON/],
+      [join(dir, 'as-dir'), /it is a directory/],
+      [join(dir, 'missing.json'), /no such file/],
+    ] as const) {
       const result = await runInProcess([], { HMS_CONFIG: file })
       expect(result.exitCode).toBe(2)
       expect(result.stderr).toMatch(reason)
@@ -104,18 +125,23 @@ describe('config faults', () => {
   })
 
   // Only root can become `nobody`; root itself reads any file.
-  it.skipIf(process.getuid?.() !== 0)('an unreadable file (hms running as an ordinary user): exit 2, permission denied', async () => {
-    const file = configFile(JSON.stringify(valid))
-    chmodSync(file, 0o000)
-    chmodSync(join(file, '..'), 0o755)
-    // Beside the config: hms-copy/ in the same temp dir, removed with it.
-    const hms = worldReadableHms(dirname(file))
-    const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups']
-    const run = await execa('setpriv', [...nobody, process.execPath, hms, '--plan'], {
-      env: { HMS_CONFIG: file, HOME: '/tmp', PATH: '/usr/bin:/bin', NO_COLOR: '1' }, extendEnv: false, reject: false,
-    })
-    rmSync(dirname(file), { recursive: true, force: true })
-    expect(run.exitCode).toBe(2)
-    expect(run.stderr).toMatch(/^hms: cannot read config .*config\.json: permission denied/)
-  })
+  it.skipIf(process.getuid?.() !== 0)(
+    'an unreadable file (hms running as an ordinary user): exit 2, permission denied',
+    async () => {
+      const file = configFile(JSON.stringify(valid))
+      chmodSync(file, 0o000)
+      chmodSync(join(file, '..'), 0o755)
+      // Beside the config: hms-copy/ in the same temp dir, removed with it.
+      const hms = worldReadableHms(dirname(file))
+      const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups']
+      const run = await execa('setpriv', [...nobody, process.execPath, hms, '--plan'], {
+        env: { HMS_CONFIG: file, HOME: '/tmp', PATH: '/usr/bin:/bin', NO_COLOR: '1' },
+        extendEnv: false,
+        reject: false,
+      })
+      rmSync(dirname(file), { recursive: true, force: true })
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(/^hms: cannot read config .*config\.json: permission denied/)
+    },
+  )
 })

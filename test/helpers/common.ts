@@ -4,7 +4,9 @@ import { afterEach } from 'vitest'
 import { summarySchema } from '../../src/plan/schema.js'
 import { FIXTURES_BIN, makeSandbox, type Sandbox } from './sandbox.js'
 
-/** A fresh sandbox per call (with the default Cachix cache created, unless told not to), all cleaned up after each test. */
+/**
+ * A fresh sandbox per call (with the default Cachix cache created, unless told not to), all cleaned up after each test.
+ */
 export function useSandboxes(options: { cache?: boolean } = {}): () => Sandbox {
   const made: Sandbox[] = []
   afterEach(() => {
@@ -46,14 +48,23 @@ export async function nothingLeft(s: Sandbox, except: number[] = [], ms = 10_000
   try {
     await until(() => left().length === 0, ms)
   } catch {
-    throw new Error(`still running:\n${left().map((p) => `${p.pid} ${p.args}`).join('\n')}`)
+    throw new Error(
+      `still running:\n${left()
+        .map((p) => `${p.pid} ${p.args}`)
+        .join('\n')}`,
+    )
   }
 }
 
 /** Entries of hms's pending queue in a sandbox. */
 export function pending(s: Sandbox): { path: string; cache: string; reason: string; since: string }[] {
   const file = join(s.env.XDG_STATE_HOME!, 'hms', 'pending.jsonl')
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : []
 }
 
 /** Whether a process with this pid exists. */
@@ -72,8 +83,12 @@ export const noStackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
 export function withoutCachix(s: Sandbox): void {
   const bin = join(s.root, 'bin')
   mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN)) if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  for (const name of readdirSync(FIXTURES_BIN))
+    if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
+  s.env.PATH = s.env
+    .PATH!.split(':')
+    .map((d) => (d === FIXTURES_BIN ? bin : d))
+    .join(':')
   delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
 }
 
@@ -86,5 +101,8 @@ export function binWith(s: Sandbox, name: string, script: string): string {
   }
   writeFileSync(join(bin, name), script)
   chmodSync(join(bin, name), 0o755)
-  return s.env.PATH!.split(':').map((d) => (d === FIXTURES_BIN ? bin : d)).join(':')
+  return s.env
+    .PATH!.split(':')
+    .map((d) => (d === FIXTURES_BIN ? bin : d))
+    .join(':')
 }

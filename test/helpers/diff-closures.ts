@@ -11,8 +11,12 @@ const nixCommand = ['--extra-experimental-features', 'nix-command']
  * diff-closures' lines `name: 1.0, 2.0 → 3.0, +10.9 KiB`. A line with only a size change is no
  * version change; ε (no version) is left out, as hms counts only paths with a version, unless asked for.
  */
-export async function diffClosures(s: Sandbox, before: string, after: string, epsilon = false)
-  : Promise<VersionChanges> {
+export async function diffClosures(
+  s: Sandbox,
+  before: string,
+  after: string,
+  epsilon = false,
+): Promise<VersionChanges> {
   const run = await s.run('nix', [...nixCommand, 'store', 'diff-closures', before, after])
   if (run.exitCode !== 0) throw new Error(`nix store diff-closures failed: ${run.stderr}`)
   const changes: VersionChanges = {}

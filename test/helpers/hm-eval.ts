@@ -32,17 +32,32 @@ export const nixEnv = { ...process.env, NIX_CONFIG: 'substituters =\nsandbox = f
 
 function args(tp: ThirdParty, version: HmVersion, definitions: string, opts: EvalOptions): string[] {
   return [
-    '--eval', '--strict', '--json', '--read-write-mode', join(root, 'nix/tests/hm-eval.nix'),
-    '--arg', 'homeManager', tp.homeManager[version],
-    '--arg', 'nixpkgs', tp.nixpkgs,
-    '--argstr', 'definitions', definitions,
+    '--eval',
+    '--strict',
+    '--json',
+    '--read-write-mode',
+    join(root, 'nix/tests/hm-eval.nix'),
+    '--arg',
+    'homeManager',
+    tp.homeManager[version],
+    '--arg',
+    'nixpkgs',
+    tp.nixpkgs,
+    '--argstr',
+    'definitions',
+    definitions,
     ...(opts.system ? ['--argstr', 'system', opts.system] : []),
     ...(opts.hmsPath ? ['--argstr', 'hmsPath', opts.hmsPath] : []),
   ]
 }
 
 /** `definitions`: a home-manager module's config as JSON (raw text, so integers past 2^53 survive). */
-export async function evalHm(tp: ThirdParty, version: HmVersion, definitions: unknown, opts: EvalOptions = {}): Promise<HmSummary> {
+export async function evalHm(
+  tp: ThirdParty,
+  version: HmVersion,
+  definitions: unknown,
+  opts: EvalOptions = {},
+): Promise<HmSummary> {
   const text = typeof definitions === 'string' ? definitions : JSON.stringify(definitions)
   const result = await execa('nix-instantiate', args(tp, version, text, opts), { reject: false, env: nixEnv })
   if (result.exitCode !== 0) throw new Error(`home-manager evaluation failed:\n${result.stderr}`)
@@ -50,7 +65,12 @@ export async function evalHm(tp: ThirdParty, version: HmVersion, definitions: un
 }
 
 /** The evaluation's error output; fails the test when the evaluation succeeds. */
-export async function evalHmError(tp: ThirdParty, version: HmVersion, definitions: unknown, opts: EvalOptions = {}): Promise<string> {
+export async function evalHmError(
+  tp: ThirdParty,
+  version: HmVersion,
+  definitions: unknown,
+  opts: EvalOptions = {},
+): Promise<string> {
   const text = typeof definitions === 'string' ? definitions : JSON.stringify(definitions)
   const result = await execa('nix-instantiate', args(tp, version, text, opts), { reject: false, env: nixEnv })
   if (result.exitCode === 0) throw new Error(`expected the evaluation to fail, it gave: ${result.stdout.slice(0, 500)}`)

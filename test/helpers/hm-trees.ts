@@ -48,7 +48,10 @@ async function untar(file: string, into: string): Promise<void> {
 export async function unpackThirdParty(): Promise<ThirdParty> {
   const dir = await mkdtemp(join(tmpdir(), 'hms-third-party-'))
   const homeManager = {} as Record<HmVersion, string>
-  for (const [version, { prefix, release, isReleaseBranch }] of Object.entries(releases) as [HmVersion, typeof releases.master][]) {
+  for (const [version, { prefix, release, isReleaseBranch }] of Object.entries(releases) as [
+    HmVersion,
+    typeof releases.master,
+  ][]) {
     await untar(await archive(prefix), join(dir, version))
     homeManager[version] = join(dir, version, 'home-manager')
     await writeFile(join(homeManager[version], 'release.json'), JSON.stringify({ release, isReleaseBranch }))
@@ -60,7 +63,8 @@ export async function unpackThirdParty(): Promise<ThirdParty> {
   const text = await readFile(filesystem, 'utf8')
   if (!text.includes(readFileTypeLine)) throw new Error(`${filesystem}: the line to patch is gone`)
   await writeFile(filesystem, text.replace(readFileTypeLine, readFileTypeFallback))
-  for (const entry of ['default.nix', 'nixos']) await symlink(join(root, 'nix', 'tests', 'nixpkgs', entry), join(nixpkgs, entry))
+  for (const entry of ['default.nix', 'nixos'])
+    await symlink(join(root, 'nix', 'tests', 'nixpkgs', entry), join(nixpkgs, entry))
   if (!existsSync(join(nixpkgs, 'lib', 'default.nix'))) throw new Error('nixpkgs lib archive without lib/default.nix')
   return { dir, nixpkgs, homeManager }
 }

@@ -22,7 +22,8 @@ export const HMS_BIN = path.join(REPO_ROOT, 'bin/hms.js')
  */
 export function worldReadableHms(under?: string): string {
   const copy = under ? path.join(under, 'hms-copy') : fs.mkdtempSync(path.join(os.tmpdir(), 'hms-copy-'))
-  for (const part of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true })
+  for (const part of ['bin', 'dist', 'package.json'])
+    fs.cpSync(path.join(REPO_ROOT, part), path.join(copy, part), { recursive: true })
   execFileSync('chmod', ['-R', 'a+rX', copy])
   return path.join(copy, 'bin/hms.js')
 }
@@ -267,19 +268,36 @@ export function makeSandbox(): Sandbox {
       const closure = (p: string) => nixStore(['--query', '--requisites', p]).split('\n').filter(Boolean)
       const generation = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/home-manager'))
       const userEnvironment = fs.realpathSync(path.join(env.XDG_STATE_HOME!, 'nix/profiles/profile'))
-      const news = execFileSync('nix-build', [path.join(flakeDir, 'home.nix'), '-A', `homeConfigurations."${attr}".config.news.json.output`, '--no-out-link'], {
-        env: mergedEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim()
+      const news = execFileSync(
+        'nix-build',
+        [
+          path.join(flakeDir, 'home.nix'),
+          '-A',
+          `homeConfigurations."${attr}".config.news.json.output`,
+          '--no-out-link',
+        ],
+        {
+          env: mergedEnv(),
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      ).trim()
       return unique([...closure(generation), ...closure(userEnvironment), news])
     },
     async substitute(cacheDir, storePath) {
       substitutes += 1
       const storeDir = path.join(root, `second-host-${substitutes}`)
       const result = await run('nix-store', [
-        '--store', storeDir,
-        '--option', 'substituters', `file://${cacheDir}`,
-        '--option', 'require-sigs', 'false',
-        '--realise', storePath,
+        '--store',
+        storeDir,
+        '--option',
+        'substituters',
+        `file://${cacheDir}`,
+        '--option',
+        'require-sigs',
+        'false',
+        '--realise',
+        storePath,
       ])
       return { exitCode: result.exitCode, stderr: result.stderr, storeDir }
     },

@@ -54,7 +54,8 @@ async function freePort(): Promise<number> {
 async function listening(port: number, child: ChildProcess, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`)
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`exited with ${child.exitCode ?? child.signalCode}`)
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1')
       socket.once('connect', () => resolve(socket.end() && true))
@@ -92,13 +93,25 @@ async function startSsh(dir: string, children: ChildProcess[]): Promise<SshServe
   fs.writeFileSync(remoteNixConf, 'substituters =\nexperimental-features = nix-command\n')
   const port = await freePort()
   const config = path.join(d, 'sshd_config')
-  fs.writeFileSync(config, [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${path.join(d, 'host_key')}`,
-    `AuthorizedKeysFile ${path.join(d, 'client_key.pub')}`, 'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-    `PidFile ${path.join(d, 'sshd.pid')}`, `SetEnv NIX_CONF_DIR=${nixConfDir} PATH=${path.dirname(which('nix-store') ?? '/usr/bin/nix-store')}:/usr/bin:/bin`,
-    'LogLevel INFO', '',
-  ].join('\n'))
+  fs.writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(d, 'host_key')}`,
+      `AuthorizedKeysFile ${path.join(d, 'client_key.pub')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      `PidFile ${path.join(d, 'sshd.pid')}`,
+      `SetEnv NIX_CONF_DIR=${nixConfDir} ` +
+        `PATH=${path.dirname(which('nix-store') ?? '/usr/bin/nix-store')}:/usr/bin:/bin`,
+      'LogLevel INFO',
+      '',
+    ].join('\n'),
+  )
   // sshd insists on its privilege-separation directory.
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
   const log = path.join(d, 'sshd.log')
@@ -108,13 +121,15 @@ async function startSsh(dir: string, children: ChildProcess[]): Promise<SshServe
     throw new Error(`sshd did not start: ${(error as Error).message} ${logTail(log)}`)
   })
   const key = path.join(d, 'client_key')
-  const sshOpts = `-p ${port} -i ${key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR`
+  const sshOpts =
+    `-p ${port} -i ${key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ` +
+    'BatchMode=yes -o LogLevel=ERROR'
   let stores = 0
   return {
     port,
     sshOpts,
     remoteNixConf,
-    logins: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').match(/Accepted publickey/g)?.length ?? 0 : 0),
+    logins: () => (fs.existsSync(log) ? (fs.readFileSync(log, 'utf8').match(/Accepted publickey/g)?.length ?? 0) : 0),
     storeUrl(scheme, name) {
       const store = path.join(d, `store-${name}-${++stores}`)
       return { url: `${scheme}://root@127.0.0.1?remote-store=${store}`, dir: store }
@@ -122,7 +137,11 @@ async function startSsh(dir: string, children: ChildProcess[]): Promise<SshServe
   }
 }
 
-async function startHttp(dir: string, children: ChildProcess[], stopSignal: Map<ChildProcess, NodeJS.Signals>): Promise<HttpServer> {
+async function startHttp(
+  dir: string,
+  children: ChildProcess[],
+  stopSignal: Map<ChildProcess, NodeJS.Signals>,
+): Promise<HttpServer> {
   const nginx = which('nginx')
   if (!nginx) throw new Error('nginx is not installed (apt-get install nginx)')
   const htpasswd = which('htpasswd')
@@ -135,7 +154,9 @@ async function startHttp(dir: string, children: ChildProcess[], stopSignal: Map<
   const port = await freePort()
   const conf = path.join(d, 'nginx.conf')
   const temp = (name: string) => `${name}_temp_path ${path.join(d, `${name}-temp`)};`
-  fs.writeFileSync(conf, `user root;
+  fs.writeFileSync(
+    conf,
+    `user root;
 worker_processes 1;
 pid ${path.join(d, 'nginx.pid')};
 error_log ${path.join(d, 'error.log')};
@@ -154,7 +175,8 @@ http {
     location /moved/ { rewrite ^/moved/(.*)$ /open/$1 permanent; }
   }
 }
-`)
+`,
+  )
   let child: ChildProcess | undefined
   const start = async () => {
     child = spawn(nginx, ['-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' })
@@ -173,7 +195,8 @@ http {
     port,
     root,
     password,
-    url: (location, credentials = false) => `http://${credentials ? `${AUTH_USER}:${password}@` : ''}127.0.0.1:${port}/${location}`,
+    url: (location, credentials = false) =>
+      `http://${credentials ? `${AUTH_USER}:${password}@` : ''}127.0.0.1:${port}/${location}`,
   }
 }
 

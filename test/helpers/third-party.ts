@@ -43,7 +43,13 @@ export function scriptOptions(script: string): Map<string, number> {
     }
     if (arm) {
       const text = arm[1]!.replace(/\\$/, '')
-      patterns.push(...text.replace(/\)$/, '').split('|').map((p) => p.trim()).filter(Boolean))
+      patterns.push(
+        ...text
+          .replace(/\)$/, '')
+          .split('|')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      )
       inPattern = !arm[1]!.endsWith(')')
       continue
     }

@@ -34,7 +34,11 @@ export function openTerminal(s: Sandbox, env: Record<string, string | undefined>
     if (value !== undefined) merged[key] = value
   }
   const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env: merged, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], {
+      env: merged,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
   tmux('new-session', '-d', '-x', '160', '-y', '50', '-c', s.flakeDir, 'bash --norc --noprofile -i')
   tmux('set-option', '-g', 'history-limit', '5000')
   const shellPid = Number(tmux('display-message', '-p', '#{pane_pid}').trim())

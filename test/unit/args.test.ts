@@ -24,15 +24,42 @@ describe('parseArgs', () => {
   })
 
   it.each([
-    [['-b', 'backup'], ['-b', 'backup']],
-    [['-c', 'work', '-j', '4'], ['-c', 'work', '-j', '4']],
-    [['--impure', '--show-trace', '-n'], ['--impure', '--show-trace', '-n']],
-    [['--option', 'cores', '2', '-I', 'nixpkgs=/x'], ['--option', 'cores', '2', '-I', 'nixpkgs=/x']],
-    [['--arg', 'n', 'v', '--argstr', 'a', 'b'], ['--arg', 'n', 'v', '--argstr', 'a', 'b']],
-    [['-f', 'home.nix', '-A', 'mitsio', '-L'], ['-f', 'home.nix', '-A', 'mitsio', '-L']],
-    [['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar'], ['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar']],
-    [['--builders', '', '--experimental-features', 'flakes', '-B', 'rm'], ['--builders', '', '--experimental-features', 'flakes', '-B', 'rm']],
-    [['--override-input', 'nixpkgs', '/p', '--specialisation', 'x'], ['--override-input', 'nixpkgs', '/p', '--specialisation', 'x']],
+    [
+      ['-b', 'backup'],
+      ['-b', 'backup'],
+    ],
+    [
+      ['-c', 'work', '-j', '4'],
+      ['-c', 'work', '-j', '4'],
+    ],
+    [
+      ['--impure', '--show-trace', '-n'],
+      ['--impure', '--show-trace', '-n'],
+    ],
+    [
+      ['--option', 'cores', '2', '-I', 'nixpkgs=/x'],
+      ['--option', 'cores', '2', '-I', 'nixpkgs=/x'],
+    ],
+    [
+      ['--arg', 'n', 'v', '--argstr', 'a', 'b'],
+      ['--arg', 'n', 'v', '--argstr', 'a', 'b'],
+    ],
+    [
+      ['-f', 'home.nix', '-A', 'mitsio', '-L'],
+      ['-f', 'home.nix', '-A', 'mitsio', '-L'],
+    ],
+    [
+      ['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar'],
+      ['--extra-experimental-features', 'nix-command flakes', '--log-format', 'bar'],
+    ],
+    [
+      ['--builders', '', '--experimental-features', 'flakes', '-B', 'rm'],
+      ['--builders', '', '--experimental-features', 'flakes', '-B', 'rm'],
+    ],
+    [
+      ['--override-input', 'nixpkgs', '/p', '--specialisation', 'x'],
+      ['--override-input', 'nixpkgs', '/p', '--specialisation', 'x'],
+    ],
   ])('passes home-manager options %j through in order with their values', (argv, expected) => {
     expect(parseArgs(argv).passthrough).toEqual(expected)
   })
@@ -60,7 +87,10 @@ describe('parseArgs', () => {
     expect(parseArgs(['--profile=kinoite']).options.profile).toBe('kinoite')
     expect(parseArgs(['-p', 'kinoite']).options.profile).toBe('kinoite')
     expect(parseArgs(['--flake', '.#mitsio@shoshin']).options.flake).toBe('.#mitsio@shoshin')
-    expect(parseArgs(['--push-jobs', '8', '--compression-method', 'xz']).options).toMatchObject({ pushJobs: 8, compressionMethod: 'xz' })
+    expect(parseArgs(['--push-jobs', '8', '--compression-method', 'xz']).options).toMatchObject({
+      pushJobs: 8,
+      compressionMethod: 'xz',
+    })
     expect(parseArgs(['--no-push', '--strict', '-q']).options).toMatchObject({ push: false, strict: true, quiet: true })
   })
 
@@ -121,7 +151,11 @@ describe('subcommand options', () => {
 describe('home-manager short flags before any subcommand', () => {
   it('keeps -n as the dry run, never log -n', () => {
     expect(parseArgs(['-n', '-b', 'backup'])).toMatchObject({ command: 'switch', passthrough: ['-n', '-b', 'backup'] })
-    expect(parseArgs(['-n', '--flake', '.#u@shoshin'])).toMatchObject({ command: 'switch', passthrough: ['-n'], options: { flake: '.#u@shoshin' } })
+    expect(parseArgs(['-n', '--flake', '.#u@shoshin'])).toMatchObject({
+      command: 'switch',
+      passthrough: ['-n'],
+      options: { flake: '.#u@shoshin' },
+    })
   })
 })
 
@@ -145,15 +179,18 @@ describe('review of the command line by a user', () => {
   })
 })
 
-describe('commander reads hms\'s words', () => {
+describe("commander reads hms's words", () => {
   it('takes grouped short options of a subcommand, as getopt does', () => {
     expect(parseArgs(['log', '-qn', '3']).options).toMatchObject({ quiet: true, lines: 3 })
     expect(parseArgs(['push', '-qv', '--pending']).options).toMatchObject({ quiet: true, verbose: true, pending: true })
   })
 
-  it('keeps hms push -- PATH… as push\'s paths, not home-manager\'s', () => {
+  it("keeps hms push -- PATH… as push's paths, not home-manager's", () => {
     expect(parseArgs(['push', '--json', '--', '--odd-name', '/nix/store/x'])).toMatchObject({
-      command: 'push', options: { json: true }, passthrough: [], positionals: ['--odd-name', '/nix/store/x'],
+      command: 'push',
+      options: { json: true },
+      passthrough: [],
+      positionals: ['--odd-name', '/nix/store/x'],
     })
   })
 })

@@ -32,7 +32,10 @@ describe('completion candidates', () => {
   })
 
   it('never let a value the shell would expand into a script', () => {
-    const evil: Config = { ...config, profiles: { 'a$(touch /tmp/pwned)': { hosts: ['`id`'] }, "it's": { hosts: ['ok'] }, fine: { hosts: ['fine'] } } }
+    const evil: Config = {
+      ...config,
+      profiles: { 'a$(touch /tmp/pwned)': { hosts: ['`id`'] }, "it's": { hosts: ['ok'] }, fine: { hosts: ['fine'] } },
+    }
     const c = candidatesOf(evil, {})
     expect(c.profiles).toEqual(['fine'])
     for (const shell of shells) {
@@ -43,7 +46,7 @@ describe('completion candidates', () => {
 })
 
 describe('completion model', () => {
-  it('has every subcommand with the options of commander\'s registry', () => {
+  it("has every subcommand with the options of commander's registry", () => {
     expect(model.map((c) => c.name)).toEqual([...subcommands])
     for (const name of subcommands) {
       const names = command(name).options.flatMap((o) => o.names)
@@ -83,12 +86,15 @@ describe('completion scripts', () => {
     const script = completionScript(shell, model, '1.2.3')
     expect(script).toContain('hms 1.2.3')
     expect(script).toContain('run the command again after changing them')
-    for (const word of ['shoshin', 'kinoite', '.#mitsio@shoshin-wsl', 'zstd', 'generation', 'doctor', 'pending']) expect(script).toContain(word)
+    for (const word of ['shoshin', 'kinoite', '.#mitsio@shoshin-wsl', 'zstd', 'generation', 'doctor', 'pending'])
+      expect(script).toContain(word)
   })
 
   it('registers each script the way its shell expects', () => {
     expect(completionScript('bash', model, '1').trimEnd().endsWith('complete -F _hms hms')).toBe(true)
     expect(completionScript('zsh', model, '1').startsWith('#compdef hms\n')).toBe(true)
-    expect(completionScript('fish', model, '1')).toContain("complete -c hms -n '__fish_seen_subcommand_from log' -s n -l lines -x")
+    expect(completionScript('fish', model, '1')).toContain(
+      "complete -c hms -n '__fish_seen_subcommand_from log' -s n -l lines -x",
+    )
   })
 })

@@ -31,13 +31,27 @@ describe('config', () => {
   })
 
   it('reads the documented example', async () => {
-    const config = await parseConfig(JSON.stringify({
-      cache: 'modular-workspace', user: 'mitsio', flake: '~/ws',
-      profiles: { shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: {} },
-      push: { jobs: 8, compressionMethod: 'zstd', strict: false },
-    }), file)
-    expect(config.profiles).toEqual({ shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: { hosts: ['kinoite'], cache: undefined } })
-    expect(config.push).toMatchObject({ jobs: 8, compressionMethod: 'zstd', strict: false, autoRetry: true, retries: 2 })
+    const config = await parseConfig(
+      JSON.stringify({
+        cache: 'modular-workspace',
+        user: 'mitsio',
+        flake: '~/ws',
+        profiles: { shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' }, kinoite: {} },
+        push: { jobs: 8, compressionMethod: 'zstd', strict: false },
+      }),
+      file,
+    )
+    expect(config.profiles).toEqual({
+      shoshin: { hosts: ['shoshin'], cache: 'modular-workspace-skylake' },
+      kinoite: { hosts: ['kinoite'], cache: undefined },
+    })
+    expect(config.push).toMatchObject({
+      jobs: 8,
+      compressionMethod: 'zstd',
+      strict: false,
+      autoRetry: true,
+      retries: 2,
+    })
     expect(config.file).toBe(file)
   })
 
@@ -86,13 +100,19 @@ describe('validated-config cache', () => {
 
 describe('push.exclude', () => {
   it('a pattern that is no regular expression is a config error naming file and field', async () => {
-    await expect(parseConfig('{"push": {"exclude": ["-source$", "(unclosed"]}}', file)).rejects.toThrow(/invalid config \/home\/m\/.config\/hms\/config.json: push\.exclude\.1: not a valid regular expression/)
+    await expect(parseConfig('{"push": {"exclude": ["-source$", "(unclosed"]}}', file)).rejects.toThrow(
+      /invalid config \/home\/m\/.config\/hms\/config.json: push\.exclude\.1: not a valid regular expression/,
+    )
   })
 
   it('store URLs are checked when the file is read, not when a push to them fails', async () => {
-    await expect(parseConfig('{"caches": {"lan": {"url": "https:///nix"}}}', file)).rejects.toThrow('invalid config /home/m/.config/hms/config.json: caches.lan.url "https:///nix" has no host')
+    await expect(parseConfig('{"caches": {"lan": {"url": "https:///nix"}}}', file)).rejects.toThrow(
+      'invalid config /home/m/.config/hms/config.json: caches.lan.url "https:///nix" has no host',
+    )
     // The message names the URL without its credentials.
-    await expect(parseConfig('{"profiles": {"a": {"cache": "s3://k:secret@"}}}', file)).rejects.toThrow('profiles.a.cache "s3://" has no bucket')
+    await expect(parseConfig('{"profiles": {"a": {"cache": "s3://k:secret@"}}}', file)).rejects.toThrow(
+      'profiles.a.cache "s3://" has no bucket',
+    )
   })
 })
 

@@ -10,14 +10,18 @@ import { drvOutputs } from '../../src/local/derivation.js'
 import { closureWithin } from '../../src/switch/outcome.js'
 
 const env = { ...process.env, NIX_CONFIG: 'substituters =' }
-const nixStore = (args: string[]) => execFileSync('nix-store', args, { env, encoding: 'utf8' }).split('\n').filter(Boolean)
+const nixStore = (args: string[]) =>
+  execFileSync('nix-store', args, { env, encoding: 'utf8' }).split('\n').filter(Boolean)
 
 /** A real derivation with two outputs, instantiated (not built) in the local store. */
 function instantiate(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hms-drv-'))
   const file = join(dir, 'two.nix')
-  writeFileSync(file, `derivation { name = "hms-drv-test-${process.pid}-${Date.now()}"; system = builtins.currentSystem;
-    builder = "/bin/sh"; args = [ "-c" "echo > $out; echo > $dev" ]; outputs = [ "out" "dev" ]; }`)
+  writeFileSync(
+    file,
+    `derivation { name = "hms-drv-test-${process.pid}-${Date.now()}"; system = builtins.currentSystem;
+    builder = "/bin/sh"; args = [ "-c" "echo > $out; echo > $dev" ]; outputs = [ "out" "dev" ]; }`,
+  )
   return execFileSync('nix-instantiate', [file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
 }
 
@@ -34,7 +38,10 @@ describe('drvOutputs', () => {
     writeFileSync(ca, 'Derive([("out","","r:sha256","")],[],[],"x86_64-linux","/bin/sh",[],[])')
     expect(drvOutputs(ca)).toBeUndefined()
     const other = join(dir, 'other.drv')
-    writeFileSync(other, 'DrvWithVersion("xp-dyn-drv",[("out","/nix/store/aaaa-x","","")],[],[],"x86_64-linux","/bin/sh",[],[])')
+    writeFileSync(
+      other,
+      'DrvWithVersion("xp-dyn-drv",[("out","/nix/store/aaaa-x","","")],[],[],"x86_64-linux","/bin/sh",[],[])',
+    )
     expect(drvOutputs(other)).toBeUndefined()
     expect(drvOutputs(join(dir, 'missing.drv'))).toBeUndefined()
   })
@@ -42,7 +49,10 @@ describe('drvOutputs', () => {
   it('reads a fixed-output derivation (hash fields filled in)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hms-drv-'))
     const fixed = join(dir, 'fixed.drv')
-    writeFileSync(fixed, 'Derive([("out","/nix/store/abcd-src.tar.gz","sha256","0123")],[],[],"x86_64-linux","builtin:fetchurl",[],[])')
+    writeFileSync(
+      fixed,
+      'Derive([("out","/nix/store/abcd-src.tar.gz","sha256","0123")],[],[],"x86_64-linux","builtin:fetchurl",[],[])',
+    )
     expect(drvOutputs(fixed)).toEqual(['/nix/store/abcd-src.tar.gz'])
   })
 })

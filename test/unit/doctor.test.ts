@@ -2,18 +2,37 @@ import { describe, expect, it } from 'vitest'
 import { defaultOptions, type HmsOptions } from '../../src/plan/options.js'
 import { defaultConfig, type Config } from '../../src/plan/config.js'
 import {
-  cacheTarget, checks, doctorContext, failed, judgeHttp, judgePending, runChecks, splitFlake,
-  type Check, type CheckReport, type ExecResult, type HttpResult, type PendingRead, type World,
+  cacheTarget,
+  checks,
+  doctorContext,
+  failed,
+  judgeHttp,
+  judgePending,
+  runChecks,
+  splitFlake,
+  type Check,
+  type CheckReport,
+  type ExecResult,
+  type HttpResult,
+  type PendingRead,
+  type World,
 } from '../../src/doctor/checks.js'
 import { HmsError } from '../../src/lib/errors.js'
 import { resolveTarget } from '../../src/plan/target.js'
 
 const verbs = ['--version', 'show-config', 'eval', '-Gn', '-un']
-const showConfig = (...trusted: string[]) => JSON.stringify({ substituters: { value: [] }, 'trusted-users': { value: trusted } })
+const showConfig = (...trusted: string[]) =>
+  JSON.stringify({ substituters: { value: [] }, 'trusted-users': { value: trusted } })
 const done = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, timedOut: false })
 
 /** A machine where everything hms needs is present; each test breaks one thing. */
-function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; files?: Record<string, string>; queue?: PendingRead } = {}): World {
+function world(
+  over: Partial<World> & {
+    outputs?: Record<string, ExecResult>
+    files?: Record<string, string>
+    queue?: PendingRead
+  } = {},
+): World {
   const outputs: Record<string, ExecResult> = {
     'nix --version': done('nix (Nix) 2.8.0\n'),
     'cachix --version': done('cachix 1.11.1\n'),
@@ -25,7 +44,9 @@ function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; fi
   const files = over.files ?? {}
   return {
     which: (c) => (['nix', 'cachix', 'home-manager'].includes(c) ? c : undefined),
-    exec: async (file, args) => outputs[`${file} ${args.find((a) => verbs.includes(a))}`] ?? done('', 1, `no stand-in for ${file} ${args.join(' ')}`),
+    exec: async (file, args) =>
+      outputs[`${file} ${args.find((a) => verbs.includes(a))}`] ??
+      done('', 1, `no stand-in for ${file} ${args.join(' ')}`),
     get: async () => ({ status: 200 }),
     exists: (path) => path in files,
     writable: () => false,
@@ -36,9 +57,19 @@ function world(over: Partial<World> & { outputs?: Record<string, ExecResult>; fi
 }
 
 const env = { HOME: '/home/mitsio', USER: 'mitsio', CACHIX_AUTH_TOKEN: 'secret-marker' }
-const config: Config = { ...defaultConfig, file: '/cfg.json', flake: '/ws', caches: { nas: { url: 'file:///mnt/nas/cache' } } }
+const config: Config = {
+  ...defaultConfig,
+  file: '/cfg.json',
+  flake: '/ws',
+  caches: { nas: { url: 'file:///mnt/nas/cache' } },
+}
 
-async function doctor(w: World, options: Partial<HmsOptions> = {}, e: Record<string, string | undefined> = env, load: () => Promise<Config> = async () => config): Promise<Record<string, CheckReport>> {
+async function doctor(
+  w: World,
+  options: Partial<HmsOptions> = {},
+  e: Record<string, string | undefined> = env,
+  load: () => Promise<Config> = async () => config,
+): Promise<Record<string, CheckReport>> {
   const ctx = await doctorContext({ options: { ...defaultOptions(), ...options }, env: e, hostname: 'shoshin' }, load)
   const reports = await runChecks(checks, ctx, w)
   return Object.fromEntries(reports.map((r) => [r.id, r]))
@@ -47,7 +78,18 @@ async function doctor(w: World, options: Partial<HmsOptions> = {}, e: Record<str
 describe('doctor checks', () => {
   it('passes on a machine with everything present, in a fixed order', async () => {
     const r = await doctor(world())
-    expect(Object.keys(r)).toEqual(['nix', 'home-manager', 'cachix', 'credentials', 'trusted-user', 'config', 'profile', 'flake', 'cache', 'pending'])
+    expect(Object.keys(r)).toEqual([
+      'nix',
+      'home-manager',
+      'cachix',
+      'credentials',
+      'trusted-user',
+      'config',
+      'profile',
+      'flake',
+      'cache',
+      'pending',
+    ])
     expect(Object.values(r).filter((c) => c.status !== 'ok')).toEqual([])
     expect(r.nix!.message).toContain('2.8.0')
     expect(r.credentials!.message).toBe('Cachix credentials found in $CACHIX_AUTH_TOKEN')
@@ -58,14 +100,39 @@ describe('doctor checks', () => {
   })
 
   it.each([
-    ['cachix missing', world({ which: (c) => (c === 'cachix' ? undefined : c) }), 'cachix', /nix profile install nixpkgs#cachix/],
+    [
+      'cachix missing',
+      world({ which: (c) => (c === 'cachix' ? undefined : c) }),
+      'cachix',
+      /nix profile install nixpkgs#cachix/,
+    ],
     ['cachix too old', world({ outputs: { 'cachix --version': done('cachix 1.6.1') } }), 'cachix', /upgrade/],
-    ['home-manager missing', world({ which: (c) => (c === 'home-manager' ? undefined : c) }), 'home-manager', /home-manager\/master/],
+    [
+      'home-manager missing',
+      world({ which: (c) => (c === 'home-manager' ? undefined : c) }),
+      'home-manager',
+      /home-manager\/master/,
+    ],
     ['nix missing', world({ which: (c) => (c === 'nix' ? undefined : c) }), 'nix', /install Nix/],
-    ['flake attribute missing', world({ outputs: { 'nix eval': done('["mitsio@kinoite"]') } }), 'flake', /add it to the flake/],
-    ['flake broken', world({ outputs: { 'nix eval': done('', 1, 'error: syntax error, unexpected end of file\n') } }), 'flake', /fix the flake/],
+    [
+      'flake attribute missing',
+      world({ outputs: { 'nix eval': done('["mitsio@kinoite"]') } }),
+      'flake',
+      /add it to the flake/,
+    ],
+    [
+      'flake broken',
+      world({ outputs: { 'nix eval': done('', 1, 'error: syntax error, unexpected end of file\n') } }),
+      'flake',
+      /fix the flake/,
+    ],
     ['cache 404', world({ get: async () => ({ status: 404 }) }), 'cache', /check the cache name/],
-    ['http cache refused', world({ get: async () => ({ error: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }) }), 'cache', /server is up/],
+    [
+      'http cache refused',
+      world({ get: async () => ({ error: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }) }),
+      'cache',
+      /server is up/,
+    ],
   ])('%s: fails with its fix', async (_name, w, id, fix) => {
     const r = await doctor(w, id === 'cache' && _name.startsWith('http') ? { cache: 'http://127.0.0.1:1' } : {})
     expect(r[id]!.status).toBe('fail')
@@ -80,8 +147,14 @@ describe('doctor checks', () => {
   })
 
   it('reports a broken config and skips what depends on it', async () => {
-    const r = await doctor(world(), {}, env, async () => { throw new HmsError('invalid JSON in /cfg.json: Unexpected end', { hint: 'check the file with: jq . /cfg.json' }) })
-    expect(r.config).toMatchObject({ status: 'fail', message: 'invalid JSON in /cfg.json: Unexpected end', fix: 'check the file with: jq . /cfg.json' })
+    const r = await doctor(world(), {}, env, async () => {
+      throw new HmsError('invalid JSON in /cfg.json: Unexpected end', { hint: 'check the file with: jq . /cfg.json' })
+    })
+    expect(r.config).toMatchObject({
+      status: 'fail',
+      message: 'invalid JSON in /cfg.json: Unexpected end',
+      fix: 'check the file with: jq . /cfg.json',
+    })
     expect([r.profile!.status, r.flake!.status, r.cache!.status]).toEqual(['skip', 'skip', 'skip'])
     expect(r.cachix!.status).toBe('ok')
   })
@@ -92,7 +165,11 @@ describe('doctor checks', () => {
   })
 
   it('needs neither cachix nor credentials for a store-URL cache', async () => {
-    const r = await doctor(world({ which: (c) => (c === 'cachix' ? undefined : c), files: { '/mnt/nas/cache/nix-cache-info': '' } }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' })
+    const r = await doctor(
+      world({ which: (c) => (c === 'cachix' ? undefined : c), files: { '/mnt/nas/cache/nix-cache-info': '' } }),
+      { cache: 'nas' },
+      { HOME: '/h', USER: 'mitsio' },
+    )
     expect([r.cachix!.status, r.credentials!.status, r.cache!.status]).toEqual(['skip', 'ok', 'ok'])
     expect(r.credentials!.message).toMatch(/^Cachix credentials not needed/)
     expect(failed(Object.values(r))).toBe(false)
@@ -105,15 +182,32 @@ describe('doctor checks', () => {
     const r = await doctor(world({ files }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' }, load)
     expect(r.credentials).toMatchObject({ status: 'fail', message: 'signing key /h/nokey.sec cannot be read' })
     expect(r.credentials!.fix).toContain('nix-store --generate-binary-cache-key NAME /h/nokey.sec /h/nokey.sec.pub')
-    const present = await doctor(world({ files: { ...files, '/h/nokey.sec': 'k' } }), { cache: 'nas' }, { HOME: '/h', USER: 'mitsio' }, load)
-    expect(present.credentials).toMatchObject({ status: 'ok', message: expect.stringContaining('signing with /h/nokey.sec') })
+    const present = await doctor(
+      world({ files: { ...files, '/h/nokey.sec': 'k' } }),
+      { cache: 'nas' },
+      { HOME: '/h', USER: 'mitsio' },
+      load,
+    )
+    expect(present.credentials).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('signing with /h/nokey.sec'),
+    })
   })
 
   it('is not a failure when offline', async () => {
-    const r = await doctor(world({
-      get: async () => ({ error: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x.cachix.org' }),
-      outputs: { 'nix eval': done('', 1, "error: unable to download 'https://api.github.com/repos/a/b/commits/HEAD': Couldn't resolve host name (6)\n") },
-    }))
+    const r = await doctor(
+      world({
+        get: async () => ({ error: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x.cachix.org' }),
+        outputs: {
+          'nix eval': done(
+            '',
+            1,
+            "error: unable to download 'https://api.github.com/repos/a/b/commits/HEAD': " +
+              "Couldn't resolve host name (6)\n",
+          ),
+        },
+      }),
+    )
     expect(r.cache!.status).toBe('skip')
     expect(r.cache!.message).toMatch(/offline/)
     expect(r.flake!.status).toBe('skip')
@@ -129,13 +223,19 @@ describe('doctor checks', () => {
   })
 
   it('counts a writable store as trusted', async () => {
-    const r = await doctor(world({ writable: (p) => p === '/nix/store', outputs: { 'nix show-config': done(showConfig('root')) } }))
+    const r = await doctor(
+      world({ writable: (p) => p === '/nix/store', outputs: { 'nix show-config': done(showConfig('root')) } }),
+    )
     expect(r['trusted-user']!.status).toBe('ok')
   })
 
   it('reports the pending queue per cache', async () => {
     const r = await doctor(world({ queue: { entries: [{ cache: 'c1' }, { cache: 'c1' }, { cache: 'c2' }] } }))
-    expect(r.pending).toMatchObject({ status: 'warn', message: '3 paths waiting (2 for c1, 1 for c2)', fix: 'run hms push --pending' })
+    expect(r.pending).toMatchObject({
+      status: 'warn',
+      message: '3 paths waiting (2 for c1, 1 for c2)',
+      fix: 'run hms push --pending',
+    })
   })
 })
 
@@ -148,12 +248,21 @@ describe('runner', () => {
     const started = Date.now()
     const reports = await runChecks([slow, quick], ctx, world())
     expect(Date.now() - started).toBeLessThan(1000)
-    expect(reports.map((r) => [r.id, r.status])).toEqual([['slow', 'warn'], ['quick', 'ok']])
+    expect(reports.map((r) => [r.id, r.status])).toEqual([
+      ['slow', 'warn'],
+      ['quick', 'ok'],
+    ])
     expect(reports[0]!.message).toBe('no answer within 0.03s')
   })
 
   it('turns a crashing check into a failure', async () => {
-    const crash: Check = { id: 'crash', title: 'crash', run: async () => { throw new Error('boom') } }
+    const crash: Check = {
+      id: 'crash',
+      title: 'crash',
+      run: async () => {
+        throw new Error('boom')
+      },
+    }
     const [report] = await runChecks([crash], ctx, world())
     expect(report).toMatchObject({ status: 'fail', message: 'check crashed: boom' })
   })
@@ -172,11 +281,15 @@ describe('pure helpers', () => {
     expect(cacheTarget(resolveTarget(cache, config.caches, '/home/mitsio'))).toMatchObject(expected)
   })
 
-
   it.each([
-    [{ status: 200 }, 'ok'], [{ status: 401 }, 'ok'], [{ status: 404 }, 'fail'], [{ status: 502 }, 'warn'],
-    [{ error: 'ENOTFOUND', message: '' }, 'skip'], [{ error: 'EAI_AGAIN', message: '' }, 'skip'],
-    [{ error: 'TIMEOUT', message: '' }, 'warn'], [{ error: 'ECONNREFUSED', message: 'refused' }, 'fail'],
+    [{ status: 200 }, 'ok'],
+    [{ status: 401 }, 'ok'],
+    [{ status: 404 }, 'fail'],
+    [{ status: 502 }, 'warn'],
+    [{ error: 'ENOTFOUND', message: '' }, 'skip'],
+    [{ error: 'EAI_AGAIN', message: '' }, 'skip'],
+    [{ error: 'TIMEOUT', message: '' }, 'warn'],
+    [{ error: 'ECONNREFUSED', message: 'refused' }, 'fail'],
   ] as [HttpResult, string][])('HTTP %j → %s', (result, status) => {
     expect(judgeHttp(result, 'https://x.cachix.org').status).toBe(status)
   })
@@ -190,7 +303,11 @@ describe('pure helpers', () => {
   it.each([
     [{ entries: [] }, 'ok', 'no paths waiting'],
     [{ entries: [{ cache: 'c' }] }, 'warn', '1 path waiting (1 for c)'],
-    [{ entries: [], warning: 'p is damaged (1 unreadable line)' }, 'warn', 'no paths waiting; p is damaged (1 unreadable line)'],
+    [
+      { entries: [], warning: 'p is damaged (1 unreadable line)' },
+      'warn',
+      'no paths waiting; p is damaged (1 unreadable line)',
+    ],
   ] as [PendingRead, string, string][])('queue %j → %s', (read, status, message) => {
     expect(judgePending(read)).toMatchObject({ status, message })
   })

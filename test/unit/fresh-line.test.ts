@@ -4,7 +4,12 @@ import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/lib
 
 type Sink = Writable & { text: string; isTTY: boolean }
 function sink(isTTY: boolean): Sink {
-  const stream = new Writable({ write(chunk, _enc, done) { stream.text += String(chunk); done() } }) as Sink
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      stream.text += String(chunk)
+      done()
+    },
+  }) as Sink
   stream.text = ''
   stream.isTTY = isTTY
   return stream

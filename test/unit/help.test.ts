@@ -4,11 +4,14 @@ import { commandOf, commandTree, namesOf } from '../../src/cli/command-tree.js'
 import { helpText } from '../../src/cli/help.js'
 
 describe('each subcommand’s help', () => {
-  it.each(subcommands.filter((c) => c !== 'switch'))('hms %s --help speaks of that subcommand, not of a switch', (command) => {
-    const text = helpText(command)
-    expect(text).toContain(`hms ${command}`)
-    expect(text).not.toMatch(/home-manager|switching|the switch\b/)
-  })
+  it.each(subcommands.filter((c) => c !== 'switch'))(
+    'hms %s --help speaks of that subcommand, not of a switch',
+    (command) => {
+      const text = helpText(command)
+      expect(text).toContain(`hms ${command}`)
+      expect(text).not.toMatch(/home-manager|switching|the switch\b/)
+    },
+  )
 
   it('hms diff --help says what -q and -v do to the diff, nothing of a push', () => {
     const text = helpText('diff')

@@ -6,7 +6,8 @@ import { homeManagerArchive, homeManagerScript, homeManagerVersions, scriptOptio
 // in hms's table with the same count, or hms would read its value as a subcommand or as its own option.
 describe.each(homeManagerVersions)("home-manager %s's options", (version) => {
   const archive = homeManagerArchive(version)
-  if (!archive) throw new Error(`missing ../shared/third-party/home-manager-${version}-*.tar.gz (see test/fixtures/README.md)`)
+  if (!archive)
+    throw new Error(`missing ../shared/third-party/home-manager-${version}-*.tar.gz (see test/fixtures/README.md)`)
   const options = scriptOptions(homeManagerScript(archive))
 
   it('are read from the script', () => {
@@ -28,7 +29,9 @@ describe.each(homeManagerVersions)("home-manager %s's options", (version) => {
   })
 
   it('pass through hms with their values, in order', () => {
-    const argv = [...options].filter(([name]) => !hmsOwn.has(name)).flatMap(([name, n]) => [name, ...Array.from({ length: n }, (_, i) => `v${i} x`)])
+    const argv = [...options]
+      .filter(([name]) => !hmsOwn.has(name))
+      .flatMap(([name, n]) => [name, ...Array.from({ length: n }, (_, i) => `v${i} x`)])
     const args = parseArgs(argv)
     expect(args.command).toBe('switch')
     expect(args.passthrough).toEqual(argv)
@@ -39,6 +42,8 @@ describe.each(homeManagerVersions)("home-manager %s's options", (version) => {
 const hmsOwn = new Set(['-h', '--help', '--version', '-v', '--verbose', '--flake'])
 
 it('has no option that no supported version knows', () => {
-  const known = new Set(homeManagerVersions.flatMap((v) => [...scriptOptions(homeManagerScript(homeManagerArchive(v)!)).keys()]))
+  const known = new Set(
+    homeManagerVersions.flatMap((v) => [...scriptOptions(homeManagerScript(homeManagerArchive(v)!)).keys()]),
+  )
   expect(Object.keys(homeManagerArity).filter((name) => !known.has(name))).toEqual([])
 })

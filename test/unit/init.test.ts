@@ -29,8 +29,16 @@ describe('parseProfileSpec', () => {
 
 describe('initConfig', () => {
   it('turns flags into a config that the loader accepts', async () => {
-    const config = initConfig({ cache: 'top', flake: '~/ws', user: 'mitsio', profileSpecs: ['shoshin=shoshin:skylake', 'kinoite'] }, machine)
-    expect(config).toEqual({ cache: 'top', user: 'mitsio', flake: '~/ws', profiles: { shoshin: { hosts: ['shoshin'], cache: 'skylake' }, kinoite: { hosts: ['kinoite'] } } })
+    const config = initConfig(
+      { cache: 'top', flake: '~/ws', user: 'mitsio', profileSpecs: ['shoshin=shoshin:skylake', 'kinoite'] },
+      machine,
+    )
+    expect(config).toEqual({
+      cache: 'top',
+      user: 'mitsio',
+      flake: '~/ws',
+      profiles: { shoshin: { hosts: ['shoshin'], cache: 'skylake' }, kinoite: { hosts: ['kinoite'] } },
+    })
     const loaded = await parseConfig(JSON.stringify(config), '/c.json')
     expect(loaded.profiles.shoshin).toEqual({ hosts: ['shoshin'], cache: 'skylake' })
   })
@@ -39,7 +47,13 @@ describe('initConfig', () => {
     expect(initConfig({ cache: 'c', profileSpecs: [] }, machine).profiles).toEqual({ shoshin: { hosts: ['shoshin'] } })
   })
 
-  it.each([['.', '/home/mitsio/ws'], ['./sub', '/home/mitsio/ws/sub'], ['../x', '/home/mitsio/x'], ['~/ws', '~/ws'], ['github:me/home', 'github:me/home']])('stores flake %s as %s', (flake, stored) => {
+  it.each([
+    ['.', '/home/mitsio/ws'],
+    ['./sub', '/home/mitsio/ws/sub'],
+    ['../x', '/home/mitsio/x'],
+    ['~/ws', '~/ws'],
+    ['github:me/home', 'github:me/home'],
+  ])('stores flake %s as %s', (flake, stored) => {
     expect(initConfig({ cache: 'c', flake, profileSpecs: [] }, machine).flake).toBe(stored)
   })
 
@@ -54,13 +68,23 @@ describe('initConfig', () => {
   })
 
   it('proposes values from the machine', () => {
-    expect(proposals({ ...machine, env: { USER: 'mitsio' }, hasFlake: true })).toEqual({ user: 'mitsio', flake: '/home/mitsio/ws', profile: 'shoshin', hosts: 'shoshin' })
+    expect(proposals({ ...machine, env: { USER: 'mitsio' }, hasFlake: true })).toEqual({
+      user: 'mitsio',
+      flake: '/home/mitsio/ws',
+      profile: 'shoshin',
+      hosts: 'shoshin',
+    })
     expect(proposals({ ...machine, env: {}, hasFlake: false }).flake).toBeUndefined()
   })
 })
 
 function sink(): Writable & { text: string } {
-  const stream = new Writable({ write(chunk, _enc, done) { stream.text += String(chunk); done() } }) as Writable & { text: string }
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      stream.text += String(chunk)
+      done()
+    },
+  }) as Writable & { text: string }
   stream.text = ''
   return stream
 }
@@ -71,7 +95,16 @@ async function init(answers: string[], tty = true) {
   const stdin = Object.assign(new PassThrough(), { isTTY: tty })
   stdin.end(answers.map((a) => `${a}\n`).join(''))
   const stderr = sink()
-  const io = { argv: ['init'], env: { HOME: home, USER: 'mitsio' }, cwd, stdout: sink(), stderr, hostname: 'shoshin', self: [], stdin } as Io
+  const io = {
+    argv: ['init'],
+    env: { HOME: home, USER: 'mitsio' },
+    cwd,
+    stdout: sink(),
+    stderr,
+    hostname: 'shoshin',
+    self: [],
+    stdin,
+  } as Io
   const code = await run(io)
   const file = join(home, '.config', 'hms', 'config.json')
   return { code, stderr: stderr.text, config: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined }
@@ -102,6 +135,8 @@ describe('hms init prompt', () => {
 describe('init refuses caches every run would refuse', () => {
   it.each(['Bad Name!', 'file://relcache', 'ftp://x'])('%s', async (cache) => {
     const { initConfig } = await import('../../src/plan/init.js')
-    expect(() => initConfig({ cache, profileSpecs: [] }, { hostname: 'shoshin', cwd: '/' })).toThrow(/cache|file:\/\/|scheme/)
+    expect(() => initConfig({ cache, profileSpecs: [] }, { hostname: 'shoshin', cwd: '/' })).toThrow(
+      /cache|file:\/\/|scheme/,
+    )
   })
 })

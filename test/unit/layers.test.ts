@@ -9,7 +9,18 @@ const SRC = join(import.meta.dirname, '../../src')
 
 /** Bottom to top; a folder imports only from folders earlier in this list (and from itself). */
 const layers = [
-  'lib', 'plan', 'ui', 'local', 'state', 'diff', 'backends', 'switch', 'doctor', 'cli', 'commands', 'main.ts',
+  'lib',
+  'plan',
+  'ui',
+  'local',
+  'state',
+  'diff',
+  'backends',
+  'switch',
+  'doctor',
+  'cli',
+  'commands',
+  'main.ts',
 ]
 
 const IO_MODULES = ['node:fs', 'node:child_process', 'node:net', 'node:http', 'node:https', 'node:readline']
@@ -93,7 +104,11 @@ describe('the layers of src/', () => {
     }
     reach('plan/plan.ts')
     const io = [...seen].flatMap((file) =>
-      files.get(file)!.packages.filter((p) => IO_MODULES.includes(p)).map((p) => `${file} imports ${p}`))
+      files
+        .get(file)!
+        .packages.filter((p) => IO_MODULES.includes(p))
+        .map((p) => `${file} imports ${p}`),
+    )
     expect(io).toEqual([])
     expect(seen.size).toBeGreaterThan(3)
   })
@@ -102,7 +117,8 @@ describe('the layers of src/', () => {
     const crossing = [...files].flatMap(([file, { local }]) =>
       file.startsWith('commands/') && file !== 'commands/index.ts'
         ? local.filter((t) => t.startsWith('commands/') && t !== 'commands/command.ts').map((t) => `${file} → ${t}`)
-        : [])
+        : [],
+    )
     expect(crossing).toEqual([])
   })
 })
@@ -111,8 +127,19 @@ describe('the rule checks themselves', () => {
   it('find a cycle, including one through a dynamic import', () => {
     const text = "import type { A } from './a.js'\nconst b = await import('../lib/b.js')"
     expect(importsOf('switch/x.ts', text).local).toEqual(['switch/a.ts', 'lib/b.ts'])
-    const edges = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]])
+    const edges = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+    ])
     expect(findCycle(edges)).toEqual(['a.ts', 'b.ts', 'c.ts', 'a.ts'])
-    expect(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', []]]))).toBeUndefined()
+    expect(
+      findCycle(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', []],
+        ]),
+      ),
+    ).toBeUndefined()
   })
 })

@@ -17,7 +17,15 @@ describe('colours follow NO_COLOR / FORCE_COLOR / the terminal', () => {
 })
 
 describe('format', () => {
-  it.each([[0, '0.00 B'], [1023, '1023.00 B'], [1024, '1.00 KiB'], [1536, '1.50 KiB'], [45.2 * 1024 ** 2, '45.20 MiB'], [3 * 1024 ** 3, '3.00 GiB'], [1024 ** 4, '1.00 TiB']])('%i bytes → %s, as cachix prints', (bytes, text) => {
+  it.each([
+    [0, '0.00 B'],
+    [1023, '1023.00 B'],
+    [1024, '1.00 KiB'],
+    [1536, '1.50 KiB'],
+    [45.2 * 1024 ** 2, '45.20 MiB'],
+    [3 * 1024 ** 3, '3.00 GiB'],
+    [1024 ** 4, '1.00 TiB'],
+  ])('%i bytes → %s, as cachix prints', (bytes, text) => {
     expect(formatBytes(bytes)).toBe(text)
     const [amount, unit] = text.split(' ')
     expect(parseBytes(amount!, unit!)).toBe(Math.round(bytes))
@@ -26,14 +34,22 @@ describe('format', () => {
   it('durations and shell quoting', () => {
     expect(formatDuration(41_200)).toBe('41.2s')
     expect(formatDuration(125_000)).toBe('2m5s')
-    expect(shellJoin(['home-manager', 'switch', '--flake', '.#mitsio@shoshin', "it's", '~/ws', ''])).toBe(`home-manager switch --flake '.#mitsio@shoshin' 'it'\\''s' '~/ws' ''`)
+    expect(shellJoin(['home-manager', 'switch', '--flake', '.#mitsio@shoshin', "it's", '~/ws', ''])).toBe(
+      `home-manager switch --flake '.#mitsio@shoshin' 'it'\\''s' '~/ws' ''`,
+    )
   })
 })
 
 describe('signal exit codes', () => {
   it('is 128 + the signal number, for every signal', async () => {
     const { signalExitCode } = await import('../../src/lib/errors.js')
-    expect([signalExitCode('SIGINT'), signalExitCode('SIGTERM'), signalExitCode('SIGKILL'), signalExitCode('SIGABRT'), signalExitCode('SIGHUP')]).toEqual([130, 143, 137, 134, 129])
+    expect([
+      signalExitCode('SIGINT'),
+      signalExitCode('SIGTERM'),
+      signalExitCode('SIGKILL'),
+      signalExitCode('SIGABRT'),
+      signalExitCode('SIGHUP'),
+    ]).toEqual([130, 143, 137, 134, 129])
     expect(signalExitCode(undefined)).toBeUndefined()
   })
 })

@@ -14,8 +14,20 @@ const config: Config = {
   },
 }
 
-function plan(options: Partial<HmsOptions>, env: Record<string, string> = {}, hostname = 'shoshin.local', cfg: Config = config, passthrough: string[] = []) {
-  return makePlan({ options: { ...defaultOptions(), ...options }, passthrough, config: cfg, env: { USER: 'mitsio', HOME: '/home/mitsio', ...env }, hostname })
+function plan(
+  options: Partial<HmsOptions>,
+  env: Record<string, string> = {},
+  hostname = 'shoshin.local',
+  cfg: Config = config,
+  passthrough: string[] = [],
+) {
+  return makePlan({
+    options: { ...defaultOptions(), ...options },
+    passthrough,
+    config: cfg,
+    env: { USER: 'mitsio', HOME: '/home/mitsio', ...env },
+    hostname,
+  })
 }
 
 describe('profile precedence: --profile > HMS_PROFILE > flake attribute > hostname', () => {
@@ -32,7 +44,9 @@ describe('profile precedence: --profile > HMS_PROFILE > flake attribute > hostna
 
   it('rejects an unknown profile and lists the known ones', () => {
     expect(() => plan({ profile: 'nope' })).toThrow(/unknown profile "nope"/)
-    expect(() => plan({ profile: 'nope' })).toThrow(expect.objectContaining({ hint: 'known profiles: shoshin, gyakusatsu, kinoite' }))
+    expect(() => plan({ profile: 'nope' })).toThrow(
+      expect.objectContaining({ hint: 'known profiles: shoshin, gyakusatsu, kinoite' }),
+    )
     expect(() => plan({}, { HMS_PROFILE: 'nope' })).toThrow(/from HMS_PROFILE/)
   })
 
@@ -80,14 +94,24 @@ describe('flake and command', () => {
     expect(p.homeManager).toEqual(['home-manager', 'switch', '--flake', '/home/mitsio/ws#mitsio@gyakusatsu'])
   })
 
-  it('passes a configured flake as given when the profile claims this machine: home-manager picks the attribute', () => {
-    expect(plan({ profile: 'gyakusatsu' }, {}, 'gyak', { ...config, flake: '/ws' }).flake).toBe('/ws')
-    expect(plan({}, {}, 'vm', { ...config, flake: '/ws', user: 'mitsio' }).homeManager).toEqual(['home-manager', 'switch', '--flake', '/ws'])
-  })
+  it(
+    'passes a configured flake as given when the profile claims this machine: ' + 'home-manager picks the attribute',
+    () => {
+      expect(plan({ profile: 'gyakusatsu' }, {}, 'gyak', { ...config, flake: '/ws' }).flake).toBe('/ws')
+      expect(plan({}, {}, 'vm', { ...config, flake: '/ws', user: 'mitsio' }).homeManager).toEqual([
+        'home-manager',
+        'switch',
+        '--flake',
+        '/ws',
+      ])
+    },
+  )
 
   it('names the attribute only when home-manager would choose another one', () => {
     // config user other than $USER: home-manager would look for root@…
-    expect(plan({}, { USER: 'root' }, 'shoshin', { ...config, flake: '/ws', user: 'mitsio' }).flake).toBe('/ws#mitsio@shoshin')
+    expect(plan({}, { USER: 'root' }, 'shoshin', { ...config, flake: '/ws', user: 'mitsio' }).flake).toBe(
+      '/ws#mitsio@shoshin',
+    )
     // a configured flake that names its attribute is used as it is
     expect(plan({}, {}, 'shoshin', { ...config, flake: '/ws#mitsio@kinoite' }).flake).toBe('/ws#mitsio@kinoite')
     expect(plan({}, {}, 'shoshin', { ...config, flake: '/ws#mitsio@kinoite' }).profile).toBe('kinoite')
@@ -100,12 +124,35 @@ describe('flake and command', () => {
   })
 
   it('wraps home-manager in cachix watch-exec with push options, pass-through after', () => {
-    const p = plan({ flake: '.#mitsio@kinoite', pushJobs: 8, compressionMethod: 'xz' }, {}, 'x', config, ['-b', 'bak', '-v'])
-    expect(p.command).toEqual(['cachix', 'watch-exec', '--jobs', '8', '--compression-method', 'xz', 'kin', '--', 'home-manager', 'switch', '--flake', '.#mitsio@kinoite', '-b', 'bak', '-v'])
+    const p = plan({ flake: '.#mitsio@kinoite', pushJobs: 8, compressionMethod: 'xz' }, {}, 'x', config, [
+      '-b',
+      'bak',
+      '-v',
+    ])
+    expect(p.command).toEqual([
+      'cachix',
+      'watch-exec',
+      '--jobs',
+      '8',
+      '--compression-method',
+      'xz',
+      'kin',
+      '--',
+      'home-manager',
+      'switch',
+      '--flake',
+      '.#mitsio@kinoite',
+      '-b',
+      'bak',
+      '-v',
+    ])
   })
 
   it('takes push settings from config when no flag is given', () => {
-    const p = plan({}, {}, 'shoshin', { ...config, push: { ...config.push, jobs: 3, compressionMethod: 'zstd', strict: true } })
+    const p = plan({}, {}, 'shoshin', {
+      ...config,
+      push: { ...config.push, jobs: 3, compressionMethod: 'zstd', strict: true },
+    })
     expect(p.command.slice(0, 6)).toEqual(['cachix', 'watch-exec', '--jobs', '3', '--compression-method', 'zstd'])
     expect(p.strict).toBe(true)
   })
@@ -129,7 +176,11 @@ describe('flake and command', () => {
 })
 
 describe('cache precedence holds for store URLs (issue 4)', () => {
-  const withCaches: Config = { ...config, caches: { nas: { url: 'file:///mnt/nas/nix-cache' } }, profiles: { ...config.profiles, kinoite: { hosts: ['kinoite'], cache: 'nas' } } }
+  const withCaches: Config = {
+    ...config,
+    caches: { nas: { url: 'file:///mnt/nas/nix-cache' } },
+    profiles: { ...config.profiles, kinoite: { hosts: ['kinoite'], cache: 'nas' } },
+  }
   it.each([
     [{ cache: 'file:///flag' }, { HMS_CACHE: 's3://env' }, 'file:///flag', { kind: 'store', url: 'file:///flag' }],
     [{}, { HMS_CACHE: 's3://env' }, 's3://env', { kind: 'store', url: 's3://env' }],
@@ -173,8 +224,13 @@ describe('attribute and host resolution, as home-manager resolves them', () => {
   })
 
   it('refuses two profiles claiming one host, naming both', () => {
-    const cfg: Config = { ...config, profiles: { shoshin: { hosts: ['shoshin'] }, skylake: { hosts: ['Shoshin'], cache: 's' } } }
-    expect(() => plan({}, {}, 'shoshin', cfg)).toThrow(/host shoshin is claimed by profiles shoshin and skylake in \/cfg.json/)
+    const cfg: Config = {
+      ...config,
+      profiles: { shoshin: { hosts: ['shoshin'] }, skylake: { hosts: ['Shoshin'], cache: 's' } },
+    }
+    expect(() => plan({}, {}, 'shoshin', cfg)).toThrow(
+      /host shoshin is claimed by profiles shoshin and skylake in \/cfg.json/,
+    )
     expect(() => plan({ flake: '.#mitsio@shoshin' }, {}, 'vm', cfg)).toThrow(/claimed by profiles shoshin and skylake/)
     expect(plan({ profile: 'skylake', flake: '.#x@y' }, {}, 'vm', cfg).profile).toBe('skylake')
   })

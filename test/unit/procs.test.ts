@@ -4,12 +4,18 @@ import { descendants, stragglers, type Proc } from '../../src/lib/process-table.
 const me = process.pid
 const row = (pid: number, ppid: number, pgrp: number): Proc => ({ pid, ppid, pgrp, tpgid: pgrp, zombie: false })
 
-describe('which processes are hms\'s to end', () => {
+describe("which processes are hms's to end", () => {
   // The shell (10) runs `hms | head -1` as group 20; hms's child (30, marker "run") started 31 and
   // an orphan (40); a daemon (50) left the group; a test runner's worker (60) shares the group.
   const rows = [
-    row(10, 1, 10), row(me, 10, 20), row(21, 10, 20), row(30, me, 20),
-    row(31, 30, 20), row(40, 1, 20), row(50, 1, 50), row(60, 5, 20),
+    row(10, 1, 10),
+    row(me, 10, 20),
+    row(21, 10, 20),
+    row(30, me, 20),
+    row(31, 30, 20),
+    row(40, 1, 20),
+    row(50, 1, 50),
+    row(60, 5, 20),
   ]
   const marked = new Set([30, 31, 40, 50])
   const has = (pid: number, marker: string) => marker === 'run' && marked.has(pid)

@@ -9,7 +9,9 @@ describe('what a queue entry remembers of its target', () => {
     const stored = queueTarget({ kind: 'store', url: 'https://me:s3cret@cache.example/nix/', secretKeyFile: '/k' })
     expect(stored).toEqual({ kind: 'store', url: 'https://cache.example/nix' })
     expect(storedUrl('ssh://nix@nas')).toBe('ssh://nix@nas')
-    expect(storedUrl('s3://bucket?region=eu-1&aws_secret=abc&token=t&profile=p')).toBe('s3://bucket?region=eu-1&profile=p')
+    expect(storedUrl('s3://bucket?region=eu-1&aws_secret=abc&token=t&profile=p')).toBe(
+      's3://bucket?region=eu-1&profile=p',
+    )
     expect(storedUrl('http://:pw@host/')).toBe('http://host')
   })
 

@@ -12,7 +12,8 @@ function parse(...chunks: string[]): ReportEvent[] {
   return [...chunks.flatMap((chunk) => parser.feed(chunk)), ...parser.end()]
 }
 
-const texts = (events: ReportEvent[]) => events.filter((e) => e.kind === 'text').map((e) => (e as { raw: Buffer }).raw.toString())
+const texts = (events: ReportEvent[]) =>
+  events.filter((e) => e.kind === 'text').map((e) => (e as { raw: Buffer }).raw.toString())
 
 describe('ReportParser', () => {
   it.each([
@@ -26,18 +27,29 @@ describe('ReportParser', () => {
   })
 
   it('reads retries and strips colours', () => {
-    expect(parse(`${yellow('retry #2 ')}Pushing ${a} (1.00 KiB)\n`)).toEqual([{ kind: 'pushing', path: a, bytes: 1024, retry: 2 }])
+    expect(parse(`${yellow('retry #2 ')}Pushing ${a} (1.00 KiB)\n`)).toEqual([
+      { kind: 'pushing', path: a, bytes: 1024, retry: 2 },
+    ])
   })
 
   it('splits ✗ lines glued to the next output', () => {
-    const events = parse(`Pushing ${a} (1.00 KiB)\n`, `Pushing ${b} (2.00 KiB)\n`, red(`✗ ${a}`), red(`✗ ${b}`), `Pushing ${c} (3.00 KiB)\n`)
+    const events = parse(
+      `Pushing ${a} (1.00 KiB)\n`,
+      `Pushing ${b} (2.00 KiB)\n`,
+      red(`✗ ${a}`),
+      red(`✗ ${b}`),
+      `Pushing ${c} (3.00 KiB)\n`,
+    )
     expect(events.map((e) => e.kind)).toEqual(['pushing', 'pushing', 'failed', 'failed', 'pushing'])
     expect(events.filter((e) => e.kind === 'failed').map((e) => (e as { path: string }).path)).toEqual([a, b])
   })
 
   it('separates a glued ✗ path from a following "Pushing" even when that path was never announced', () => {
     const events = parse(`✗ ${a}Pushing ${b} (1.00 KiB)\n`)
-    expect(events).toEqual([{ kind: 'failed', path: a }, { kind: 'pushing', path: b, bytes: 1024 }])
+    expect(events).toEqual([
+      { kind: 'failed', path: a },
+      { kind: 'pushing', path: b, bytes: 1024 },
+    ])
   })
 
   it('reads a ✗ at the very end of the stream, without newline', () => {
@@ -55,7 +67,11 @@ describe('ReportParser', () => {
   })
 
   it('passes unknown text through byte for byte, colours, carriage returns and invalid UTF-8 included', () => {
-    const raw = Buffer.concat([Buffer.from('\u001b[1mwarning:\u001b[0m odd\r\n'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('progress 1\rprogress 2\n')])
+    const raw = Buffer.concat([
+      Buffer.from('\u001b[1mwarning:\u001b[0m odd\r\n'),
+      Buffer.from([0xff, 0xfe, 0x0a]),
+      Buffer.from('progress 1\rprogress 2\n'),
+    ])
     const parser = new ReportParser()
     const events = [...parser.feed(raw), ...parser.end()]
     expect(Buffer.concat(events.map((e) => (e as { raw: Buffer }).raw))).toEqual(raw)
@@ -73,7 +89,8 @@ describe('ReportParser', () => {
       '\n',
       'All done.\n',
       'Nothing to push - all store paths are already on Cachix.\n',
-      `${yellow('WARNING')}: failed to register a post-build hook for this command because you're not a trusted user. Falling back to watching the entire Nix store for new paths.\n`,
+      `${yellow('WARNING')}: failed to register a post-build hook for this command because you're not a trusted ` +
+        `user. Falling back to watching the entire Nix store for new paths.\n`,
     )
     expect(events.map((e) => e.kind)).toEqual(['header', 'text', 'done', 'nothing', 'untrusted'])
     expect(events[0]).toEqual({ kind: 'header', total: 7, present: 3, cache: 'modular-workspace' })

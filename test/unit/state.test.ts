@@ -33,7 +33,7 @@ describe('state', () => {
     const state = fresh()
     await state.enqueue([path(1), path(2)], 'a', 'x')
     const file = state.file('pending.jsonl')
-    writeFileSync(file, readFileSync(file, 'utf8') + '{"path": "/nix/st\n\u0000garbage\n')
+    writeFileSync(file, `${readFileSync(file, 'utf8')}{"path": "/nix/st\n\u0000garbage\n`)
     const read = await state.pending()
     expect(read.entries.map((e) => e.path)).toEqual([path(1), path(2)])
     expect(read.warning).toMatch(/damaged \(2 unreadable lines\).*moved the damaged file to .*pending\.jsonl\.corrupt-/)
@@ -41,35 +41,63 @@ describe('state', () => {
     expect(await state.readPending()).toEqual({ entries: read.entries })
   })
 
-  it('checks every line against its schema (state/lines.ts): a field missing or of the wrong type is damage', async () => {
-    const state = fresh()
-    state.ensureDir()
-    const entry = { path: path(1), cache: 'a', reason: 'push failed', since: '2026-01-01T00:00:00Z' }
-    const run = { time: '2026-01-01T00:00:00Z', command: 'push', profile: null, cache: 'c', mode: 'paths', generation: null }
-    const counts = { paths: 1, bytes: 2, failed: 0, durationMs: 3, exitCode: 0 }
-    const lines = (...values: unknown[]) => values.map((v) => JSON.stringify(v) + '\n').join('')
-    writeFileSync(state.file('pending.jsonl'), lines(
-      entry,
-      { ...entry, path: path(2), reason: undefined },
-      { ...entry, path: path(3), target: { kind: 'store', name: 'x' } },
-      { ...entry, path: path(4), cache: 7 },
-      { ...entry, path: path(5), target: { kind: 'cachix', name: 'a' }, addedLater: true },
-    ))
-    writeFileSync(state.file('history.jsonl'), lines({ ...run, ...counts }, { time: run.time, exitCode: 0 }, { ...run, ...counts, paths: '1' }))
-    const pending = await state.readPending()
-    // A key no schema knows (a newer hms's) is dropped, the line kept.
-    expect(pending.entries).toEqual([entry, { ...entry, path: path(5), target: { kind: 'cachix', name: 'a' } }])
-    expect(pending.warning).toMatch(/pending\.jsonl is damaged \(3 unreadable lines\)/)
-    const history = await state.readHistory()
-    expect(history.entries).toEqual([{ ...run, ...counts }])
-    expect(history.warning).toMatch(/history\.jsonl is damaged \(2 unreadable lines\)/)
-  })
+  it(
+    'checks every line against its schema (state/lines.ts): a field missing or of the wrong type ' + 'is damage',
+    async () => {
+      const state = fresh()
+      state.ensureDir()
+      const entry = { path: path(1), cache: 'a', reason: 'push failed', since: '2026-01-01T00:00:00Z' }
+      const run = {
+        time: '2026-01-01T00:00:00Z',
+        command: 'push',
+        profile: null,
+        cache: 'c',
+        mode: 'paths',
+        generation: null,
+      }
+      const counts = { paths: 1, bytes: 2, failed: 0, durationMs: 3, exitCode: 0 }
+      const lines = (...values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join('')
+      writeFileSync(
+        state.file('pending.jsonl'),
+        lines(
+          entry,
+          { ...entry, path: path(2), reason: undefined },
+          { ...entry, path: path(3), target: { kind: 'store', name: 'x' } },
+          { ...entry, path: path(4), cache: 7 },
+          { ...entry, path: path(5), target: { kind: 'cachix', name: 'a' }, addedLater: true },
+        ),
+      )
+      writeFileSync(
+        state.file('history.jsonl'),
+        lines({ ...run, ...counts }, { time: run.time, exitCode: 0 }, { ...run, ...counts, paths: '1' }),
+      )
+      const pending = await state.readPending()
+      // A key no schema knows (a newer hms's) is dropped, the line kept.
+      expect(pending.entries).toEqual([entry, { ...entry, path: path(5), target: { kind: 'cachix', name: 'a' } }])
+      expect(pending.warning).toMatch(/pending\.jsonl is damaged \(3 unreadable lines\)/)
+      const history = await state.readHistory()
+      expect(history.entries).toEqual([{ ...run, ...counts }])
+      expect(history.warning).toMatch(/history\.jsonl is damaged \(2 unreadable lines\)/)
+    },
+  )
 
   it('skips a torn last history line and starts the next record on a new line', async () => {
     const state = fresh()
-    const record = { time: '2026-01-01T00:00:00Z', command: 'switch' as const, profile: 'p', cache: 'c', mode: 'watch-exec', generation: 1, paths: 1, bytes: 2, failed: 0, durationMs: 3, exitCode: 0 }
+    const record = {
+      time: '2026-01-01T00:00:00Z',
+      command: 'switch' as const,
+      profile: 'p',
+      cache: 'c',
+      mode: 'watch-exec',
+      generation: 1,
+      paths: 1,
+      bytes: 2,
+      failed: 0,
+      durationMs: 3,
+      exitCode: 0,
+    }
     state.appendHistory(record)
-    writeFileSync(state.file('history.jsonl'), readFileSync(state.file('history.jsonl'), 'utf8') + '{"time": "2026')
+    writeFileSync(state.file('history.jsonl'), `${readFileSync(state.file('history.jsonl'), 'utf8')}{"time": "2026`)
     expect(await state.readHistory()).toEqual({ entries: [record] })
     state.appendHistory({ ...record, generation: 2 })
     const read = await state.readHistory()
@@ -83,11 +111,20 @@ describe('state', () => {
     const state = fresh()
     state.ensureDir()
     const record = (n: number) => ({
-      time: '2026-01-01T00:00:00Z', command: 'push' as const, profile: null, cache: 'c', mode: 'pending',
-      generation: n, paths: 0, bytes: 0, failed: 0, durationMs: 0, exitCode: 0,
+      time: '2026-01-01T00:00:00Z',
+      command: 'push' as const,
+      profile: null,
+      cache: 'c',
+      mode: 'pending',
+      generation: n,
+      paths: 0,
+      bytes: 0,
+      failed: 0,
+      durationMs: 0,
+      exitCode: 0,
     })
     const full = historyLines + historySlack
-    const text = Array.from({ length: full }, (_, i) => JSON.stringify(record(i)) + '\n').join('')
+    const text = Array.from({ length: full }, (_, i) => `${JSON.stringify(record(i))}\n`).join('')
     writeFileSync(state.file('history.jsonl'), text)
     state.appendHistory(record(full))
     const kept = (await state.readHistory()).entries

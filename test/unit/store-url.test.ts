@@ -49,8 +49,12 @@ describe('storeUrlProblem: what Nix 2.8 can open, decided when the URL is read',
   })
 
   it('is what resolveTarget applies to --cache, config and the queue', () => {
-    expect(() => resolveTarget('https:///path', {}, undefined, '--cache')).toThrow('"https:///path" (from --cache) has no host')
-    expect(() => resolveTarget('lan', { lan: { url: 's3://' } }, undefined)).toThrow('caches.lan.url "s3://" has no bucket')
+    expect(() => resolveTarget('https:///path', {}, undefined, '--cache')).toThrow(
+      '"https:///path" (from --cache) has no host',
+    )
+    expect(() => resolveTarget('lan', { lan: { url: 's3://' } }, undefined)).toThrow(
+      'caches.lan.url "s3://" has no bucket',
+    )
   })
 })
 
@@ -73,7 +77,9 @@ describe('credentials', () => {
   })
 
   it('netrcLogin picks the machine, else default, as curl does', () => {
-    const netrc = 'machine other login a password b\nmachine 127.0.0.1\n  login hms\n  password s3cret\ndefault login anon password x\n'
+    const netrc =
+      'machine other login a password b\nmachine 127.0.0.1\n  login hms\n  password s3cret\ndefault login anon ' +
+      'password x\n'
     expect(netrcLogin(netrc, '127.0.0.1')).toEqual({ user: 'hms', password: 's3cret' })
     expect(netrcLogin(netrc, 'elsewhere')).toEqual({ user: 'anon', password: 'x' })
     expect(netrcLogin('', 'h')).toBeUndefined()
@@ -81,9 +87,16 @@ describe('credentials', () => {
 
   it('a URL stored without credentials gets them back from the config entry or HMS_CACHE', () => {
     const caches = { work: { url: 'http://hms:pw@127.0.0.1:81/cache' } }
-    expect(resolveTarget('http://127.0.0.1:81/cache', caches, undefined)).toMatchObject({ url: 'http://hms:pw@127.0.0.1:81/cache', name: 'work' })
-    expect(resolveTarget('http://127.0.0.1:82/c', {}, undefined, 'the queue', ['http://a:b@127.0.0.1:82/c'])).toMatchObject({ url: 'http://a:b@127.0.0.1:82/c' })
-    expect(resolveTarget('http://127.0.0.1:82/c', {}, undefined, 'the queue', ['http://a:b@127.0.0.1:83/c'])).toMatchObject({ url: 'http://127.0.0.1:82/c' })
+    expect(resolveTarget('http://127.0.0.1:81/cache', caches, undefined)).toMatchObject({
+      url: 'http://hms:pw@127.0.0.1:81/cache',
+      name: 'work',
+    })
+    expect(
+      resolveTarget('http://127.0.0.1:82/c', {}, undefined, 'the queue', ['http://a:b@127.0.0.1:82/c']),
+    ).toMatchObject({ url: 'http://a:b@127.0.0.1:82/c' })
+    expect(
+      resolveTarget('http://127.0.0.1:82/c', {}, undefined, 'the queue', ['http://a:b@127.0.0.1:83/c']),
+    ).toMatchObject({ url: 'http://127.0.0.1:82/c' })
   })
 })
 

@@ -25,7 +25,13 @@ describe('style', () => {
 
   it('scans the sources, the stand-ins and the fixtures', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['src/main.ts', 'test/fixtures/bin/cachix', 'bench/run.js', 'scripts/demo.js', 'bin/hms.js']),
+      expect.arrayContaining([
+        'src/main.ts',
+        'test/fixtures/bin/cachix',
+        'bench/run.js',
+        'scripts/demo.js',
+        'bin/hms.js',
+      ]),
     )
     expect(files.filter((file) => skipped.test(file))).toEqual([])
   })

@@ -31,7 +31,10 @@ describe('resolveTarget: cache reference → target', () => {
     ['modular-workspace', { kind: 'cachix', name: 'modular-workspace' }],
     ['my-cache-2', { kind: 'cachix', name: 'my-cache-2' }],
     ['file:///tmp/x', { kind: 'store', url: 'file:///tmp/x' }],
-    ['s3://bucket?region=eu-west-1&endpoint=minio.lan', { kind: 's3', url: 's3://bucket?region=eu-west-1&endpoint=minio.lan' }],
+    [
+      's3://bucket?region=eu-west-1&endpoint=minio.lan',
+      { kind: 's3', url: 's3://bucket?region=eu-west-1&endpoint=minio.lan' },
+    ],
     ['ssh://host', { kind: 'store', url: 'ssh://host' }],
     ['ssh-ng://user@host', { kind: 'store', url: 'ssh-ng://user@host' }],
     ['http://127.0.0.1:8080', { kind: 'store', url: 'http://127.0.0.1:8080' }],
@@ -39,7 +42,15 @@ describe('resolveTarget: cache reference → target', () => {
     ['HTTPS://cache.example.org', { kind: 'store', url: 'HTTPS://cache.example.org' }],
     ['https://mine.cachix.org', { kind: 'cachix', name: 'mine' }],
     ['https://mine.cachix.org/', { kind: 'cachix', name: 'mine' }],
-    ['nas', { kind: 'store', url: 'file:///mnt/nas/nix-cache', name: 'nas', secretKeyFile: '/home/mitsio/.config/nix/key.sec' }],
+    [
+      'nas',
+      {
+        kind: 'store',
+        url: 'file:///mnt/nas/nix-cache',
+        name: 'nas',
+        secretKeyFile: '/home/mitsio/.config/nix/key.sec',
+      },
+    ],
     ['box', { kind: 'store', url: 'ssh-ng://builder@box', name: 'box' }],
     ['work', { kind: 'cachix', name: 'work' }],
   ])('%s', (ref, expected) => {
@@ -48,7 +59,12 @@ describe('resolveTarget: cache reference → target', () => {
   })
 
   it('gives a URL typed out in full the key of the configured cache with that URL', () => {
-    expect(resolveTarget('file:///mnt/nas/nix-cache/', caches, '/h')).toEqual({ kind: 'store', url: 'file:///mnt/nas/nix-cache/', name: 'nas', secretKeyFile: '/h/.config/nix/key.sec' })
+    expect(resolveTarget('file:///mnt/nas/nix-cache/', caches, '/h')).toEqual({
+      kind: 'store',
+      url: 'file:///mnt/nas/nix-cache/',
+      name: 'nas',
+      secretKeyFile: '/h/.config/nix/key.sec',
+    })
   })
 
   it('prefers a configured cache over the Cachix cache of the same name', () => {
@@ -56,10 +72,18 @@ describe('resolveTarget: cache reference → target', () => {
   })
 
   it.each([
-    ['gopher://x', /unsupported scheme "gopher:\/\/"/, /file:\/\/, s3:\/\/, ssh:\/\/, ssh-ng:\/\/, http:\/\/, https:\/\//],
+    [
+      'gopher://x',
+      /unsupported scheme "gopher:\/\/"/,
+      /file:\/\/, s3:\/\/, ssh:\/\/, ssh-ng:\/\/, http:\/\/, https:\/\//,
+    ],
     ['bad', /caches\.bad\.url "ftp:\/\/example.org\/cache" has an unsupported scheme "ftp:\/\/"/, /Cachix/],
     ['bare', /caches\.bare\.url "\/mnt\/cache" is not a store URL/, /file:\/\/\/mnt\/nas/],
-    ['My_Cache', /cache "My_Cache" \(from --cache\) is neither a Cachix cache name nor one of the caches in config/, /configured caches: nas, box, work, bad, bare/],
+    [
+      'My_Cache',
+      /cache "My_Cache" \(from --cache\) is neither a Cachix cache name nor one of the caches in config/,
+      /configured caches: nas, box, work, bad, bare/,
+    ],
     ['/mnt/nas/cache', /neither a Cachix cache name/, /a directory cache is a URL: file:\/\/\/mnt\/nas\/cache/],
   ])('rejects %s with exit 2 and a hint', (ref, message, hint) => {
     const error = errorOf(() => resolveTarget(ref, caches, '/h', '--cache'))
@@ -80,7 +104,7 @@ describe('copyUrl: what nix copy writes to', () => {
     [{ url: 'file:///c', secretKeyFile: '/k.sec' }, 'zstd', 'file:///c?secret-key=/k.sec&compression=zstd'],
     [{ url: 's3://b?region=x', secretKeyFile: '/k' }, undefined, 's3://b?region=x&secret-key=/k'],
     [{ url: 'file:///c?compression=xz' }, 'zstd', 'file:///c?compression=xz'],
-    [{ url: 'file:///c?secret-key=/mine' , secretKeyFile: '/k' }, undefined, 'file:///c?secret-key=/mine'],
+    [{ url: 'file:///c?secret-key=/mine', secretKeyFile: '/k' }, undefined, 'file:///c?secret-key=/mine'],
     // ssh stores keep the signatures sent with a path: hms signs locally before copying.
     [{ url: 'ssh-ng://box', secretKeyFile: '/k' }, 'zstd', 'ssh-ng://box'],
   ] as const)('%j %s → %s', (target, compression, url) => {
@@ -127,21 +151,55 @@ describe('push.exclude', () => {
 })
 
 describe('plan for a store URL', () => {
-  const config: Config = { ...defaultConfig, file: '/cfg.json', cache: 'top', caches, profiles: { shoshin: { hosts: ['shoshin'], cache: 'nas' } } }
-  const plan = (options: Partial<ReturnType<typeof defaultOptions>>, cfg: Config = config, env: Record<string, string> = {}) =>
-    makePlan({ options: { ...defaultOptions(), ...options }, passthrough: ['-b', 'bak'], config: cfg, env: { USER: 'mitsio', HOME: '/home/mitsio', ...env }, hostname: 'shoshin' })
+  const config: Config = {
+    ...defaultConfig,
+    file: '/cfg.json',
+    cache: 'top',
+    caches,
+    profiles: { shoshin: { hosts: ['shoshin'], cache: 'nas' } },
+  }
+  const plan = (
+    options: Partial<ReturnType<typeof defaultOptions>>,
+    cfg: Config = config,
+    env: Record<string, string> = {},
+  ) =>
+    makePlan({
+      options: { ...defaultOptions(), ...options },
+      passthrough: ['-b', 'bak'],
+      config: cfg,
+      env: { USER: 'mitsio', HOME: '/home/mitsio', ...env },
+      hostname: 'shoshin',
+    })
 
   it('runs home-manager alone and shows the push as nix copy, key and compression in the URL', () => {
     const p = plan({ compressionMethod: 'zstd' })
-    expect(p.target).toEqual({ kind: 'store', url: 'file:///mnt/nas/nix-cache', name: 'nas', secretKeyFile: '/home/mitsio/.config/nix/key.sec' })
+    expect(p.target).toEqual({
+      kind: 'store',
+      url: 'file:///mnt/nas/nix-cache',
+      name: 'nas',
+      secretKeyFile: '/home/mitsio/.config/nix/key.sec',
+    })
     expect(p.cache).toBe('nas')
     expect(p.command).toEqual(['home-manager', 'switch', '-b', 'bak'])
-    expect(p.pushCommand).toEqual(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'narinfo-cache-positive-ttl', '0', '--to', 'file:///mnt/nas/nix-cache?secret-key=/home/mitsio/.config/nix/key.sec&compression=zstd'])
+    expect(p.pushCommand).toEqual([
+      'nix',
+      '--extra-experimental-features',
+      'nix-command',
+      'copy',
+      '--option',
+      'narinfo-cache-positive-ttl',
+      '0',
+      '--to',
+      'file:///mnt/nas/nix-cache?secret-key=/home/mitsio/.config/nix/key.sec&compression=zstd',
+    ])
   })
 
   it('takes a store URL from --cache and HMS_CACHE like a name', () => {
     expect(plan({ cache: 'file:///tmp/x' }).target).toEqual({ kind: 'store', url: 'file:///tmp/x' })
-    expect(plan({}, config, { HMS_CACHE: 'http://127.0.0.1:9' }).target).toEqual({ kind: 'store', url: 'http://127.0.0.1:9' })
+    expect(plan({}, config, { HMS_CACHE: 'http://127.0.0.1:9' }).target).toEqual({
+      kind: 'store',
+      url: 'http://127.0.0.1:9',
+    })
   })
 
   it('keeps cachix watch-exec for a Cachix name, and a cachix.org URL means that name', () => {
@@ -152,7 +210,9 @@ describe('plan for a store URL', () => {
 
   it('notes that push.exclude does not apply to Cachix, and validates it for both', () => {
     const withExclude = { ...config, push: { ...config.push, exclude: ['-source$'] } }
-    expect(plan({ cache: 'top' }, withExclude).notes).toContain('push.exclude applies to store-URL caches only: cachix pushes whole closures')
+    expect(plan({ cache: 'top' }, withExclude).notes).toContain(
+      'push.exclude applies to store-URL caches only: cachix pushes whole closures',
+    )
     expect(plan({}, withExclude).notes).toEqual([])
     expect(plan({}, withExclude).exclude).toEqual(['-source$'])
     expect(() => plan({}, { ...config, push: { ...config.push, exclude: ['['] } })).toThrow(/push\.exclude\[0\]/)
@@ -182,19 +242,29 @@ describe('trust and signatures', () => {
   })
 
   it('reads trusted-users from nix show-config --json', () => {
-    expect(trustedUsersOf(JSON.stringify({ 'trusted-users': { value: ['root', '@wheel'] } }))).toEqual(['root', '@wheel'])
+    expect(trustedUsersOf(JSON.stringify({ 'trusted-users': { value: ['root', '@wheel'] } }))).toEqual([
+      'root',
+      '@wheel',
+    ])
     expect(trustedUsersOf('trusted-users = root')).toBeUndefined()
     expect(trustedUsersOf('{}')).toBeUndefined()
   })
 
   it('explains an unsigned push to a store that wants signatures', () => {
-    const reason = "cannot add path '/nix/store/dx405ks3v0ilbyig11527qy6z59y9jjz-dep' because it lacks a valid signature"
-    expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', name: 'box' }, label: 'box' })).toMatch(joined(
-      /only accepts signed paths: create a key \(nix-store --generate-binary-cache-key /,
-      /.*"box": \{ "url": "ssh-ng:\/\/box", "secretKeyFile"/,
-    ))
-    expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', secretKeyFile: '/k.sec' }, label: 'box' })).toMatch(/does not trust the key in \/k\.sec/)
-    expect(fixFor('connection refused', { target: { kind: 'store', url: 'ssh-ng://box' }, label: 'box' })).toBeUndefined()
+    const reason =
+      "cannot add path '/nix/store/dx405ks3v0ilbyig11527qy6z59y9jjz-dep' because it lacks a valid signature"
+    expect(fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', name: 'box' }, label: 'box' })).toMatch(
+      joined(
+        /only accepts signed paths: create a key \(nix-store --generate-binary-cache-key /,
+        /.*"box": \{ "url": "ssh-ng:\/\/box", "secretKeyFile"/,
+      ),
+    )
+    expect(
+      fixFor(reason, { target: { kind: 'store', url: 'ssh-ng://box', secretKeyFile: '/k.sec' }, label: 'box' }),
+    ).toMatch(/does not trust the key in \/k\.sec/)
+    expect(
+      fixFor('connection refused', { target: { kind: 'store', url: 'ssh-ng://box' }, label: 'box' }),
+    ).toBeUndefined()
   })
 })
 

@@ -20,7 +20,10 @@ afterEach(async () => {
 })
 
 /** A binary cache over HTTP holding `held`; records what it was asked. */
-async function serve(held: string[], status: (url: string, method: string) => number | undefined = () => undefined): Promise<{ url: string; requests: string[]; peak: () => number }> {
+async function serve(
+  held: string[],
+  status: (url: string, method: string) => number | undefined = () => undefined,
+): Promise<{ url: string; requests: string[]; peak: () => number }> {
   const requests: string[] = []
   let inFlight = 0
   let peak = 0
@@ -111,7 +114,9 @@ describe('narinfo lookups', () => {
 
   it('a server error or a demand for credentials is an error too', async () => {
     const broken = await serve([], () => 500)
-    expect((await rejection(presentIn({ kind: 'store', url: broken.url }, [a], {}))).message).toMatch(/answered HTTP 500/)
+    expect((await rejection(presentIn({ kind: 'store', url: broken.url }, [a], {}))).message).toMatch(
+      /answered HTTP 500/,
+    )
     const locked = await serve([], () => 401)
     expect((await rejection(presentIn({ kind: 'store', url: locked.url }, [a], {}))).hint).toMatch(/netrc/)
   })
@@ -119,7 +124,13 @@ describe('narinfo lookups', () => {
   it('a request that hangs ends at the timeout, as an error', async () => {
     const server = createServer(() => {})
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        }),
+    )
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const started = Date.now()
     const error = await rejection(presentIn({ kind: 'store', url }, [a], {}, { jobs: 4, timeoutMs: 300 }))
@@ -129,27 +140,54 @@ describe('narinfo lookups', () => {
   })
 
   it('names network failures plainly', () => {
-    expect(networkReason(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } }), 1000)).toBe('host not found')
+    expect(networkReason(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } }), 1000)).toBe(
+      'host not found',
+    )
     expect(networkReason(Object.assign(new Error('x'), { name: 'TimeoutError' }), 15_000)).toBe('no answer within 15s')
   })
 
   it('pool stops taking work after the first failure', async () => {
     const seen: number[] = []
-    await expect(pool([1, 2, 3, 4, 5, 6], 1, async (n) => {
-      seen.push(n)
-      if (n === 2) throw new Error('boom')
-    })).rejects.toThrow('boom')
+    await expect(
+      pool([1, 2, 3, 4, 5, 6], 1, async (n) => {
+        seen.push(n)
+        if (n === 2) throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
     expect(seen).toEqual([1, 2])
   })
 })
 
 describe('printVerify', () => {
-  const base: VerifyResult = { cache: 'nas', url: 'file:///c', generation: 57, roots: [a], total: 412, present: 412, missing: [], missingBytes: 0, ok: true, error: null }
+  const base: VerifyResult = {
+    cache: 'nas',
+    url: 'file:///c',
+    generation: 57,
+    roots: [a],
+    total: 412,
+    present: 412,
+    missing: [],
+    missingBytes: 0,
+    ok: true,
+    error: null,
+  }
 
   async function render(result: VerifyResult): Promise<string> {
     let text = ''
-    const stderr = new Writable({ write(chunk, _e, done) { text += chunk; done() } })
-    const out = await Output.create({ stdout: stderr, stderr, env: { NO_COLOR: '1' }, quiet: false, verbose: false, json: false })
+    const stderr = new Writable({
+      write(chunk, _e, done) {
+        text += chunk
+        done()
+      },
+    })
+    const out = await Output.create({
+      stdout: stderr,
+      stderr,
+      env: { NO_COLOR: '1' },
+      quiet: false,
+      verbose: false,
+      json: false,
+    })
     printVerify(verifyResultSchema.parse(result), out)
     return text
   }
@@ -168,7 +206,16 @@ describe('printVerify', () => {
   })
 
   it('the reason when the cache could not be asked', async () => {
-    expect(await render({ ...base, generation: null, total: 0, present: 0, ok: false, error: 'cannot reach http://x: connection refused' })).toBe(`✖ could not verify ${a} in nas: cannot reach http://x: connection refused\n`)
+    expect(
+      await render({
+        ...base,
+        generation: null,
+        total: 0,
+        present: 0,
+        ok: false,
+        error: 'cannot reach http://x: connection refused',
+      }),
+    ).toBe(`✖ could not verify ${a} in nas: cannot reach http://x: connection refused\n`)
   })
 })
 
@@ -176,8 +223,13 @@ describe('nix path-info --json across Nix versions', () => {
   const p = '/nix/store/0c2pjzqhcdv7fw6l9qa5vnj2p86bwm0v-a'
   it('reads the list (Nix ≤ 2.18) and the object keyed by path (Nix ≥ 2.19)', async () => {
     const { pathInfos } = await import('../../src/backends/verify.js')
-    expect(pathInfos(JSON.stringify([{ path: p, narSize: 5, references: [] }]))).toEqual([{ path: p, narSize: 5, references: [] }])
-    expect(pathInfos(JSON.stringify({ [p]: { narSize: 5, references: [] }, '/nix/store/x-gone': null }))).toEqual([{ path: p, narSize: 5, references: [] }, { path: '/nix/store/x-gone', valid: false }])
+    expect(pathInfos(JSON.stringify([{ path: p, narSize: 5, references: [] }]))).toEqual([
+      { path: p, narSize: 5, references: [] },
+    ])
+    expect(pathInfos(JSON.stringify({ [p]: { narSize: 5, references: [] }, '/nix/store/x-gone': null }))).toEqual([
+      { path: p, narSize: 5, references: [] },
+      { path: '/nix/store/x-gone', valid: false },
+    ])
     expect(() => pathInfos('not json')).toThrow(/not JSON/)
     expect(() => pathInfos('42')).toThrow(/does not understand/)
   })

@@ -2,8 +2,6 @@ import { signalExitCode } from '../../lib/errors.js'
 import type { PushTally, Ran } from '../backend.js'
 import type { ReportEvent } from './report.js'
 
-
-
 /**
  * home-manager runs under `sh`, which moves its stderr onto descriptor 3: hms's own stderr, passed
  * through cachix untouched. So nix writes straight to the terminal (progress bars and all), and the
@@ -16,8 +14,10 @@ import type { ReportEvent } from './report.js'
  * reset to its default in children, so home-manager still gets it.
  */
 export const stderrBypass = [
-  'sh', '-c',
-  'f=$1; shift; trap : INT TERM HUP; if { : >&3; } 2>/dev/null; then "$@" 2>&3 3>&-; else "$@"; fi; s=$?; echo "$s" >"$f"; exit "$s"',
+  'sh',
+  '-c',
+  'f=$1; shift; trap : INT TERM HUP; if { : >&3; } 2>/dev/null; then "$@" 2>&3 3>&-; else "$@"; fi; s=$?; ' +
+    'echo "$s" >"$f"; exit "$s"',
   'hms-exec',
 ]
 
@@ -28,7 +28,10 @@ export function withBypass(command: string[], statusFile = '/dev/null'): string[
 }
 
 /** Lines cachix prints when it refuses to start the command at all. */
-const refusals = [/^Binary cache \S+ (does not exist|doesn't exist or you don't have access)\./, /^Neither auth token nor signing key are present\./]
+const refusals = [
+  /^Binary cache \S+ (does not exist|doesn't exist or you don't have access)\./,
+  /^Neither auth token nor signing key are present\./,
+]
 
 export function isRefusal(text: string): boolean {
   return refusals.some((pattern) => pattern.test(text))

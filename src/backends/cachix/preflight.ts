@@ -13,8 +13,13 @@ export const minimumCachix = [1, 7] as const
 export function credentialSource(env: Env): string | undefined {
   if (env.CACHIX_AUTH_TOKEN) return '$CACHIX_AUTH_TOKEN'
   if (env.CACHIX_SIGNING_KEY) return '$CACHIX_SIGNING_KEY'
-  const dirs = [env.XDG_CONFIG_HOME && join(env.XDG_CONFIG_HOME, 'cachix'), env.HOME && join(env.HOME, '.config', 'cachix')]
-  return dirs.map((dir) => dir && join(dir, 'cachix.dhall')).find((file): file is string => Boolean(file && existsSync(file)))
+  const dirs = [
+    env.XDG_CONFIG_HOME && join(env.XDG_CONFIG_HOME, 'cachix'),
+    env.HOME && join(env.HOME, '.config', 'cachix'),
+  ]
+  return dirs
+    .map((dir) => dir && join(dir, 'cachix.dhall'))
+    .find((file): file is string => Boolean(file && existsSync(file)))
 }
 
 export function parseCachixVersion(output: string): [number, number, number] | undefined {
@@ -46,21 +51,40 @@ async function cachixVersion(cachix: string, env: Env): Promise<[number, number,
   return version
 }
 
-/** Can `cachix watch-exec` push? Checked before anything runs: cachix without credentials would refuse to run the switch at all. */
+/**
+ * Can `cachix watch-exec` push? Checked before anything runs: cachix without credentials would refuse to run the switch
+ * at all.
+ */
 export async function checkCachix(env: Env): Promise<PushBlocker | undefined> {
   const cachix = which('cachix', env)
   if (!cachix) {
-    return { reason: 'cachix-missing', message: 'cachix not found on PATH', fix: 'install it (nix profile install nixpkgs#cachix) or use --no-push' }
+    return {
+      reason: 'cachix-missing',
+      message: 'cachix not found on PATH',
+      fix: 'install it (nix profile install nixpkgs#cachix) or use --no-push',
+    }
   }
   const version = await cachixVersion(cachix, env)
   if (!version) {
-    return { reason: 'cachix-unreadable', message: `could not read the version of ${cachix}`, fix: 'check that `cachix --version` works' }
+    return {
+      reason: 'cachix-unreadable',
+      message: `could not read the version of ${cachix}`,
+      fix: 'check that `cachix --version` works',
+    }
   }
   if (!isSupportedCachix(version)) {
-    return { reason: 'cachix-too-old', message: `cachix ${version.join('.')} is too old (watch-exec needs ${minimumCachix.join('.')}+)`, fix: 'upgrade: nix profile upgrade cachix' }
+    return {
+      reason: 'cachix-too-old',
+      message: `cachix ${version.join('.')} is too old (watch-exec needs ${minimumCachix.join('.')}+)`,
+      fix: 'upgrade: nix profile upgrade cachix',
+    }
   }
   if (!credentialSource(env)) {
-    return { reason: 'no-credentials', message: 'no Cachix credentials found', fix: 'run `cachix authtoken <token>` or set CACHIX_AUTH_TOKEN' }
+    return {
+      reason: 'no-credentials',
+      message: 'no Cachix credentials found',
+      fix: 'run `cachix authtoken <token>` or set CACHIX_AUTH_TOKEN',
+    }
   }
   return undefined
 }

@@ -30,7 +30,9 @@ export async function cachixPushOnce(request: PushRequest, ctx: PushContext): Pr
         if (tally.announced.size > known) bytes += event.bytes ?? 0
         // cachix's output is all read by hms here: nothing else writes to the terminal.
         const size = formatBytes(bytes)
-        void ctx.out.progress(() => `pushing to ${printable(request.cache)}: ${plural(tally.announced.size, 'path')}, ${size}`)
+        void ctx.out.progress(
+          () => `pushing to ${printable(request.cache)}: ${plural(tally.announced.size, 'path')}, ${size}`,
+        )
       }
     }
   }
@@ -48,14 +50,18 @@ export async function cachixPushOnce(request: PushRequest, ctx: PushContext): Pr
   if (ok) for (const raw of unknown) ctx.out.raw(raw)
   // "Nothing to push" comes without a count: everything in the closures was already there.
   if (ok && nothing) alreadyPresent = (await closureSize(request.paths, ctx.env)) ?? alreadyPresent
-  const reason = ok ? undefined : tally.refusal ?? shorten(Buffer.concat(unknown).toString('utf8'))
+  const reason = ok ? undefined : (tally.refusal ?? shorten(Buffer.concat(unknown).toString('utf8')))
   return { ok, tally, alreadyPresent, outcome, ...(reason ? { reason } : {}) }
 }
 
 /** The last line cachix printed, without colours, cut to fit one line of hms's own. */
 function shorten(text: string): string | undefined {
   // eslint-disable-next-line no-control-regex
-  const last = stripAnsi(text).split('\n').map((l) => l.trim()).filter(Boolean).at(-1)
+  const last = stripAnsi(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1)
   if (!last) return undefined
   return last.length > 120 ? `${last.slice(0, 117)}…` : last
 }

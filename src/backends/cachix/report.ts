@@ -11,7 +11,9 @@ export type ReportEvent =
   | { kind: 'untrusted' }
   | { kind: 'text'; raw: Buffer }
 
-/** cachix's output is handled as latin1 "binary" strings, one char a byte, so unknown text goes back out byte for byte. */
+/**
+ * cachix's output is handled as latin1 "binary" strings, one char a byte, so unknown text goes back out byte for byte.
+ */
 const bytes = (text: string) => Buffer.from(text).toString('latin1')
 const storePath = /^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+/
 const sizeUnit = String.raw`(\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB)`
@@ -66,7 +68,8 @@ export class ReportParser {
       const glued = rest.indexOf(failMark, 1)
       const end = glued > 0 && storePath.test(rest.slice(glued + failMark.length)) ? start + glued : text.length
       const event = this.parseSegment(text.slice(start, end))
-      const rawText = raw.slice(rawIndex(start), end === text.length ? raw.length : rawIndex(end)) + (end === text.length ? eol : '')
+      const rawText =
+        raw.slice(rawIndex(start), end === text.length ? raw.length : rawIndex(end)) + (end === text.length ? eol : '')
       events.push(event ?? { kind: 'text', raw: Buffer.from(rawText, 'latin1') })
       start = end
     }
@@ -90,7 +93,9 @@ export class ReportParser {
     return undefined
   }
 
-  /** The path after `✗ `: the announced path with its hash when there is one, else the store path minus any glued word. */
+  /**
+   * The path after `✗ `: the announced path with its hash when there is one, else the store path minus any glued word.
+   */
   private failedPath(rest: string): string | undefined {
     const known = this.announced.get(hashOf(rest))
     if (known && rest.startsWith(known)) return known
@@ -98,7 +103,8 @@ export class ReportParser {
     if (!match) return undefined
     for (const word of gluedStarts) {
       const head = word.split(/[ #]/)[0]!
-      if (match.endsWith(head) && rest.slice(match.length - head.length).startsWith(word)) return match.slice(0, -head.length)
+      if (match.endsWith(head) && rest.slice(match.length - head.length).startsWith(word))
+        return match.slice(0, -head.length)
     }
     return match
   }

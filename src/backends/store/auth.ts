@@ -27,7 +27,10 @@ export function netrcFile(env: Env): Promise<string | undefined> {
     found = (async () => {
       const nix = which('nix', env)
       if (!nix) return undefined
-      const result = await capture(nix, ['--extra-experimental-features', 'nix-command', 'show-config'], { env, timeoutMs: 10_000 })
+      const result = await capture(nix, ['--extra-experimental-features', 'nix-command', 'show-config'], {
+        env,
+        timeoutMs: 10_000,
+      })
       return /^netrc-file = (.+)$/m.exec(result.stdout)?.[1]?.trim() || undefined
     })()
     netrcFiles.set(key, found)
@@ -54,8 +57,7 @@ export function netrcLogin(text: string, host: string): { user: string; password
     if (token === 'machine' || token === 'default') {
       current = token === 'machine' ? { machine: tokens[++i] } : {}
       entries.push(current)
-    }
-    else if (current && token === 'login') current.user = tokens[++i]
+    } else if (current && token === 'login') current.user = tokens[++i]
     else if (current && token === 'password') current.password = tokens[++i]
   }
   const entry = entries.find((e) => e?.machine === host) ?? entries.find((e) => e && e.machine === undefined)
@@ -67,7 +69,10 @@ export function netrcLogin(text: string, host: string): { user: string; password
  * 0700 temp dir, removed by `done`) holding them first and the user's own netrc after, so the
  * password never appears in nix's argv or in the lines nix prints.
  */
-export async function nixCopyCredentials(url: string, env: Env): Promise<{ url: string; args: string[]; done(): void }> {
+export async function nixCopyCredentials(
+  url: string,
+  env: Env,
+): Promise<{ url: string; args: string[]; done(): void }> {
   const login = basicAuth(url)
   const host = urlParts(url)?.host
   const scheme = urlParts(url)?.scheme
@@ -77,5 +82,9 @@ export async function nixCopyCredentials(url: string, env: Env): Promise<{ url: 
   const file = join(dir, 'netrc')
   const own = readNetrc(await netrcFile(env))
   writeFileSync(file, `machine ${host} login ${login.user} password ${login.password}\n${own}`, { mode: 0o600 })
-  return { url: withoutCredentials(url), args: ['--option', 'netrc-file', file], done: () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    url: withoutCredentials(url),
+    args: ['--option', 'netrc-file', file],
+    done: () => rmSync(dir, { recursive: true, force: true }),
+  }
 }

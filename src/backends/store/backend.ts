@@ -20,8 +20,7 @@ export function storeBackend(target: StoreTarget): CacheBackend {
     // hms pushes after home-manager exits: a signal or an interrupt may have cut that push short.
     complete: (ran) => Boolean(ran.tally) && !ran.outcome.signal && !ran.outcome.interrupted,
     // nix copy is given each path's closure; --plan shows the roots it starts from.
-    pushCommand: (paths, { compressionMethod }) =>
-      [...nixCopyArgs(copyUrl(target, compressionMethod)), ...paths],
+    pushCommand: (paths, { compressionMethod }) => [...nixCopyArgs(copyUrl(target, compressionMethod)), ...paths],
     push: async (request, ctx) => {
       const { compressionMethod } = request
       const method = compressionMethod === 'xz' || compressionMethod === 'zstd' ? compressionMethod : undefined

@@ -34,9 +34,11 @@ export function userConfFiles(env: Env): string[] {
  * is applied after all files: only when it sets a hook itself does ours have to go there too.
  */
 export function hookEnv(env: Env, confFile: string, script: string): Env {
-  const files = env.NIX_USER_CONF_FILES !== undefined ? [confFile, env.NIX_USER_CONF_FILES] : [confFile, ...userConfFiles(env)]
+  const files =
+    env.NIX_USER_CONF_FILES !== undefined ? [confFile, env.NIX_USER_CONF_FILES] : [confFile, ...userConfFiles(env)]
   const next: Env = { ...env, NIX_USER_CONF_FILES: files.filter(Boolean).join(':') }
-  if (env.NIX_CONFIG && /^\s*post-build-hook\s*=/m.test(env.NIX_CONFIG)) next.NIX_CONFIG = `${env.NIX_CONFIG}\n${hookConfig(script)}`
+  if (env.NIX_CONFIG && /^\s*post-build-hook\s*=/m.test(env.NIX_CONFIG))
+    next.NIX_CONFIG = `${env.NIX_CONFIG}\n${hookConfig(script)}`
   return next
 }
 
@@ -63,7 +65,11 @@ export class Hook {
   private offset = 0
   private partial = ''
 
-  private constructor(readonly dir: string, readonly log: string, readonly env: Env) {}
+  private constructor(
+    readonly dir: string,
+    readonly log: string,
+    readonly env: Env,
+  ) {}
 
   static install(env: Env): Hook {
     const dir = mkdtempSync(join(env.TMPDIR || tmpdir(), 'hms-hook-'))

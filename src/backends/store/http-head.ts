@@ -42,7 +42,10 @@ export interface Agents {
 
 /** Keep-alive connections for one batch of lookups: a cache answers 150 HEADs on a few sockets. */
 export function keepAlive(sockets: number): Agents {
-  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: sockets }), https: new https.Agent({ keepAlive: true, maxSockets: sockets }) }
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: sockets }),
+    https: new https.Agent({ keepAlive: true, maxSockets: sockets }),
+  }
   return {
     ...agents,
     destroy: () => {
@@ -61,7 +64,10 @@ export async function headStatus(url: string, options: HeadOptions): Promise<num
   let current = new URL(url)
   const origin = current.origin
   for (let hop = 0; ; hop++) {
-    const { status, location } = await once(current, { ...options, headers: current.origin === origin ? options.headers : {} })
+    const { status, location } = await once(current, {
+      ...options,
+      headers: current.origin === origin ? options.headers : {},
+    })
     if (!location || hop === 5 || status < 300 || status >= 400) return status
     current = new URL(location, current)
   }
@@ -74,9 +80,15 @@ function once(url: URL, options: HeadOptions): Promise<{ status: number; locatio
     const request = client.request(url, { method: options.method, headers: options.headers, agent }, (response) => {
       response.resume()
       clearTimeout(timer)
-      resolve({ status: response.statusCode ?? 0, ...(response.headers.location ? { location: response.headers.location } : {}) })
+      resolve({
+        status: response.statusCode ?? 0,
+        ...(response.headers.location ? { location: response.headers.location } : {}),
+      })
     })
-    const timer = setTimeout(() => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), options.timeoutMs)
+    const timer = setTimeout(
+      () => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+      options.timeoutMs,
+    )
     request.on('error', (error) => {
       clearTimeout(timer)
       reject(error)

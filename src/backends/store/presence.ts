@@ -27,12 +27,19 @@ export const defaultLimits: Limits = { jobs: 16, timeoutMs: 15_000 }
  * that cannot be asked throws HmsError (exit 2): that is an error, never "missing". `permanent`
  * on the error marks a refusal that no retry can change (wrong credentials, unopenable store).
  */
-export async function presentIn(target: StoreTarget, paths: string[], env: Env, limits: Limits = defaultLimits, forPush = false): Promise<Set<string>> {
+export async function presentIn(
+  target: StoreTarget,
+  paths: string[],
+  env: Env,
+  limits: Limits = defaultLimits,
+  forPush = false,
+): Promise<Set<string>> {
   if (paths.length === 0) return new Set()
   const scheme = schemeOfUrl(target.url)
   if (scheme === 'file') return presentInDirectory(target.url, paths, forPush)
   const label = withoutCredentials(target.url)
-  if (scheme === 'http' || scheme === 'https') return presentOverHttp(label, paths, limits, await httpAuthHeaders(target.url, env), label)
+  if (scheme === 'http' || scheme === 'https')
+    return presentOverHttp(label, paths, limits, await httpAuthHeaders(target.url, env), label)
   return presentViaNixStore(target.url, paths, env, limits)
 }
 
@@ -49,7 +56,11 @@ function presentInDirectory(url: string, paths: string[], forPush: boolean): Set
     isDir = statSync(dir).isDirectory()
   } catch {}
   if (!isDir && forPush) return new Set()
-  if (!isDir) throw new HmsError(`cache directory ${dir} does not exist`, { exitCode: ExitCode.usage, hint: 'is the disk mounted? hms creates it on the first push' })
+  if (!isDir)
+    throw new HmsError(`cache directory ${dir} does not exist`, {
+      exitCode: ExitCode.usage,
+      hint: 'is the disk mounted? hms creates it on the first push',
+    })
   return new Set(paths.filter((p) => existsSync(`${dir}/${storeHash(p)}.narinfo`)))
 }
 
@@ -75,7 +86,10 @@ export function closureInDirectory(url: string, roots: readonly string[]): Map<s
     const narSize = Number(field('NarSize'))
     if (field('StorePath') !== path || !Number.isSafeInteger(narSize)) return undefined
     const storeDir = path.slice(0, path.lastIndexOf('/'))
-    const references = (field('References') ?? '').split(/\s+/).filter(Boolean).map((name) => `${storeDir}/${name}`)
+    const references = (field('References') ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((name) => `${storeDir}/${name}`)
     closure.set(path, { path, narSize, references })
     todo.push(...references)
   }
@@ -86,7 +100,13 @@ export function narinfoUrl(base: string, path: string): string {
   return `${base.split('?')[0]!.replace(/\/+$/, '')}/${storeHash(path)}.narinfo`
 }
 
-export async function presentOverHttp(base: string, paths: string[], limits: Limits, headers: Record<string, string>, label: string): Promise<Set<string>> {
+export async function presentOverHttp(
+  base: string,
+  paths: string[],
+  limits: Limits,
+  headers: Record<string, string>,
+  label: string,
+): Promise<Set<string>> {
   // node:http and node:https (with TLS and crypto) are loaded only by the commands that ask over HTTP.
   const { Batch, headStatus, keepAlive } = await import('./http-head.js')
   const present = new Set<string>()
@@ -94,7 +114,8 @@ export async function presentOverHttp(base: string, paths: string[], limits: Lim
   const agents = keepAlive(limits.jobs)
   try {
     await pool(paths, limits.jobs, async (path) => {
-      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, batch, agents, headStatus)) present.add(path)
+      if (await narinfoExists(narinfoUrl(base, path), limits.timeoutMs, headers, label, batch, agents, headStatus))
+        present.add(path)
     })
   } catch (error) {
     batch.cancel()
@@ -107,7 +128,15 @@ export async function presentOverHttp(base: string, paths: string[], limits: Lim
 
 type Head = typeof import('./http-head.js').headStatus
 
-async function narinfoExists(url: string, timeoutMs: number, headers: Record<string, string>, label: string, batch: Batch, agents: Agents, headStatus: Head): Promise<boolean> {
+async function narinfoExists(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string>,
+  label: string,
+  batch: Batch,
+  agents: Agents,
+  headStatus: Head,
+): Promise<boolean> {
   const ask = (method: 'HEAD' | 'GET') => headStatus(url, { method, headers, timeoutMs, batch, agents })
   let status: number
   try {
@@ -122,12 +151,23 @@ async function narinfoExists(url: string, timeoutMs: number, headers: Record<str
   // Nix itself reads 403 as "not there": S3 answers 403 for a missing key when listing is not allowed.
   if (status === 404 || status === 403) return false
   if (status === 401) {
-    const hint = label.startsWith('Cachix') ? 'the cache wants credentials (CACHIX_AUTH_TOKEN)' : headers.authorization
-      ? 'the cache refused the credentials hms sent (from the URL or the netrc file Nix reads); check user and password'
-      : 'the cache wants credentials: put them in the netrc file Nix reads (netrc-file in nix.conf) or in the URL in the hms config (caches.NAME.url)'
-    throw new HmsError(`${label} answered HTTP 401 (not authorised)`, { exitCode: ExitCode.usage, hint, permanent: true })
+    const hint = label.startsWith('Cachix')
+      ? 'the cache wants credentials (CACHIX_AUTH_TOKEN)'
+      : headers.authorization
+        ? 'the cache refused the credentials hms sent (from the URL or the netrc file Nix reads); ' +
+          'check user and password'
+        : 'the cache wants credentials: put them in the netrc file Nix reads (netrc-file in nix.conf) ' +
+          'or in the URL in the hms config (caches.NAME.url)'
+    throw new HmsError(`${label} answered HTTP 401 (not authorised)`, {
+      exitCode: ExitCode.usage,
+      hint,
+      permanent: true,
+    })
   }
-  throw new HmsError(`${label} answered HTTP ${status} for ${withoutCredentials(url)}`, { exitCode: ExitCode.usage, hint: 'the cache answered with an error; try again later' })
+  throw new HmsError(`${label} answered HTTP ${status} for ${withoutCredentials(url)}`, {
+    exitCode: ExitCode.usage,
+    hint: 'the cache answered with an error; try again later',
+  })
 }
 
 /** What an unanswered question means to verify; a push says instead what became of its paths (store-push.ts). */
@@ -136,8 +176,15 @@ export const notCounted = 'nothing was counted as missing'
 /** Refused or unresolvable: nobody is there. No answer in time: somebody may be, only slow. */
 function unreachable(label: string, error: unknown, timeoutMs: number): HmsError {
   const reason = networkReason(error, timeoutMs)
-  if (/^no answer/.test(reason)) return new HmsError(`${label} is slow: ${reason}`, { exitCode: ExitCode.usage, hint: `the cache or the link is slow; raise --timeout; ${notCounted}` })
-  return new HmsError(`cannot reach ${label}: ${reason}`, { exitCode: ExitCode.usage, hint: `check the URL and the network; ${notCounted}` })
+  if (/^no answer/.test(reason))
+    return new HmsError(`${label} is slow: ${reason}`, {
+      exitCode: ExitCode.usage,
+      hint: `the cache or the link is slow; raise --timeout; ${notCounted}`,
+    })
+  return new HmsError(`cannot reach ${label}: ${reason}`, {
+    exitCode: ExitCode.usage,
+    hint: `check the URL and the network; ${notCounted}`,
+  })
 }
 
 export function networkReason(error: unknown, timeoutMs: number): string {
@@ -154,16 +201,26 @@ const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100
 /** What ssh says when nobody answers at the address, as opposed to a store that refuses. */
 const noHost = new RegExp(
   [
-    'Connection refused', 'Connection timed out', 'No route to host', 'Could not resolve', 'Name or service not known',
-    'Network is unreachable', 'Connection closed by', 'Connection reset',
+    'Connection refused',
+    'Connection timed out',
+    'No route to host',
+    'Could not resolve',
+    'Name or service not known',
+    'Network is unreachable',
+    'Connection closed by',
+    'Connection reset',
   ].join('|'),
   'i',
 )
 /** Refusals a retry cannot change: the fix is the user's. */
 const refusedStore = new RegExp(
   [
-    'Permission denied', "don't know how to open Nix store", 'protocol mismatch', 'creating directory',
-    'Read-only file system', 'not allowed',
+    'Permission denied',
+    "don't know how to open Nix store",
+    'protocol mismatch',
+    'creating directory',
+    'Read-only file system',
+    'not allowed',
   ].join('|'),
   'i',
 )
@@ -182,15 +239,38 @@ async function presentViaNixStore(url: string, paths: string[], env: Env, limits
   const invalid = new Set<string>()
   for (const part of chunk(paths, 2000)) {
     const budget = limits.timeoutMs * 4 + part.length * 20
-    const result = await capture(nixStore, ['--store', url, '--check-validity', '--print-invalid', ...part], { env: sshEnv, timeoutMs: budget })
-    if (result.timedOut) throw new HmsError(`${label} is slow: no answer about ${part.length} paths within ${seconds(budget)}`, { exitCode: ExitCode.usage, hint: `the store answered too slowly; ${notCounted}` })
+    const result = await capture(nixStore, ['--store', url, '--check-validity', '--print-invalid', ...part], {
+      env: sshEnv,
+      timeoutMs: budget,
+    })
+    if (result.timedOut)
+      throw new HmsError(`${label} is slow: no answer about ${part.length} paths within ${seconds(budget)}`, {
+        exitCode: ExitCode.usage,
+        hint: `the store answered too slowly; ${notCounted}`,
+      })
     // The remote's own reason (e.g. "creating directory …") says more than Nix's last line.
-    const why = result.stderr.split('\n').find((l) => refusedStore.test(l))?.replace(/^\s*error:\s*/, '').trim() ?? lastLine(result.stderr)
-    const sshSaid = result.stderr.split('\n').find((l) => noHost.test(l))?.trim()
-    if (result.exitCode !== 0 && sshSaid) throw new HmsError(`cannot reach ${label}: ${sshSaid}`, { exitCode: ExitCode.usage, hint: `check the host, NIX_SSHOPTS and the network; ${notCounted}` })
+    const why =
+      result.stderr
+        .split('\n')
+        .find((l) => refusedStore.test(l))
+        ?.replace(/^\s*error:\s*/, '')
+        .trim() ?? lastLine(result.stderr)
+    const sshSaid = result.stderr
+      .split('\n')
+      .find((l) => noHost.test(l))
+      ?.trim()
+    if (result.exitCode !== 0 && sshSaid)
+      throw new HmsError(`cannot reach ${label}: ${sshSaid}`, {
+        exitCode: ExitCode.usage,
+        hint: `check the host, NIX_SSHOPTS and the network; ${notCounted}`,
+      })
     if (result.exitCode !== 0) {
       const permanent = refusedStore.test(result.stderr)
-      throw new HmsError(`cannot open ${label}: ${why}`, { exitCode: ExitCode.usage, hint: permanent ? storeFix(label) : 'check the URL, credentials and the network', permanent })
+      throw new HmsError(`cannot open ${label}: ${why}`, {
+        exitCode: ExitCode.usage,
+        hint: permanent ? storeFix(label) : 'check the URL, credentials and the network',
+        permanent,
+      })
     }
     for (const line of result.stdout.split('\n')) if (line.startsWith('/')) invalid.add(line.trim())
   }
@@ -198,7 +278,8 @@ async function presentViaNixStore(url: string, paths: string[], env: Env, limits
 }
 
 function storeFix(label: string): string {
-  if (/^ssh/.test(label)) return 'check that you can log in (ssh key or agent, NIX_SSHOPTS) and that the remote store exists and is writable'
+  if (/^ssh/.test(label))
+    return 'check that you can log in (ssh key or agent, NIX_SSHOPTS) and that the remote store exists and is writable'
   return 'check the URL and that the store exists and is writable'
 }
 
@@ -225,4 +306,3 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size))
   return parts
 }
-

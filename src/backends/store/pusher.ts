@@ -8,7 +8,15 @@ import type { Plan } from '../../plan/plan.js'
 import { finishedStatus, type Ran } from '../backend.js'
 import { which } from '../../lib/which.js'
 import { capture, runForeground, type Outcome, type RunOptions } from '../../lib/process.js'
-import { compileExclude, copyUrl, nixCopyArgs, schemeOfUrl, signsOnCopy, storeName, type Target } from '../../plan/target.js'
+import {
+  compileExclude,
+  copyUrl,
+  nixCopyArgs,
+  schemeOfUrl,
+  signsOnCopy,
+  storeName,
+  type Target,
+} from '../../plan/target.js'
 import { closureInfo, type PathInfo } from '../../local/closure.js'
 import { drvOutputs } from '../../local/derivation.js'
 import { closureInDirectory, defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
@@ -59,7 +67,10 @@ export class StorePusher {
 
   private readonly ssh: SshShare
 
-  constructor(private readonly options: StorePushOptions, private readonly ctx: StoreCtx) {
+  constructor(
+    private readonly options: StorePushOptions,
+    private readonly ctx: StoreCtx,
+  ) {
     this.tally.exactSizes = true
     this.exclude = compileExclude(options.exclude)
     // Exclusions need the cache asked before and after the copy: three sessions, worth one login.
@@ -282,7 +293,11 @@ export class StorePusher {
       this.ctx.out.detail(`pushed ${p}`)
     }
     if (still.length === 0) return
-    this.fail(still, copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason, !copied.ok && copied.permanent)
+    this.fail(
+      still,
+      copied.ok ? `nix copy finished, but the cache does not have ${plural(still.length, 'path')}` : copied.reason,
+      !copied.ok && copied.permanent,
+    )
   }
 
   private async confirmLanded(paths: string[]): Promise<void> {
@@ -297,24 +312,53 @@ export class StorePusher {
     const { target, compressionMethod } = this.options
     const env = this.ssh.env
     const keyProblem = signingKeyProblem(target, readable)
-    if (keyProblem) return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
+    if (keyProblem)
+      return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
     if (target.secretKeyFile && !signsOnCopy(target)) {
       // ssh stores keep the signatures they are sent: sign in the local store first.
-      const signed = await capture('nix', ['--extra-experimental-features', 'nix-command', 'store', 'sign', ...(recursive ? ['-r'] : []), '--key-file', target.secretKeyFile, ...paths], { env, attached: true })
-      if (signed.exitCode !== 0) return { sent: new Set(), ok: false, reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`, permanent: true }
+      const signed = await capture(
+        'nix',
+        [
+          '--extra-experimental-features',
+          'nix-command',
+          'store',
+          'sign',
+          ...(recursive ? ['-r'] : []),
+          '--key-file',
+          target.secretKeyFile,
+          ...paths,
+        ],
+        { env, attached: true },
+      )
+      if (signed.exitCode !== 0)
+        return {
+          sent: new Set(),
+          ok: false,
+          reason: `could not sign with ${target.secretKeyFile}: ${lastLine(signed.stderr)}`,
+          permanent: true,
+        }
     }
     // Credentials go to nix in a private netrc file, never on its command line.
     const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
     try {
       const [file, ...args] = nixCopyArgs(credentials.url, recursive)
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
-      // Handed the roots, nix copy says how many paths it sends once it has asked the cache: the progress line's figure.
+      // Handed the roots, nix copy says how many paths it sends once it has asked the cache: the progress line's
+      // figure.
       const onStderr = recursive ? this.countingFrom() : undefined
-      const result = await capture(file!, [...args, ...credentials.args, ...paths], { env, attached: true, ...(onStderr ? { onStderr } : {}) })
+      const result = await capture(file!, [...args, ...credentials.args, ...paths], {
+        env,
+        attached: true,
+        ...(onStderr ? { onStderr } : {}),
+      })
       for (const line of result.stderr.split('\n')) if (line.trim()) this.ctx.out.detail(`nix copy: ${line}`)
       const sent = new Set([...result.stderr.matchAll(/^copying path '(\/[^']+)' to /gm)].map((m) => m[1]!))
       if (result.exitCode === 0) return { sent, ok: true }
-      const refusal = result.stderr.split('\n').find((l) => permanentRefusal.test(l))?.replace(/^\s*error:\s*/, '').trim()
+      const refusal = result.stderr
+        .split('\n')
+        .find((l) => permanentRefusal.test(l))
+        ?.replace(/^\s*error:\s*/, '')
+        .trim()
       return { sent, ok: false, reason: refusal ?? lastLine(result.stderr), permanent: refusal !== undefined }
     } finally {
       credentials.done()
@@ -339,8 +383,13 @@ export class StorePusher {
 /** What nix copy says when the cache will never take the paths as they are. */
 const permanentRefusal = new RegExp(
   [
-    'lacks a valid signature', 'not signed by a trusted key', 'HTTP error 40[13]', 'does not appear to be a binary cache',
-    'Permission denied', "don't know how to open Nix store", 'Read-only file system',
+    'lacks a valid signature',
+    'not signed by a trusted key',
+    'HTTP error 40[13]',
+    'does not appear to be a binary cache',
+    'Permission denied',
+    "don't know how to open Nix store",
+    'Read-only file system',
   ].join('|'),
 )
 
@@ -374,13 +423,19 @@ function isPermanent(error: unknown): boolean {
 /** A refusal explained with its fix: an unsigned push to a store that insists on signatures, an upload refused. */
 export function fixFor(reason: string, options: Pick<StorePushOptions, 'target' | 'label'>): string | undefined {
   if (/does not appear to be a binary cache|HTTP error 40[13]/.test(reason)) {
-    return 'the cache refused the upload: check its credentials (in the URL in the hms config, or in the netrc file Nix reads) and that it accepts uploads (PUT)'
+    return (
+      'the cache refused the upload: check its credentials (in the URL in the hms config, ' +
+      'or in the netrc file Nix reads) and that it accepts uploads (PUT)'
+    )
   }
   if (/lacks a valid signature|not signed by a trusted key/.test(reason)) {
     const entry = options.target.name ?? 'NAME'
     return options.target.secretKeyFile
-      ? `the destination does not trust the key in ${options.target.secretKeyFile}: add its public key to trusted-public-keys there`
-      : `the destination only accepts signed paths: create a key (nix-store --generate-binary-cache-key NAME key.sec key.pub), set "caches": { "${entry}": { "url": "${options.target.url}", "secretKeyFile": "…/key.sec" } } in the hms config, and trust key.pub there`
+      ? `the destination does not trust the key in ${options.target.secretKeyFile}: ` +
+          'add its public key to trusted-public-keys there'
+      : 'the destination only accepts signed paths: create a key (nix-store --generate-binary-cache-key NAME ' +
+          `key.sec key.pub), set "caches": { "${entry}": { "url": "${options.target.url}", "secretKeyFile": ` +
+          '"…/key.sec" } } in the hms config, and trust key.pub there'
   }
   return undefined
 }
@@ -390,7 +445,12 @@ export function fixFor(reason: string, options: Pick<StorePushOptions, 'target' 
  * (a binary cache refuses a path whose references it does not hold). `before` are exclusions of
  * earlier batches of the same run.
  */
-export function excludedPaths(missing: readonly string[], infos: ReadonlyMap<string, Pick<PathInfo, 'references'>>, patterns: readonly RegExp[], before: ReadonlySet<string> = new Set()): Set<string> {
+export function excludedPaths(
+  missing: readonly string[],
+  infos: ReadonlyMap<string, Pick<PathInfo, 'references'>>,
+  patterns: readonly RegExp[],
+  before: ReadonlySet<string> = new Set(),
+): Set<string> {
   const excluded = new Set(missing.filter((p) => patterns.some((re) => re.test(storeName(p)))))
   if (excluded.size === 0 && before.size === 0) return excluded
   let grew = true
@@ -432,7 +492,12 @@ function sumSizes(values: Iterable<number | undefined>): number {
 
 export function storeOptions(plan: Pick<Plan, 'target' | 'cache' | 'exclude' | 'compressionMethod'>): StorePushOptions {
   if (plan.target?.kind !== 'store') throw new HmsError(`${plan.cache ?? 'the cache'} is not a store URL`)
-  return { target: plan.target, label: plan.cache ?? plan.target.url, exclude: plan.exclude, ...(plan.compressionMethod ? { compressionMethod: plan.compressionMethod } : {}) }
+  return {
+    target: plan.target,
+    label: plan.cache ?? plan.target.url,
+    exclude: plan.exclude,
+    ...(plan.compressionMethod ? { compressionMethod: plan.compressionMethod } : {}),
+  }
 }
 
 /** A switch run (see switch.ts), with the tally always there. */
@@ -466,13 +531,20 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
 }
 
 /** One push of `roots`' closures, shaped like a `cachix push` so retries, queue and history treat both alike. */
-export async function storePushRoots(roots: string[], options: StorePushOptions, ctx: StoreCtx): Promise<{ ok: boolean; tally: PushTally; alreadyPresent: number; outcome: Outcome }> {
+export async function storePushRoots(
+  roots: string[],
+  options: StorePushOptions,
+  ctx: StoreCtx,
+): Promise<{ ok: boolean; tally: PushTally; alreadyPresent: number; outcome: Outcome }> {
   const pusher = new StorePusher(options, ctx)
   pusher.addRoots(roots)
   const missing = roots.filter((p) => !existsSync(p))
   for (const p of missing) pusher.tally.failed.add(p)
   await pusher.finish()
   ctx.out.stopProgress()
-  const outcome: Outcome = { exitCode: pusher.ok ? 0 : 1, ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}) }
+  const outcome: Outcome = {
+    exitCode: pusher.ok ? 0 : 1,
+    ...(pusher.interrupted ? { interrupted: pusher.interrupted } : {}),
+  }
   return { ok: pusher.ok, tally: pusher.tally, alreadyPresent: pusher.tally.alreadyPresent, outcome }
 }

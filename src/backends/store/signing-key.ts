@@ -5,12 +5,17 @@ import type { Target } from '../../plan/target.js'
  * (`opening file '…'`), so it is a refusal, said once with the fix and never retried (issue 11).
  * `readable` is injected: doctor asks its World, a push the file system.
  */
-export function signingKeyProblem(target: Target | undefined, readable: (path: string) => boolean): { message: string; fix: string } | undefined {
+export function signingKeyProblem(
+  target: Target | undefined,
+  readable: (path: string) => boolean,
+): { message: string; fix: string } | undefined {
   if (target?.kind !== 'store' || !target.secretKeyFile || readable(target.secretKeyFile)) return undefined
   const file = target.secretKeyFile
   const entry = target.name ? `caches.${target.name}.secretKeyFile` : 'secretKeyFile'
   return {
     message: `signing key ${file} cannot be read`,
-    fix: `create it (nix-store --generate-binary-cache-key NAME ${file} ${file}.pub, then trust the .pub where the cache is used) or fix ${entry} in the hms config`,
+    fix:
+      `create it (nix-store --generate-binary-cache-key NAME ${file} ${file}.pub, ` +
+      `then trust the .pub where the cache is used) or fix ${entry} in the hms config`,
   }
 }

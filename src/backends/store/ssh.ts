@@ -34,7 +34,11 @@ export function shareSsh(url: string, env: Env, share = true): SshShare {
     env: { ...env, NIX_SSHOPTS: `${env.NIX_SSHOPTS ?? ''} ${shared}`.trim() },
     async close() {
       try {
-        await capture('ssh', [...(env.NIX_SSHOPTS ?? '').split(/\s+/).filter(Boolean), '-o', `ControlPath=${socket}`, '-O', 'exit', host], { env, timeoutMs: 5000 })
+        await capture(
+          'ssh',
+          [...(env.NIX_SSHOPTS ?? '').split(/\s+/).filter(Boolean), '-o', `ControlPath=${socket}`, '-O', 'exit', host],
+          { env, timeoutMs: 5000 },
+        )
       } catch {}
       rmSync(dir, { recursive: true, force: true })
     },
