@@ -155,10 +155,13 @@ describe('hms diff', () => {
     expect([none.exitCode, none.stderr]).toEqual([2, expect.stringMatching(nothing)])
     expect((await s.hms(flake)).exitCode).toBe(0)
     const hello = s.closure(s.generation()!.path).find((p) => p.includes('-hm-pkg-hello-'))!
+    const link = join(s.root, 'hello-link')
+    symlinkSync(hello, link)
     const cases: [string[], RegExp][] = [
       [['diff'], /^hms: generation 1 is the first one: there is none before it to compare\n$/],
       [['diff', '7'], /^hms: no generation 7 — generations: 1 \(as home-manager generations lists them\)\n$/],
-      [['diff', hello], /^hms: \/nix\/store\/\S+-hm-pkg-hello-2\.12 is not a home-manager generation \(\S+\)\n$/],
+      [['diff', hello], /^hms: \/nix\/store\/\S+-hm-pkg-hello-2\.12 is not a home-manager generation\n$/],
+      [['diff', link], /^hms: \S+\/hello-link is not a home-manager generation \(\/nix\/store\/\S+-hello-2\.12\)\n$/],
       [['diff', 'nowhere'], /^hms: nowhere is neither a generation number nor an existing path\n$/],
       [['diff', '1', '1', '1'], /^hms: hms diff compares two generations, got 3 arguments\n$/],
       [['diff', '--flake', '.#x'], /^hms: unknown option --flake for hms diff — see hms diff --help\n$/],

@@ -49,6 +49,9 @@ function sideOf(word: string, generations: Generation[], cwd: string): Side {
   } catch {
     throw usageError(`${word} is neither a generation number nor an existing path`)
   }
-  if (!generationPath.test(real)) throw usageError(`${word} is not a home-manager generation (${real})`)
+  if (!generationPath.test(real)) {
+    // The resolved path only when it says more than what was typed (a link, a relative path).
+    throw usageError(`${word} is not a home-manager generation${real === word ? '' : ` (${real})`}`)
+  }
   return { generation: generations.find((g) => g.path === real)?.number ?? null, path: real }
 }
