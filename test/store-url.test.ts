@@ -4,16 +4,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultOptions } from '../src/plan/options.js'
 import { defaultConfig } from '../src/plan/config.js'
-import { Output } from '../src/ui/output.js'
 import { makePlan } from '../src/plan/plan.js'
 import { summarySchema } from '../src/plan/schema.js'
 import { withHookOrFallback } from '../src/switch/trust.js'
 import { withoutCachix } from './helpers/common.js'
 import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { capturedOutput } from './helpers/sink.js'
 
 const sandboxes: Sandbox[] = []
 afterEach(() => {
@@ -354,21 +353,7 @@ describe('interrupted', () => {
 
 describe('untrusted users', () => {
   it('say so once, with how to become trusted, and plan the generation push instead', async () => {
-    let text = ''
-    const stderr = new Writable({
-      write(chunk, _e, done) {
-        text += chunk
-        done()
-      },
-    })
-    const out = await Output.create({
-      stdout: stderr,
-      stderr,
-      env: { NO_COLOR: '1' },
-      quiet: false,
-      verbose: false,
-      json: false,
-    })
+    const { out, sink } = await capturedOutput()
     const plan = makePlan({
       options: { ...defaultOptions(), cache: 'file:///tmp/c' },
       passthrough: [],
@@ -382,10 +367,12 @@ describe('untrusted users', () => {
     expect(fallback.notes).toContain(
       "no post-build hook (mitsio is not a trusted Nix user): pushed the new generation's closure instead",
     )
-    expect(text.split('\n').filter(Boolean)).toHaveLength(1)
-    expect(text).toMatch(/cannot register a post-build hook: mitsio is not a trusted Nix user \(trusted-users = root\)/)
-    expect(text).toContain('add "trusted-users = root mitsio" to /etc/nix/nix.conf')
-    expect(text).toContain('restart nix-daemon')
+    expect(sink.text.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(sink.text).toMatch(
+      /cannot register a post-build hook: mitsio is not a trusted Nix user \(trusted-users = root\)/,
+    )
+    expect(sink.text).toContain('add "trusted-users = root mitsio" to /etc/nix/nix.conf')
+    expect(sink.text).toContain('restart nix-daemon')
     const trusted = await withHookOrFallback(plan, { env: {}, out }, async () => ({
       trusted: true,
       user: 'root',

@@ -1,12 +1,13 @@
 // Issue 4: `hms verify` against real caches made by a real push: a directory, and the same
 // directory served over HTTP by a server this test starts.
-import { cpSync, createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { cpSync, createReadStream, existsSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, normalize } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyResultSchema } from '../src/plan/schema.js'
-import { FIXTURES_BIN, makeSandbox, type Sandbox } from './helpers/sandbox.js'
+import { withoutCachix } from './helpers/common.js'
+import { makeSandbox, type Sandbox } from './helpers/sandbox.js'
 
 let s: Sandbox
 let pushed: string
@@ -16,14 +17,7 @@ const servers: Server[] = []
 
 beforeAll(async () => {
   s = makeSandbox()
-  const bin = join(s.root, 'bin')
-  mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN))
-    if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env
-    .PATH!.split(':')
-    .map((d) => (d === FIXTURES_BIN ? bin : d))
-    .join(':')
+  withoutCachix(s)
   pushed = join(s.root, 'pushed')
   const run = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', `file://${pushed}`])
   expect(run.exitCode, run.stderr).toBe(0)

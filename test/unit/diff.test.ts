@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { computeDiff } from '../../src/diff/compute.js'
 import { parseDrvName, parseStoreName } from '../../src/diff/parse-name.js'
 import { changeText, diffLines, printDiff } from '../../src/ui/diff.js'
-import { Output, type Colors } from '../../src/ui/output.js'
+import type { Colors } from '../../src/ui/output.js'
 import { drvNames, storeNames } from '../helpers/drv-names.js'
+import { capturedOutput } from '../helpers/sink.js'
 
 describe('parseDrvName', () => {
   it.each(drvNames)('%s → %s, %s', (text, name, version) => {
@@ -97,20 +97,13 @@ describe('computeDiff, several versions of one name', () => {
 
 describe('printDiff', () => {
   async function render(quiet: boolean, n: number, env: Record<string, string> = { NO_COLOR: '1' }): Promise<string> {
-    let text = ''
-    const stderr = new Writable({
-      write: (chunk, _e, done) => {
-        text += String(chunk)
-        done()
-      },
-    })
-    const out = await Output.create({ stdout: stderr, stderr, env, quiet, verbose: false, json: false })
+    const { out, sink } = await capturedOutput({ env, quiet })
     const added = Array.from({ length: n }, (_, i) => ({ name: `pkg${String(i).padStart(2, '0')}`, version: '1.0' }))
     const removed = [{ name: 'git', version: '2.44' }]
     const changed = [{ name: 'ripgrep', from: '14.1', to: '14.2' }]
     const diff = { added, removed, changed, closureBytesBefore: 2048, closureBytesAfter: 3072 }
     printDiff(diff, out, 'home packages')
-    return text
+    return sink.text
   }
 
   it('a heading with the size change, version changes first, long lists cut with a count', async () => {

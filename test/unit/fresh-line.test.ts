@@ -1,19 +1,8 @@
-import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { freshLine, interruptedOnTerminal, spinnerOnScreen } from '../../src/lib/fresh-line.js'
+import { textSink } from '../helpers/sink.js'
 
-type Sink = Writable & { text: string; isTTY: boolean }
-function sink(isTTY: boolean): Sink {
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      stream.text += String(chunk)
-      done()
-    },
-  }) as Sink
-  stream.text = ''
-  stream.isTTY = isTTY
-  return stream
-}
+const sink = textSink
 
 describe('after Ctrl-C, the next line hms writes', () => {
   it('starts on a new line on a terminal, once', () => {

@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough, Writable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { run } from '../../src/main.js'
 import type { Io } from '../../src/commands/command.js'
 import { parseConfig } from '../../src/plan/config.js'
 import { initConfig, parseProfileSpec, proposals } from '../../src/plan/init.js'
+import { textSink } from '../helpers/sink.js'
 
 const machine = { hostname: 'shoshin.lan', cwd: '/home/mitsio/ws' }
 
@@ -78,16 +79,7 @@ describe('initConfig', () => {
   })
 })
 
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      stream.text += String(chunk)
-      done()
-    },
-  }) as Writable & { text: string }
-  stream.text = ''
-  return stream
-}
+const sink = () => textSink()
 
 async function init(answers: string[], tty = true) {
   const home = mkdtempSync(join(tmpdir(), 'hms-init-'))

@@ -3,13 +3,12 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HmsError } from '../../src/lib/errors.js'
-import { Output } from '../../src/ui/output.js'
 import { verifyResultSchema, type VerifyResult } from '../../src/plan/schema.js'
 import { printVerify } from '../../src/ui/summary.js'
 import { narinfoUrl, networkReason, pool, presentIn } from '../../src/backends/verify.js'
+import { capturedOutput } from '../helpers/sink.js'
 
 const path = (c: string, name: string) => `/nix/store/${c.repeat(32)}-${name}`
 const [a, b, c] = [path('a', 'foo-1.0'), path('b', 'bar-2.0'), path('c', 'baz-source')]
@@ -173,23 +172,9 @@ describe('printVerify', () => {
   }
 
   async function render(result: VerifyResult): Promise<string> {
-    let text = ''
-    const stderr = new Writable({
-      write(chunk, _e, done) {
-        text += chunk
-        done()
-      },
-    })
-    const out = await Output.create({
-      stdout: stderr,
-      stderr,
-      env: { NO_COLOR: '1' },
-      quiet: false,
-      verbose: false,
-      json: false,
-    })
+    const { out, sink } = await capturedOutput()
     printVerify(verifyResultSchema.parse(result), out)
-    return text
+    return sink.text
   }
 
   it('one line when everything is there', async () => {
