@@ -1,25 +1,15 @@
-// Bundles hms's own cachix report parser (src/backends/cachix/report.ts, src/backends/cachix/cachix.ts) into one ESM
-// file with
-// esbuild (already installed for tsup), so the parsing benchmark and the pipe-through comparison
-// harness run exactly the code hms runs. Nothing in src/ is changed.
+// Bundles modules of hms's own source (and test helpers) into one ESM file with esbuild (already
+// installed for tsup), so the benchmarks and the pipe-through comparison harness run exactly the
+// code hms runs. Nothing in src/ is changed.
 import path from 'node:path'
 import { REPO } from './sandbox.js'
 
-/**
- * Writes `<dir>/report.mjs` exporting ReportParser, tallyEvent, emptyTally, stderrBypass and withBypass; returns its
- * path.
- */
-export async function bundleParser(dir) {
+/** Writes `outfile` exporting everything `modules` (paths from the repository root) export; returns its path. */
+export async function bundleModules(outfile, modules) {
   const { build } = await import('esbuild')
-  const outfile = path.join(dir, 'report.mjs')
   await build({
     stdin: {
-      contents: [
-        `export { ReportParser } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/report.ts'))}`,
-        'export { tallyEvent, stderrBypass, ' +
-          `withBypass } from ${JSON.stringify(path.join(REPO, 'src/backends/cachix/cachix.ts'))}`,
-        `export { emptyTally } from ${JSON.stringify(path.join(REPO, 'src/backends/backend.ts'))}`,
-      ].join('\n'),
+      contents: modules.map((m) => `export * from ${JSON.stringify(path.join(REPO, m))}`).join('\n'),
       resolveDir: REPO,
       loader: 'ts',
       sourcefile: 'bench-entry.ts',
@@ -32,4 +22,13 @@ export async function bundleParser(dir) {
     logLevel: 'silent',
   })
   return outfile
+}
+
+/** `<dir>/report.mjs`: hms's cachix report parser with ReportParser, tallyEvent, emptyTally, stderrBypass, withBypass. */
+export function bundleParser(dir) {
+  return bundleModules(path.join(dir, 'report.mjs'), [
+    'src/backends/cachix/report.ts',
+    'src/backends/cachix/cachix.ts',
+    'src/backends/backend.ts',
+  ])
 }

@@ -9,7 +9,8 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { median, stats, timeSync } from '../lib/measure.js'
-import { HMS_BIN, REPO, makeSandbox } from '../lib/sandbox.js'
+import { bundleModules } from '../lib/bundle.js'
+import { HMS_BIN, makeSandbox } from '../lib/sandbox.js'
 
 const N = 2000
 const SALT = 'hms-bench-diff-v1'
@@ -29,30 +30,6 @@ function generation(env, { bumped = 0, added = 0, removed = 0 } = {}) {
   return r.stdout.trim().replace(/"/g, '')
 }
 
-/** src/diff's query and computation, as hms runs them, bundled into one module. */
-async function bundleDiff(dir) {
-  const { build } = await import('esbuild')
-  const outfile = path.join(dir, 'diff.mjs')
-  await build({
-    stdin: {
-      contents: [
-        `export { queryClosures } from ${JSON.stringify(path.join(REPO, 'src/diff/closures.ts'))}`,
-        `export { computeDiff } from ${JSON.stringify(path.join(REPO, 'src/diff/compute.ts'))}`,
-      ].join('\n'),
-      resolveDir: REPO,
-      loader: 'ts',
-      sourcefile: 'bench-diff.ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'silent',
-  })
-  return outfile
-}
-
 export async function diff({ work, rounds = 10, log }) {
   const sandbox = makeSandbox(work)
   try {
@@ -63,7 +40,9 @@ export async function diff({ work, rounds = 10, log }) {
     const size = (root) => text('nix-store', ['-qR', root]).trim().split('\n').length
     const paths = size(before)
     log(`  generations of ${paths} and ${size(after)} paths`)
-    const { queryClosures, computeDiff } = await import(await bundleDiff(work))
+    const { queryClosures, computeDiff } = await import(
+      await bundleModules(path.join(work, 'diff.mjs'), ['src/diff/closures.ts', 'src/diff/compute.ts'])
+    )
     const inProcess = async () => {
       const start = performance.now()
       const [a, b] = await queryClosures([before, after], sandbox.env)

@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { median, stats, timeSync } from '../lib/measure.js'
+import { bundleModules } from '../lib/bundle.js'
 import { HMS_BIN, REPO, makeSandbox } from '../lib/sandbox.js'
 
 const N = 150
@@ -35,23 +36,9 @@ function timeline(trace) {
 }
 
 async function loadServers(work) {
-  const { build } = await import('esbuild')
-  const bundle = async (entry, name) => {
-    const outfile = path.join(work, name)
-    await build({
-      entryPoints: [path.join(REPO, entry)],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      outfile,
-      logLevel: 'silent',
-    })
-    return import(outfile)
-  }
   return {
-    ...(await bundle('test/helpers/servers.ts', 'servers.mjs')),
-    ...(await bundle('src/backends/store/hook.ts', 'hook.mjs')),
+    ...(await import(await bundleModules(path.join(work, 'servers.mjs'), ['test/helpers/servers.ts']))),
+    ...(await import(await bundleModules(path.join(work, 'hook.mjs'), ['src/backends/store/hook.ts']))),
   }
 }
 
