@@ -24,7 +24,10 @@ export async function bundleModules(outfile, modules) {
   return outfile
 }
 
-/** `<dir>/report.mjs`: hms's cachix report parser with ReportParser, tallyEvent, emptyTally, stderrBypass, withBypass. */
+/**
+ * `<dir>/report.mjs`: hms's cachix report parser (ReportParser, tallyEvent, emptyTally, stderrBypass,
+ * withBypass).
+ */
 export function bundleParser(dir) {
   return bundleModules(path.join(dir, 'report.mjs'), [
     'src/backends/cachix/report.ts',
