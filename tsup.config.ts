@@ -1,4 +1,4 @@
-import { defineConfig } from 'tsup'
+import { defineConfig, type Options } from 'tsup'
 import type { Plugin } from 'esbuild'
 
 /**
@@ -10,11 +10,26 @@ const lazyChildProcess: Plugin = {
   name: 'lazy-child-process-for-commander',
   setup(build) {
     build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'hms-lazy' } : undefined)
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'hms-lazy' } : undefined,
+    )
     build.onLoad({ filter: /.*/, namespace: 'hms-lazy' }, () => ({
       contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] })",
       loader: 'js',
     }))
+  },
+}
+
+/**
+ * Bundled CommonJS (commander) calls require() for Node's builtins, which an ES module lacks. Only the
+ * chunks that name it get one: createRequire in each of the ~20 chunks `hms --plan` loads costs ~2 ms.
+ */
+const requireShim =
+  "import { createRequire as __hmsRequire } from 'node:module'; const require = __hmsRequire(import.meta.url);"
+const requireWhereNeeded: NonNullable<Options['plugins']>[number] = {
+  name: 'require-where-needed',
+  renderChunk(code) {
+    if (!/\brequire\b/.test(code)) return
+    return { code: `${requireShim}\n${code}` }
   },
 }
 
@@ -33,6 +48,5 @@ export default defineConfig({
   esbuildPlugins: [lazyChildProcess],
   // tsup's own rewrite of `node:` imports would resolve them before the plugin above sees them.
   removeNodeProtocol: false,
-  // Bundled CommonJS dependencies (cross-spawn in execa) still call require() for Node's builtins.
-  banner: { js: "import { createRequire as __hmsRequire } from 'node:module'; const require = __hmsRequire(import.meta.url);" },
+  plugins: [requireWhereNeeded],
 })
