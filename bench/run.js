@@ -35,6 +35,8 @@ for (const name of chosen) {
   }
 }
 const all = chosen.length === 0
+// `--baseline=REV`: the start-up section also times that revision's build, for "no slower than before" targets.
+const baseline = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length)
 const write = all || args.includes('--write')
 const log = (line) => process.stderr.write(`${line}\n`)
 
@@ -80,7 +82,7 @@ const extra = {}
 const timings = {}
 try {
   const parserModule = await bundleParser(work)
-  const ctx = { work, parserModule, log }
+  const ctx = { work, parserModule, log, baseline }
   for (const [name, run] of Object.entries(sections)) {
     if (!all && !chosen.includes(name)) continue
     log(`\n▶ ${name}`)
