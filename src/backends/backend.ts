@@ -13,8 +13,13 @@ import type { Env } from '../lib/env.js'
 export interface CacheBackend {
   /** The cache as messages and `hms verify` name it: a URL without credentials. */
   readonly url: string
-  /** Why nothing can be pushed from here at all (cachix missing, too old, no credentials); found before the switch. */
-  blocker(env: Env): Promise<PushBlocker | undefined>
+  /** Whether pushes go through the cachix client, which then needs installing and credentials. */
+  readonly needsCachix: boolean
+  /**
+   * Why nothing can be pushed from here at all (cachix missing, too old, no credentials); found before the switch.
+   * `timeoutMs` bounds what it runs (`cachix --version`).
+   */
+  blocker(env: Env, timeoutMs?: number): Promise<PushBlocker | undefined>
   /** home-manager run so that what it builds reaches the cache; the tally says what did. */
   watch(plan: Plan, ctx: PushContext): Promise<Watched>
   /** The command the switch really runs under this backend (what `--plan --verbose` shows). */
@@ -27,6 +32,20 @@ export interface CacheBackend {
   push(request: PushRequest, ctx: PushContext): Promise<PushAttempt>
   /** Which of `paths` the cache holds, in one round trip per batch; throws HmsError when it cannot be asked. */
   present(paths: string[], env: Env, limits?: Limits): Promise<Set<string>>
+  /** Is the cache there and a Nix store, asked the way a push asks it, with its credentials (`hms doctor`)? */
+  probe(env: Env, limits: Limits): Promise<Probe>
+}
+
+/** A cache's answer to `probe`. */
+export interface Probe {
+  /**
+   * `ok`: it answers as a Nix store. `fail`: something for the user to fix, said by `fix`. `later`:
+   * nothing to fix here (slow, a server error, not a binary cache until the first push). `offline`:
+   * this machine cannot resolve or reach the host, which no cache setting can change.
+   */
+  status: 'ok' | 'fail' | 'later' | 'offline'
+  message: string
+  fix?: string
 }
 
 /** What a push or a watched switch runs in. */

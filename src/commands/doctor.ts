@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs'
+import { accessSync, constants } from 'node:fs'
 import pkg from '../../package.json' with { type: 'json' }
 import type { Io } from './command.js'
 import { loadConfig } from '../state/config-file.js'
@@ -8,7 +8,6 @@ import {
   failed,
   runChecks,
   type CheckReport,
-  type HttpResult,
   type Status,
   type World,
 } from '../doctor/checks.js'
@@ -18,6 +17,7 @@ import { recoverInflightQuietly } from '../state/inflight.js'
 import { which } from '../lib/which.js'
 import { State } from '../state/state.js'
 import { capture } from '../lib/process.js'
+import { backendFor } from '../backends/for-target.js'
 import { writeDocument } from '../lib/streams.js'
 import { outputFor, type Command } from './command.js'
 
@@ -76,23 +76,9 @@ function realWorld(io: Io): World {
   return {
     which: (command) => which(command, io.env),
     exec: (file, args, timeoutMs) => capture(file, args, { env: io.env, cwd: io.cwd, timeoutMs }),
-    get: httpGet,
-    exists: (path) => existsSync(path),
+    backend: backendFor,
     writable: (path) => can(path, constants.W_OK),
     readable: (path) => can(path, constants.R_OK),
     pending: () => new State(io.env).readPending(),
-  }
-}
-
-async function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' })
-    await response.body?.cancel()
-    return { status: response.status }
-  } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } }
-    if (e.name === 'TimeoutError' || e.name === 'AbortError')
-      return { error: 'TIMEOUT', message: `no answer within ${timeoutMs / 1000}s` }
-    return { error: e.cause?.code ?? 'ERROR', message: e.cause?.message ?? e.message }
   }
 }

@@ -1,19 +1,20 @@
-import { join } from 'node:path'
 import { printable } from '../lib/format.js'
-import { credentialSource, isSupportedCachix, minimumCachix, parseCachixVersion } from '../backends/cachix/preflight.js'
+import { credentialSource, minimumCachix } from '../backends/cachix/preflight.js'
+import type { Probe } from '../backends/backend.js'
 import { becomeTrusted, showConfigArgs, trustedUsersOf, trustingEntry } from '../switch/trust.js'
-import { schemeOfUrl, type Target } from '../plan/target.js'
-import { signingKeyProblem } from '../backends/store/signing-key.js'
-import { cacheDirectory } from '../backends/store/presence.js'
-import { withoutCredentials } from '../plan/store-url.js'
+import { defaultConfig } from '../plan/config.js'
+import type { Target } from '../plan/target.js'
+import { signingKeyOf, signingKeyProblem } from '../backends/store/signing-key.js'
 import {
+  cacheTimeoutMs,
   defaultTimeoutMs,
-  httpTimeoutMs,
+  probeLimits,
   type Check,
   type CheckResult,
+  type DoctorBackend,
   type DoctorContext,
-  type HttpResult,
   type PendingRead,
+  type Status,
   type World,
 } from './run.js'
 
@@ -60,56 +61,29 @@ const homeManagerCheck: Check = {
   },
 }
 
-export type CacheTarget =
-  | { kind: 'cachix'; name: string; url: string }
-  | { kind: 'file'; dir: string; url: string }
-  | { kind: 'http'; url: string }
-  | { kind: 'other'; url: string; scheme: string }
-
-/** How doctor can reach the cache the plan resolved (see target.ts). */
-export function cacheTarget(target: Target): CacheTarget {
-  if (target.kind === 'cachix') return { kind: 'cachix', name: target.name, url: `https://${target.name}.cachix.org` }
-  const { url } = target
-  const scheme = schemeOfUrl(url)
-  if (scheme === 'file') return { kind: 'file', dir: cacheDirectory(url), url }
-  // Credentials stay out of what doctor prints and of fetch (which refuses them in a URL).
-  if (scheme === 'http' || scheme === 'https')
-    return { kind: 'http', url: withoutCredentials(url).split('?')[0]!.replace(/\/+$/, '') }
-  return { kind: 'other', url, scheme }
-}
-
 /** The resolved cache, when there is one to talk about. */
-function targetOf(ctx: DoctorContext): CacheTarget | undefined {
-  const target = ctx.config.ok && ctx.plan?.ok ? ctx.plan.value.target : undefined
-  return target ? cacheTarget(target) : undefined
+function targetOf(ctx: DoctorContext): Target | undefined {
+  return ctx.config.ok && ctx.plan?.ok ? ctx.plan.value.target : undefined
 }
 
-/** Unknown (broken config) counts as needed: Cachix is the default. */
-const cachixUnneeded = (ctx: DoctorContext): string | undefined => {
-  const target = targetOf(ctx)
-  return target && target.kind !== 'cachix' ? `not needed: the cache ${target.url} is a Nix store URL` : undefined
+/** The backend a push would go through; unknown (a broken config) counts as Cachix, the default. */
+function backendOf(ctx: DoctorContext, world: World): DoctorBackend {
+  return world.backend(targetOf(ctx) ?? { kind: 'cachix', name: defaultConfig.cache })
 }
 
+const unneeded = (backend: DoctorBackend) => `not needed: the cache ${backend.url} is a Nix store URL`
+
+/** What stops a push (backends/cachix/preflight.ts), said on the cachix line; credentials have their own. */
 const cachixCheck: Check = {
   id: 'cachix',
   title: 'cachix',
   async run(ctx, world) {
-    const cachix = world.which('cachix')
-    const unneeded = cachixUnneeded(ctx)
-    if (!cachix)
-      return unneeded
-        ? skip(unneeded)
-        : fail('not found on PATH', 'install it (nix profile install nixpkgs#cachix), or use --no-push')
-    const result = await world.exec(cachix, ['--version'], defaultTimeoutMs)
-    const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
-    if (!version) return warn(`could not read the version of ${cachix}`, 'check that `cachix --version` works')
-    if (!isSupportedCachix(version)) {
-      const message = `cachix ${version.join('.')} is too old (watch-exec needs ${minimumCachix.join('.')}+)`
-      return unneeded
-        ? warn(message, 'upgrade: nix profile upgrade cachix')
-        : fail(message, 'upgrade: nix profile upgrade cachix')
-    }
-    return ok(`cachix ${version.join('.')} (${cachix})`)
+    const backend = backendOf(ctx, world)
+    if (!backend.needsCachix) return skip(unneeded(backend))
+    const blocker = await backend.blocker(ctx.env, defaultTimeoutMs)
+    if (blocker?.reason === 'cachix-unreadable') return warn(blocker.message, blocker.fix)
+    if (blocker && blocker.reason !== 'no-credentials') return fail(blocker.message, blocker.fix)
+    return ok(`${world.which('cachix') ?? 'cachix'} is new enough for watch-exec (${minimumCachix.join('.')}+)`)
   },
 }
 
@@ -117,15 +91,16 @@ const credentialsCheck: Check = {
   id: 'credentials',
   title: 'credentials',
   async run(ctx, world) {
-    const target = ctx.config.ok && ctx.plan?.ok ? ctx.plan.value.target : undefined
+    const target = targetOf(ctx)
     const key = signingKeyProblem(target, (path) => world.readable(path))
     if (key) return fail(key.message, key.fix)
-    const unneeded = cachixUnneeded(ctx)
+    const backend = backendOf(ctx, world)
     // A store URL needs no Cachix credentials: that is information, not a problem.
-    if (unneeded) {
-      const signing = target?.kind === 'store' && target.secretKeyFile ? `; signing with ${target.secretKeyFile}` : ''
-      return ok(`${unneeded.replace('not needed', 'Cachix credentials not needed')}${signing}`)
+    if (!backend.needsCachix) {
+      const file = signingKeyOf(target)
+      return ok(`Cachix credentials ${unneeded(backend)}${file ? `; signing with ${file}` : ''}`)
     }
+    // The blocker's own rule, asked alone: a missing cachix must not hide missing credentials.
     const source = credentialSource(ctx.env)
     return source
       ? ok(`Cachix credentials found in ${source}`)
@@ -261,45 +236,20 @@ function parseNames(json: string): string[] {
   }
 }
 
-/** DNS and no-route errors mean this machine is offline, which is not a fault of the cache: reported, never failed. */
-const offlineCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN'])
+/** A probe's answer as a check line: nothing to fix is a warning, offline is not this machine's check to fail. */
+const statusOf: Record<Probe['status'], Status> = { ok: 'ok', fail: 'fail', later: 'warn', offline: 'skip' }
 
-export function judgeHttp(result: HttpResult, url: string): CheckResult {
-  const host = new URL(url).host
-  if ('status' in result) {
-    if (result.status === 200) return ok(`${url} answers`)
-    if (result.status === 401 || result.status === 403)
-      return ok(`${url} answers (private cache: pushing needs credentials)`)
-    if (result.status === 404)
-      return fail(`${url} does not exist (HTTP 404)`, 'check the cache name, or create it (app.cachix.org for Cachix)')
-    return warn(`${url} answered HTTP ${result.status}`, 'try again later; pushes that fail are queued')
-  }
-  if (offlineCodes.has(result.error)) return skip(`skipped: offline, cannot resolve or reach ${host} (${result.error})`)
-  if (result.error === 'TIMEOUT')
-    return warn(
-      `${host} did not answer within ${httpTimeoutMs / 1000}s`,
-      'check the network; pushes that fail are queued',
-    )
-  return fail(`cannot reach ${url}: ${result.message}`, 'check the URL and that the server is up')
-}
-
+/** Asked through the cache's backend, as a push asks it: the same credentials, the same errors. */
 const cacheCheck: Check = {
   id: 'cache',
   title: 'cache',
+  timeoutMs: cacheTimeoutMs,
   async run(ctx, world) {
     const target = targetOf(ctx)
     if (!target) return skip('needs a resolved cache')
-    if (target.kind === 'file') return judgeDirectory(target.dir, world)
-    if (target.kind === 'other') return skip(`not checked for ${target.scheme}:// caches`)
-    return judgeHttp(await world.get(`${target.url}/nix-cache-info`, httpTimeoutMs), target.url)
+    const { status, message, fix } = await world.backend(target).probe(ctx.env, probeLimits)
+    return { status: statusOf[status], message, ...(fix ? { fix } : {}) }
   },
-}
-
-function judgeDirectory(dir: string, world: World): CheckResult {
-  if (world.exists(join(dir, 'nix-cache-info'))) return ok(`${dir} is a binary cache`)
-  if (world.exists(dir))
-    return warn(`${dir} is not a binary cache yet (no nix-cache-info)`, 'nothing to do: the first push makes it one')
-  return fail(`${dir} does not exist`, `create or mount it (mkdir -p ${dir}), or fix the cache URL`)
 }
 
 /** What the queue holds, as state.ts reads it without repairing (doctor never changes state). */

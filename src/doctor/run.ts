@@ -4,6 +4,9 @@ import { HmsError, messageOf } from '../lib/errors.js'
 import type { Plan } from '../plan/plan.js'
 import type { PendingEntry, Read } from '../state/state.js'
 import type { Env } from '../lib/env.js'
+import type { CacheBackend } from '../backends/backend.js'
+import type { Limits } from '../backends/store/presence.js'
+import type { Target } from '../plan/target.js'
 
 export type Status = 'ok' | 'fail' | 'warn' | 'skip'
 
@@ -25,15 +28,15 @@ export interface ExecResult {
   timedOut: boolean
 }
 
-/** An HTTP status, or the network error's code (ENOTFOUND, ECONNREFUSED, TIMEOUT…). */
-export type HttpResult = { status: number } | { error: string; message: string }
+/** What doctor asks of a cache's backend: the very questions a push asks (backends/backend.ts). */
+export type DoctorBackend = Pick<CacheBackend, 'url' | 'needsCachix' | 'blocker' | 'probe'>
 
 /** Everything a check may ask of the machine; the command supplies the real one, tests a fake. */
 export interface World {
   which(command: string): string | undefined
   exec(file: string, args: string[], timeoutMs: number): Promise<ExecResult>
-  get(url: string, timeoutMs: number): Promise<HttpResult>
-  exists(path: string): boolean
+  /** The backend a push to `target` goes through. */
+  backend(target: Target): DoctorBackend
   writable(path: string): boolean
   readable(path: string): boolean
   pending(): Promise<PendingRead>
@@ -56,7 +59,9 @@ export interface Check {
 }
 
 export const defaultTimeoutMs = 5_000
-export const httpTimeoutMs = 3_000
+/** Each request to the cache; its check's own limit (cacheTimeoutMs) covers an ssh login and a slow store. */
+export const probeLimits: Limits = { jobs: 1, timeoutMs: 3_000 }
+export const cacheTimeoutMs = 15_000
 
 export async function doctorContext(
   input: { options: HmsOptions; env: Env; hostname: string },

@@ -2,28 +2,37 @@ import { describe, expect, it } from 'vitest'
 import { defaultOptions, type HmsOptions } from '../../src/plan/options.js'
 import { defaultConfig, type Config } from '../../src/plan/config.js'
 import {
-  cacheTarget,
   checks,
   doctorContext,
   failed,
-  judgeHttp,
   judgePending,
+  probeLimits,
   runChecks,
   splitFlake,
   type Check,
   type CheckReport,
+  type DoctorBackend,
   type ExecResult,
-  type HttpResult,
   type PendingRead,
   type World,
 } from '../../src/doctor/checks.js'
 import { HmsError } from '../../src/lib/errors.js'
-import { resolveTarget } from '../../src/plan/target.js'
+import { backendFor } from '../../src/backends/for-target.js'
+import type { Probe, PushBlocker } from '../../src/backends/backend.js'
+import type { Target } from '../../src/plan/target.js'
 
 const verbs = ['--version', 'show-config', 'eval', '-Gn', '-un']
 const showConfig = (...trusted: string[]) =>
   JSON.stringify({ substituters: { value: [] }, 'trusted-users': { value: trusted } })
 const done = (stdout: string, exitCode = 0, stderr = ''): ExecResult => ({ exitCode, stdout, stderr, timedOut: false })
+const blocked = (reason: PushBlocker['reason'], message: string = reason): PushBlocker => ({
+  reason,
+  message,
+  fix: 'do this',
+})
+
+/** What the cache check and the cachix line asked of the backend. */
+const asked: { target: Target; question: string; arg: unknown }[] = []
 
 /** A machine where everything hms needs is present; each test breaks one thing. */
 function world(
@@ -31,6 +40,9 @@ function world(
     outputs?: Record<string, ExecResult>
     files?: Record<string, string>
     queue?: PendingRead
+    /** The backend's answers; its url and kind are the real backend's (backendFor). */
+    blocker?: PushBlocker
+    probe?: Probe
   } = {},
 ): World {
   const outputs: Record<string, ExecResult> = {
@@ -47,8 +59,17 @@ function world(
     exec: async (file, args) =>
       outputs[`${file} ${args.find((a) => verbs.includes(a))}`] ??
       done('', 1, `no stand-in for ${file} ${args.join(' ')}`),
-    get: async () => ({ status: 200 }),
-    exists: (path) => path in files,
+    backend: (target): DoctorBackend => ({
+      ...backendFor(target),
+      blocker: async (_env, timeoutMs) => {
+        asked.push({ target, question: 'blocker', arg: timeoutMs })
+        return over.blocker
+      },
+      probe: async (_env, limits) => {
+        asked.push({ target, question: 'probe', arg: limits })
+        return over.probe ?? { status: 'ok', message: 'answers' }
+      },
+    }),
     writable: () => false,
     readable: (path) => path in files,
     pending: async () => over.queue ?? { entries: [] },
@@ -100,13 +121,8 @@ describe('doctor checks', () => {
   })
 
   it.each([
-    [
-      'cachix missing',
-      world({ which: (c) => (c === 'cachix' ? undefined : c) }),
-      'cachix',
-      /nix profile install nixpkgs#cachix/,
-    ],
-    ['cachix too old', world({ outputs: { 'cachix --version': done('cachix 1.6.1') } }), 'cachix', /upgrade/],
+    ['cachix missing', world({ blocker: blocked('cachix-missing') }), 'cachix', /do this/],
+    ['cachix too old', world({ blocker: blocked('cachix-too-old') }), 'cachix', /do this/],
     [
       'home-manager missing',
       world({ which: (c) => (c === 'home-manager' ? undefined : c) }),
@@ -126,15 +142,9 @@ describe('doctor checks', () => {
       'flake',
       /fix the flake/,
     ],
-    ['cache 404', world({ get: async () => ({ status: 404 }) }), 'cache', /check the cache name/],
-    [
-      'http cache refused',
-      world({ get: async () => ({ error: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }) }),
-      'cache',
-      /server is up/,
-    ],
+    ['cache refused', world({ probe: { status: 'fail', message: 'refused', fix: 'fix it' } }), 'cache', /fix it/],
   ])('%s: fails with its fix', async (_name, w, id, fix) => {
-    const r = await doctor(w, id === 'cache' && _name.startsWith('http') ? { cache: 'http://127.0.0.1:1' } : {})
+    const r = await doctor(w)
     expect(r[id]!.status).toBe('fail')
     expect(r[id]!.fix).toMatch(fix)
     expect(failed(Object.values(r))).toBe(true)
@@ -165,13 +175,17 @@ describe('doctor checks', () => {
   })
 
   it('needs neither cachix nor credentials for a store-URL cache', async () => {
+    asked.length = 0
     const r = await doctor(
-      world({ which: (c) => (c === 'cachix' ? undefined : c), files: { '/mnt/nas/cache/nix-cache-info': '' } }),
+      world({ blocker: blocked('cachix-missing') }),
       { cache: 'nas' },
       { HOME: '/h', USER: 'mitsio' },
     )
     expect([r.cachix!.status, r.credentials!.status, r.cache!.status]).toEqual(['skip', 'ok', 'ok'])
+    expect(r.cachix!.message).toBe('not needed: the cache file:///mnt/nas/cache is a Nix store URL')
     expect(r.credentials!.message).toMatch(/^Cachix credentials not needed/)
+    // A store URL's backend is never asked about cachix.
+    expect(asked.filter((a) => a.question === 'blocker')).toEqual([])
     expect(failed(Object.values(r))).toBe(false)
   })
 
@@ -197,7 +211,7 @@ describe('doctor checks', () => {
   it('is not a failure when offline', async () => {
     const r = await doctor(
       world({
-        get: async () => ({ error: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x.cachix.org' }),
+        probe: { status: 'offline', message: 'skipped: offline, cannot resolve or reach x.cachix.org (ENOTFOUND)' },
         outputs: {
           'nix eval': done(
             '',
@@ -239,6 +253,42 @@ describe('doctor checks', () => {
   })
 })
 
+describe('what doctor asks of the backend', () => {
+  it.each([
+    [{ status: 'ok', message: 'answers' }, 'ok'],
+    [{ status: 'fail', message: 'refused', fix: 'fix it' }, 'fail'],
+    [{ status: 'later', message: 'slow', fix: 'wait' }, 'warn'],
+    [{ status: 'offline', message: 'offline' }, 'skip'],
+  ] as [Probe, string][])('the cache line says the probe %j as %s', async (probe, status) => {
+    const r = await doctor(world({ probe }))
+    expect(r.cache).toMatchObject({ status, message: probe.message, ...(probe.fix ? { fix: probe.fix } : {}) })
+  })
+
+  it('asks the resolved cache with the doctor limits, and the blocker within the check time limit', async () => {
+    asked.length = 0
+    await doctor(world(), { cache: 'ssh-ng://builder' })
+    await doctor(world())
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        { target: { kind: 'store', url: 'ssh-ng://builder' }, question: 'probe', arg: probeLimits },
+        { target: { kind: 'cachix', name: 'modular-workspace' }, question: 'probe', arg: probeLimits },
+        { target: { kind: 'cachix', name: 'modular-workspace' }, question: 'blocker', arg: 5_000 },
+      ]),
+    )
+    expect(asked).toHaveLength(3)
+  })
+
+  it('says the blocker on the cachix line; a missing cachix does not hide missing credentials', async () => {
+    const r = await doctor(world({ blocker: blocked('cachix-missing', 'cachix not found on PATH') }), {}, {})
+    expect(r.cachix).toMatchObject({ status: 'fail', message: 'cachix not found on PATH', fix: 'do this' })
+    expect(r.credentials).toMatchObject({ status: 'fail', message: 'no Cachix credentials found' })
+    const unreadable = await doctor(world({ blocker: blocked('cachix-unreadable') }))
+    expect(unreadable.cachix).toMatchObject({ status: 'warn', message: 'cachix-unreadable' })
+    const noToken = await doctor(world({ blocker: blocked('no-credentials') }), {}, {})
+    expect([noToken.cachix!.status, noToken.credentials!.status]).toEqual(['ok', 'fail'])
+  })
+})
+
 describe('runner', () => {
   const ctx = { env: {}, config: { ok: true as const, value: config } }
 
@@ -269,31 +319,6 @@ describe('runner', () => {
 })
 
 describe('pure helpers', () => {
-  it.each([
-    ['modular-workspace', { kind: 'cachix', url: 'https://modular-workspace.cachix.org' }],
-    ['nas', { kind: 'file', dir: '/mnt/nas/cache' }],
-    // Nix 2.8 takes %XX literally: file:///tmp/a%20b is the directory /tmp/a%20b.
-    ['file:///tmp/a%20b?compression=zstd', { kind: 'file', dir: '/tmp/a%20b' }],
-    ['https://cache.example/nix/', { kind: 'http', url: 'https://cache.example/nix' }],
-    ['s3://bucket?endpoint=x', { kind: 'other', scheme: 's3' }],
-    ['ssh-ng://builder', { kind: 'other', scheme: 'ssh-ng' }],
-  ])('cache %s → %j', (cache, expected) => {
-    expect(cacheTarget(resolveTarget(cache, config.caches, '/home/mitsio'))).toMatchObject(expected)
-  })
-
-  it.each([
-    [{ status: 200 }, 'ok'],
-    [{ status: 401 }, 'ok'],
-    [{ status: 404 }, 'fail'],
-    [{ status: 502 }, 'warn'],
-    [{ error: 'ENOTFOUND', message: '' }, 'skip'],
-    [{ error: 'EAI_AGAIN', message: '' }, 'skip'],
-    [{ error: 'TIMEOUT', message: '' }, 'warn'],
-    [{ error: 'ECONNREFUSED', message: 'refused' }, 'fail'],
-  ] as [HttpResult, string][])('HTTP %j → %s', (result, status) => {
-    expect(judgeHttp(result, 'https://x.cachix.org').status).toBe(status)
-  })
-
   it('splits flake references', () => {
     expect(splitFlake('.#mitsio@shoshin')).toEqual({ ref: '.', attr: 'mitsio@shoshin' })
     expect(splitFlake('~/ws#"mitsio@shoshin"')).toEqual({ ref: '~/ws', attr: 'mitsio@shoshin' })

@@ -33,7 +33,11 @@ export function isSupportedCachix(version: readonly number[]): boolean {
 }
 
 /** `cachix --version`, asked once per cachix binary (path, size, mtime) and remembered. */
-async function cachixVersion(cachix: string, env: Env): Promise<[number, number, number] | undefined> {
+async function cachixVersion(
+  cachix: string,
+  env: Env,
+  timeoutMs: number,
+): Promise<[number, number, number] | undefined> {
   let key: string
   try {
     const real = realpathSync(cachix)
@@ -45,7 +49,7 @@ async function cachixVersion(cachix: string, env: Env): Promise<[number, number,
   const remembered = memo(env, 'cachix-version')
   const known = key ? remembered.get() : undefined
   if (known?.startsWith(key)) return parseCachixVersion(known.slice(key.length))
-  const result = await capture(cachix, ['--version'], { env, timeoutMs: 10_000 })
+  const result = await capture(cachix, ['--version'], { env, timeoutMs })
   const version = parseCachixVersion(`${result.stdout}\n${result.stderr}`)
   if (key && version) remembered.set(`${key}cachix ${version.join('.')}`)
   return version
@@ -55,7 +59,7 @@ async function cachixVersion(cachix: string, env: Env): Promise<[number, number,
  * Can `cachix watch-exec` push? Checked before anything runs: cachix without credentials would refuse to run the switch
  * at all.
  */
-export async function checkCachix(env: Env): Promise<PushBlocker | undefined> {
+export async function checkCachix(env: Env, timeoutMs = 10_000): Promise<PushBlocker | undefined> {
   const cachix = which('cachix', env)
   if (!cachix) {
     return {
@@ -64,7 +68,7 @@ export async function checkCachix(env: Env): Promise<PushBlocker | undefined> {
       fix: 'install it (nix profile install nixpkgs#cachix) or use --no-push',
     }
   }
-  const version = await cachixVersion(cachix, env)
+  const version = await cachixVersion(cachix, env, timeoutMs)
   if (!version) {
     return {
       reason: 'cachix-unreadable',

@@ -10,6 +10,7 @@ import type { CacheBackend } from '../backend.js'
 export function storeBackend(target: StoreTarget): CacheBackend {
   return {
     url: withoutCredentials(target.url),
+    needsCachix: false,
     // Nothing to install or log in to: Nix itself is checked before every switch.
     blocker: async () => undefined,
     watch: async (plan, ctx) => {
@@ -29,5 +30,6 @@ export function storeBackend(target: StoreTarget): CacheBackend {
       return storePushRoots(request.paths, { ...options, ...(method ? { compressionMethod: method } : {}) }, ctx)
     },
     present: async (paths, env, limits) => (await import('./presence.js')).presentIn(target, paths, env, limits),
+    probe: async (env, limits) => (await import('./probe.js')).probeStore(target, env, limits),
   }
 }

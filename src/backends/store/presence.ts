@@ -97,7 +97,12 @@ export function closureInDirectory(url: string, roots: readonly string[]): Map<s
 }
 
 export function narinfoUrl(base: string, path: string): string {
-  return `${base.split('?')[0]!.replace(/\/+$/, '')}/${storeHash(path)}.narinfo`
+  return cacheFileUrl(base, `${storeHash(path)}.narinfo`)
+}
+
+/** A file of the binary cache at `base` (its query and trailing slashes left out). */
+export function cacheFileUrl(base: string, file: string): string {
+  return `${base.split('?')[0]!.replace(/\/+$/, '')}/${file}`
 }
 
 export async function presentOverHttp(
@@ -151,16 +156,9 @@ async function narinfoExists(
   // Nix itself reads 403 as "not there": S3 answers 403 for a missing key when listing is not allowed.
   if (status === 404 || status === 403) return false
   if (status === 401) {
-    const hint = label.startsWith('Cachix')
-      ? 'the cache wants credentials (CACHIX_AUTH_TOKEN)'
-      : headers.authorization
-        ? 'the cache refused the credentials hms sent (from the URL or the netrc file Nix reads); ' +
-          'check user and password'
-        : 'the cache wants credentials: put them in the netrc file Nix reads (netrc-file in nix.conf) ' +
-          'or in the URL in the hms config (caches.NAME.url)'
     throw new HmsError(`${label} answered HTTP 401 (not authorised)`, {
       exitCode: ExitCode.usage,
-      hint,
+      hint: credentialsHint(label, headers),
       permanent: true,
     })
   }
@@ -168,6 +166,15 @@ async function narinfoExists(
     exitCode: ExitCode.usage,
     hint: 'the cache answered with an error; try again later',
   })
+}
+
+/** What to do when the cache at `label` refuses hms, given the `headers` hms sent. */
+export function credentialsHint(label: string, headers: Record<string, string>): string {
+  if (label.startsWith('Cachix')) return 'the cache wants credentials (CACHIX_AUTH_TOKEN)'
+  return headers.authorization
+    ? 'the cache refused the credentials hms sent (from the URL or the netrc file Nix reads); check user and password'
+    : 'the cache wants credentials: put them in the netrc file Nix reads (netrc-file in nix.conf) ' +
+        'or in the URL in the hms config (caches.NAME.url)'
 }
 
 /** What an unanswered question means to verify; a push says instead what became of its paths (store-push.ts). */
@@ -190,10 +197,16 @@ function unreachable(label: string, error: unknown, timeoutMs: number): HmsError
 export function networkReason(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${seconds(timeoutMs)}`
-  const code = (e as { code?: string })?.code ?? e?.cause?.code
+  const code = errorCode(error)
   if (code === 'ECONNREFUSED') return 'connection refused'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found'
   return code ?? e?.cause?.message ?? e?.message ?? String(error)
+}
+
+/** The system error's code (ECONNREFUSED, ENOTFOUND…) of a failed request, if any. */
+export function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined
+  return e?.code ?? e?.cause?.code
 }
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)}s`)

@@ -5,6 +5,11 @@ import type { Target } from '../../plan/target.js'
  * (`opening file '…'`), so it is a refusal, said once with the fix and never retried (issue 11).
  * `readable` is injected: doctor asks its World, a push the file system.
  */
+/** The key file a store-URL cache signs with, if any. */
+export function signingKeyOf(target: Target | undefined): string | undefined {
+  return target?.kind === 'store' ? target.secretKeyFile : undefined
+}
+
 export function signingKeyProblem(
   target: Target | undefined,
   readable: (path: string) => boolean,
