@@ -22,12 +22,12 @@ export function credentialSource(env: Env): string | undefined {
     .find((file): file is string => Boolean(file && existsSync(file)))
 }
 
-export function parseCachixVersion(output: string): [number, number, number] | undefined {
+function parseCachixVersion(output: string): [number, number, number] | undefined {
   const m = /cachix (\d+)\.(\d+)(?:\.(\d+))?/.exec(output)
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined
 }
 
-export function isSupportedCachix(version: readonly number[]): boolean {
+function isSupportedCachix(version: readonly number[]): boolean {
   const [major = 0, minor = 0] = version
   return major > minimumCachix[0] || (major === minimumCachix[0] && minor >= minimumCachix[1])
 }
