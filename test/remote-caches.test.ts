@@ -214,16 +214,40 @@ describe('http:// with WebDAV', () => {
     expect(run.exitCode, run.stderr).toBe(0)
     const generation = s.generation()!
     expect(narinfos(dir)).toEqual(new Set(s.built()))
-    // The server loses the generation's narinfo; Nix's own lookup cache still remembers it.
+    // The user's Nix looks the generation up (its lookup cache now says "there"), then the server loses it.
+    const nixCopy = (...args: string[]) =>
+      execFileSync('nix', ['--extra-experimental-features', 'nix-command', ...args], { env: s.env, stdio: 'ignore' })
+    nixCopy('path-info', '--store', url, generation.path)
     const lost = join(dir, `${generation.path.slice(11, 43)}.narinfo`)
     rmSync(lost)
     const verify = await s.hms(['verify', '--cache', url])
     expect(verify.exitCode).toBe(1)
+    // The control: a bare nix copy trusts that lookup cache, skips the path and exits 0.
+    nixCopy('copy', '--to', url, generation.path)
+    expect(existsSync(lost)).toBe(false)
     const push = await s.hms(['push', '--cache', url, '--json', generation.path])
     expect(push.exitCode, push.stderr).toBe(0)
     expect(existsSync(lost)).toBe(true)
     expect(summaryOf(push.stdout).push.pushed.map((p) => p.path)).toEqual([generation.path])
     expect((await s.hms(['verify', '--cache', url])).exitCode).toBe(0)
+  })
+
+  it('a switch asks the cache about each path once, as a bare nix copy does', async (t) => {
+    if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
+    const s = sandbox()
+    const where = `once-${sandboxes.length}`
+    const run = await s.hms(['--cache', `${servers.http.url('open')}/${where}`, ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const built = s.built()
+    expect(narinfos(join(servers.http.root, `open/${where}`))).toEqual(new Set(built))
+    // Nix's answers within the copy's own session are used: an upload's references are not asked
+    // about again (they were with `narinfo-cache-positive-ttl 0`, 3× the requests).
+    const lookups = servers.http
+      .requests()
+      .filter((r) => new RegExp(`^(GET|HEAD) /open/${where}/\\w+\\.narinfo `).test(r))
+      .map((r) => r.split(' ')[1])
+    expect(lookups.length).toBe(built.length)
+    expect(new Set(lookups).size).toBe(built.length)
   })
 
   it('hms verify follows a redirect', async (t) => {

@@ -181,9 +181,44 @@ describe('hms switch with a file:// cache', () => {
     // home-manager's own calls (nix-build, nix-env, nix-store --realise, nix eval) aside: the outputs
     // come from the .drv files, the closure and the confirmation from the cache's narinfos.
     expect(noted.filter((c) => / (copy|path-info) |--query/.test(c)).map((c) => c.split(' --to ')[0])).toEqual([
-      'nix --extra-experimental-features nix-command copy --option narinfo-cache-positive-ttl 0',
+      'nix --extra-experimental-features nix-command copy',
     ])
   })
+
+  it('starts the package diff when home-manager exits, beside the push, not after it', async () => {
+    const s = sandbox()
+    const cache = `file://${join(s.root, 'cache')}`
+    const first = await s.hms(['--cache', cache, ...switchArgs])
+    expect(first.exitCode, first.stderr).toBe(0)
+    // A nix whose `copy` holds back until the diff's `nix path-info` has started, and gives up after 30 s.
+    const bin = join(s.root, 'nix-holds')
+    const started = join(s.root, 'path-info-started')
+    const gaveUp = join(s.root, 'copy-gave-up')
+    const real = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
+    mkdirSync(bin)
+    const script = `#!/bin/sh
+case " $* " in
+  *" path-info "*) : > '${started}' ;;
+  *" copy "*)
+    i=0
+    while [ ! -e '${started}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e '${started}' ] || : > '${gaveUp}' ;;
+esac
+exec '${real}' "$@"
+`
+    writeFileSync(join(bin, 'nix'), script, { mode: 0o755 })
+    s.env.PATH = `${bin}:${s.env.PATH}`
+    s.setPackage('ripgrep', '14.2')
+    const run = await s.hms(['--cache', cache, ...switchArgs])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const summary = summaryOf(run.stdout)
+    expect(summary.diff?.changed).toEqual([{ name: 'hm-pkg-ripgrep', from: '14.1', to: '14.2' }])
+    const pushed = summary.push.pushed.map((p) => p.path)
+    expect(pushed).toContain(s.generation()!.path)
+    expect(pushed.filter((p) => p.endsWith('-hm-pkg-ripgrep-14.2'))).toHaveLength(1)
+    // Had the diff waited for the push, the copy would have waited for it in vain.
+    expect(existsSync(gaveUp)).toBe(false)
+  }, 90_000)
 
   it('pushes nothing on a rerun, and only the changed package and what depends on it after an edit', async () => {
     const s = sandbox()

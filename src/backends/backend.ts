@@ -20,8 +20,12 @@ export interface CacheBackend {
    * `timeoutMs` bounds what it runs (`cachix --version`).
    */
   blocker(env: Env, timeoutMs?: number): Promise<PushBlocker | undefined>
-  /** home-manager run so that what it builds reaches the cache; the tally says what did. */
-  watch(plan: Plan, ctx: PushContext): Promise<Watched>
+  /**
+   * home-manager run so that what it builds reaches the cache; the tally says what did. `switched`
+   * is called once home-manager has exited, before a push that follows it: what may run beside that
+   * push (the package diff) starts then.
+   */
+  watch(plan: Plan, ctx: PushContext, switched?: () => void): Promise<Watched>
   /** The command the switch really runs under this backend (what `--plan --verbose` shows). */
   runs(plan: Plan): string[]
   /** A watched run's tally tells the whole story: the watcher was not cut short before its report. */

@@ -134,9 +134,20 @@ function hasParam(url: string, key: string): boolean {
  * hands it exactly the paths to send (`--no-recursive`).
  */
 export function nixCopyArgs(url: string, recursive = true): string[] {
-  // Nix's own narinfo cache may still say "there" for a path the cache has lost: ask the cache itself.
   const copy = ['nix', '--extra-experimental-features', 'nix-command', 'copy', ...(recursive ? [] : ['--no-recursive'])]
-  return [...copy, '--option', 'narinfo-cache-positive-ttl', '0', '--to', withoutCredentials(url)]
+  return [...copy, '--to', withoutCredentials(url)]
+}
+
+/**
+ * Whether nix copy to `url` consults Nix's narinfo lookup cache (`binary-cache-v6.sqlite` under
+ * XDG_CACHE_HOME): binary caches do, ssh stores do not. That cache may still say "there" for a path
+ * the cache has since lost, and nix copy would skip it and exit 0, so hms runs such a copy with an
+ * empty XDG_CACHE_HOME of its own: every answer then comes from the cache, in that session.
+ * (`--option narinfo-cache-positive-ttl 0` would do it too, but it also voids Nix's in-memory
+ * answers within the session: each upload's references are fetched again, 3× the requests.)
+ */
+export function usesNarinfoCache(url: string): boolean {
+  return binaryCacheSchemes.has(schemeOfUrl(url))
 }
 
 /** `push.exclude` patterns, checked before anything runs. */

@@ -43,7 +43,13 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     }
     if (plan.push && plan.cache) markInflight(state, plan.cache, plan.target && queueTarget(plan.target))
     const watching = !blocker && plan.mode === 'watch-exec' ? backend : undefined
-    let ran: Ran = await (watching ? watching.watch(plan, ctx) : plainSwitch(plan, ctx))
+    // The package diff starts as soon as home-manager exits: beside a push that follows it, not after.
+    let diffStarted: { after: Generation | undefined; diffing: ReturnType<typeof diffAfterSwitch> } | undefined
+    const switched = () => {
+      const at = currentGeneration(ctx.env)
+      diffStarted = { after: at, diffing: diffAfterSwitch(before, at, ctx.env) }
+    }
+    let ran: Ran = await (watching ? watching.watch(plan, ctx, switched) : plainSwitch(plan, ctx))
     if (
       ran.tally?.refusal &&
       ran.outcome.exitCode !== 0 &&
@@ -60,8 +66,11 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
       ran = await plainSwitch(plan, ctx)
     }
     const after = currentGeneration(ctx.env)
-    // Beside the push, not after it: the diff must never delay the switch's end.
-    const diffing = diffAfterSwitch(before, after, ctx.env)
+    // Beside the push and the summary, not after them: the diff must never delay the switch's end.
+    const diffing =
+      diffStarted && sameGeneration(diffStarted.after, after)
+        ? diffStarted.diffing
+        : diffAfterSwitch(before, after, ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
     const lost = writeFailure(ctx.out.options.stdout)
     if (lost) {

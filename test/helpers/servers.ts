@@ -26,6 +26,8 @@ export interface HttpServer {
   /** Open cache at /open, basic auth (user `hms`, `password`) at /auth, /moved redirects to /open. */
   url(location: 'open' | 'auth' | 'moved', credentials?: boolean): string
   password: string
+  /** Requests answered so far, one `METHOD URI STATUS` each: what a push costs the server. */
+  requests(): string[]
   /** Stops nginx (an outage) and starts it again on the same port. */
   pause(): Promise<void>
   resume(): Promise<void>
@@ -162,7 +164,8 @@ pid ${path.join(d, 'nginx.pid')};
 error_log ${path.join(d, 'error.log')};
 events { worker_connections 256; }
 http {
-  access_log off;
+  log_format hms '$request_method $uri $status';
+  access_log ${path.join(d, 'access.log')} hms;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
   server {
     listen 127.0.0.1:${port};
@@ -192,6 +195,10 @@ http {
       await stopChild(child!, 'SIGQUIT')
     },
     resume: start,
+    requests: () => {
+      const log = path.join(d, 'access.log')
+      return fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []
+    },
     port,
     root,
     password,

@@ -186,9 +186,6 @@ describe('plan for a store URL', () => {
       '--extra-experimental-features',
       'nix-command',
       'copy',
-      '--option',
-      'narinfo-cache-positive-ttl',
-      '0',
       '--to',
       'file:///mnt/nas/nix-cache?secret-key=/home/mitsio/.config/nix/key.sec&compression=zstd',
     ])

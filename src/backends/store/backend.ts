@@ -13,8 +13,8 @@ export function storeBackend(target: StoreTarget): CacheBackend {
     needsCachix: false,
     // Nothing to install or log in to: Nix itself is checked before every switch.
     blocker: async () => undefined,
-    watch: async (plan, ctx) => {
-      const ran = await (await import('./pusher.js')).storeWatch(plan, ctx)
+    watch: async (plan, ctx, switched) => {
+      const ran = await (await import('./pusher.js')).storeWatch(plan, ctx, switched)
       return ran.tally.refusal ? { ...ran, refused: ran.tally.refusal } : ran
     },
     runs: (plan) => plan.homeManager,

@@ -21,6 +21,7 @@ import { closureInfo, type PathInfo } from '../../local/closure.js'
 import { drvOutputs } from '../../local/derivation.js'
 import { closureInDirectory, defaultLimits, lastLine, notCounted, presentIn, type Limits } from './presence.js'
 import { nixCopyCredentials } from './auth.js'
+import { freshLookupCache } from './lookup-cache.js'
 import { shareSsh, type SshShare } from './ssh.js'
 import { signingKeyProblem } from './signing-key.js'
 import type { Env } from '../../lib/env.js'
@@ -180,7 +181,8 @@ export class StorePusher {
   private async copyFirst(roots: string[]): Promise<void> {
     const { url } = this.options.target
     const local = () => closureInfo(roots, this.ctx.env)
-    const closure = schemeOfUrl(url) === 'file' ? undefined : local()
+    // Started once nix copy is: the copy is what the push waits for.
+    const closure = schemeOfUrl(url) === 'file' ? undefined : nextTurn().then(local)
     // Awaited below in every case; until then a failure must not count as unhandled.
     closure?.catch(() => {})
     this.showProgress()
@@ -340,6 +342,7 @@ export class StorePusher {
     }
     // Credentials go to nix in a private netrc file, never on its command line.
     const credentials = await nixCopyCredentials(copyUrl(target, compressionMethod), env)
+    const lookups = freshLookupCache(target.url, env)
     try {
       const [file, ...args] = nixCopyArgs(credentials.url, recursive)
       // No timeout: a big closure over a slow link takes what it takes; nothing waits on it but hms.
@@ -347,7 +350,7 @@ export class StorePusher {
       // figure.
       const onStderr = recursive ? this.countingFrom() : undefined
       const result = await capture(file!, [...args, ...credentials.args, ...paths], {
-        env,
+        env: lookups.env,
         attached: true,
         ...(onStderr ? { onStderr } : {}),
       })
@@ -362,6 +365,7 @@ export class StorePusher {
       return { sent, ok: false, reason: refusal ?? lastLine(result.stderr), permanent: refusal !== undefined }
     } finally {
       credentials.done()
+      lookups.done()
     }
   }
 
@@ -479,6 +483,14 @@ async function outputsOf(drvs: string[], env: Env): Promise<string[]> {
   return [...outputs, ...result.stdout.split('\n').filter((p) => p.startsWith('/'))]
 }
 
+/**
+ * The next turn of the event loop. A push starts nix copy in this turn (reading the hook's lines and
+ * the .drv files awaits no I/O): what is started then runs beside the copy without delaying it.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
 function reasonOf(error: unknown): string {
   if (error instanceof HmsError) return error.message
   return error instanceof Error ? error.message.split('\n')[0]! : String(error)
@@ -511,7 +523,7 @@ export type Watched = Ran & { tally: PushTally }
  * the CPU and the store database, and the build waited for none of them anyway. Until then the
  * in-flight marker (inflight.ts) stands for every built path; an interrupted run queues them all.
  */
-export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
+export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => void): Promise<Watched> {
   const started = performance.now()
   const pusher = new StorePusher(storeOptions(plan), ctx)
   const hook = Hook.install(ctx.env)
@@ -522,6 +534,8 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx): Promise<Watched> {
     // Interrupted: nothing more is sent; what was built is handed over only to be queued.
     if (outcome.interrupted) pusher.stop()
     pusher.addHookLines(hook.drain())
+    // What runs beside the push starts once nix copy has.
+    if (switched) void nextTurn().then(switched)
     await pusher.finish()
     ctx.out.stopProgress()
     return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
