@@ -32,8 +32,13 @@ function timeline(trace) {
     startMs: at('spawn home-manager'),
     afterMs: at('hms exit') - at('exit home-manager'),
     copyMs: at('exit nix copy') - at('spawn nix copy'),
+    beforeCopyMs: at('spawn nix copy') - at('exit home-manager'),
+    afterCopyMs: at('hms exit') - at('exit nix copy'),
   }
 }
+
+/** The median of one timeline figure over several traced runs, in whole ms. */
+const medianOf = (traces, key) => Math.round(median(traces.map((t) => t[key])))
 
 async function loadServers(work) {
   return {
@@ -42,7 +47,7 @@ async function loadServers(work) {
   }
 }
 
-export async function push({ work, rounds = 6, switchRounds = 3, log }) {
+export async function push({ work, rounds = 6, switchRounds = 5, log }) {
   const { startServers, Hook } = await loadServers(work)
   const servers = await startServers({ ssh: true, http: true })
   const sandbox = makeSandbox(work)
@@ -184,15 +189,18 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
             results[kind].hmsOwn.push(ms - trace.childMs)
             results[kind].traces.push(trace)
             const built = sandbox.closure(sandbox.generation().path).filter((p) => !before.has(p))
-            const ok = summary.push.failed.length === 0 && holds(dest.url, built) && built.length >= N
+            // The bare copy sends the same paths: the new generation's and what the switch built
+            // beside it (the fixture's nix-env -i and news file), as hms does.
+            const same = [...new Set([...built, ...summary.push.pushed.map((p) => p.path)])]
+            const ok = summary.push.failed.length === 0 && holds(dest.url, same) && built.length >= N
             checks.push({
               check: `push ${kind}: a switch building ${N} packages pushed all it built`,
               ok,
               detail:
-                `${built.length} new paths, ${summary.push.pushed.length} pushed, ` +
+                `${built.length} new paths in the generation, ${summary.push.pushed.length} pushed, ` +
                 `${summary.push.failed.length} failed`,
             })
-            results[kind].switchCopy.push(bareCopy(destination(kind).url, built))
+            results[kind].switchCopy.push(bareCopy(destination(kind).url, same))
           }
           hook.drain()
         }
@@ -255,7 +263,9 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
       // build's own jitter does not blur.
       const hookCost = r.withHook.map((ms, i) => ms - r.homeManager[i])
       const own = r.hmsOwn
-      const ownRatio = median(own) / median(r.switchCopy)
+      // Each switch and its bare copy ran back to back: the median of the pairs' ratios, as above.
+      const ownRatio = median(own.map((ms, i) => ms / r.switchCopy[i]))
+      const ownOfMedians = median(own) / median(r.switchCopy)
       rows.push({
         section: 'push',
         figure: `    of which hms's own work (its wall time minus its home-manager child's), ${kind}://`,
@@ -263,15 +273,18 @@ export async function push({ work, rounds = 6, switchRounds = 3, log }) {
           stats: stats(own),
           unit: 'ms',
           note:
-            `start-up ${Math.round(median(r.traces.map((t) => t.startMs)))} ms, ` +
-            `after home-manager ${Math.round(median(r.traces.map((t) => t.afterMs)))} ms of which its \`nix copy\` ` +
-            `${Math.round(median(r.traces.map((t) => t.copyMs)))} ms; the hook inside the build: ` +
+            `start-up ${medianOf(r.traces, 'startMs')} ms, after home-manager ${medianOf(r.traces, 'afterMs')} ms: ` +
+            `${medianOf(r.traces, 'beforeCopyMs')} ms until its \`nix copy\` starts, the copy ` +
+            `${medianOf(r.traces, 'copyMs')} ms, ${medianOf(r.traces, 'afterCopyMs')} ms after it; ` +
+            'the hook inside the build: ' +
             `${Math.round(median(hookCost))} ms (home-manager with hms's hook ${Math.round(median(r.withHook))} ms, ` +
             `alone ${Math.round(median(r.homeManager))} ms)`,
         },
         baseline: { label: 'bare `nix copy --to` of what it built', stats: stats(r.switchCopy), unit: 'ms' },
         ratio: Number(ownRatio.toFixed(2)),
-        ratioText: `${ownRatio.toFixed(2)}×`,
+        ratioText:
+          `${ownRatio.toFixed(2)}× (median of ${own.length} pairs; ` +
+          `ratio of the medians ${ownOfMedians.toFixed(2)}×)`,
         target: '≤ 1.5×',
         met: ownRatio <= 1.5,
       })
