@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -211,6 +211,24 @@ describe('hms doctor against real caches', () => {
     expect(line(r.stdout, 'cache')).toBe(`✔ cache:        ${url} answers: a Nix store`)
     expect(servers.ssh.logins() - before).toBe(1)
     expect(r.exitCode, r.stdout).toBe(0)
+  })
+
+  it('ssh-ng:// with a password in the URL: asked as user@host, the password in no argv and not printed', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = remote()
+    // nix-store as the only one hms starts here: each call's argv, then the real program.
+    const bin = join(s.root, 'bin-recording')
+    const log = join(s.root, 'nix-store-argv')
+    mkdirSync(bin, { recursive: true })
+    const real = execFileSync('sh', ['-c', 'command -v nix-store'], { env: s.env, encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'nix-store'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+    s.env.PATH = `${bin}:${s.env.PATH}`
+    const { url } = servers.ssh.storeUrl('ssh-ng', 'password')
+    const withPassword = url.replace('root@', 'root:SuperSecretPw@')
+    const r = await s.hms(['doctor', '--cache', withPassword])
+    expect(line(r.stdout, 'cache')).toBe(`✔ cache:        ${url} answers: a Nix store`)
+    expect(readFileSync(log, 'utf8')).toContain(`--store ${url} --check-validity`)
+    expect(readFileSync(log, 'utf8') + r.stdout + r.stderr).not.toContain('SuperSecretPw')
   })
 
   it.for(['ssh', 'ssh-ng'] as const)('%s:// on a closed port: fails with the fix, exit 1', async (scheme, t) => {

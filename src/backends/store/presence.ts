@@ -252,7 +252,8 @@ async function presentViaNixStore(url: string, paths: string[], env: Env, limits
   const invalid = new Set<string>()
   for (const part of chunk(paths, 2000)) {
     const budget = limits.timeoutMs * 4 + part.length * 20
-    const result = await capture(nixStore, ['--store', url, '--check-validity', '--print-invalid', ...part], {
+    // Nix takes no password in these URLs (ssh logs in with keys, s3 with AWS's own credentials): none goes on argv.
+    const result = await capture(nixStore, ['--store', label, '--check-validity', '--print-invalid', ...part], {
       env: sshEnv,
       timeoutMs: budget,
     })
