@@ -149,6 +149,30 @@ describe('keys typed in a real terminal (tmux)', () => {
     await nothingLeftBut(s, t)
   })
 
+  it('Ctrl-C while a switch copies to a store URL: only what landed counts as pushed, the rest queued, no retry', async () => {
+    const s = sandbox()
+    const cache = join(s.root, 'nas')
+    const realNix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
+    // The copy after home-manager takes its time, as over a slow link; nothing reaches the cache before Ctrl-C.
+    const slow = `*" copy "*) echo 'copying 9 paths...' >&2; sleep 60 ;;`
+    const path = binWith(s, 'nix', `#!/bin/sh\ncase " $* " in ${slow} esac\nexec ${realNix} "$@"\n`)
+    const t = await terminal(s, { PATH: path })
+    t.type(`${hmsCommand} --flake .#mitsio@shoshin --cache file://${cache}; echo "exit=$?"`)
+    await t.waitFor(/pushing to file:\/\/\S+: \d+ path/, 60_000)
+    await until(sleeping(s, 60), 10_000)
+    t.keys('C-c')
+    const screen = await t.waitFor(exitShown, 15_000)
+    expect(screen.match(exitShown)![1], screen).toBe('130')
+    expect(screen).toMatch(/push to file:\/\/\S+ interrupted by SIGINT: \d+ paths? queued/)
+    expect(screen).not.toMatch(/retry \d\/\d|pushed \d+ path/)
+    expect(s.cachePaths(cache)).toEqual(new Set())
+    const history = readFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'history.jsonl'), 'utf8').trim().split('\n')
+    expect(JSON.parse(history.at(-1)!)).toMatchObject({ paths: 0 })
+    const queued = pending(s).map((e) => e.path)
+    for (const p of s.built()) expect(queued.some((q) => s.closure(q).includes(p)), p).toBe(true)
+    await nothingLeftBut(s, t)
+  })
+
   it('Ctrl-Z stops the build with hms, like any job; fg carries on to a good switch', async () => {
     const s = sandbox()
     s.setFixture({ sleep: 4 })

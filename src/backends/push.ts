@@ -33,7 +33,15 @@ export async function pushWithRetries(request: PushRequest, ctx: PushContext, re
   let attempts = 0
   let lastReason: string | undefined
   let last: PushAttempt | undefined
+  const stopped = (signal: NodeJS.Signals): PushResult => {
+    const outcome = { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }
+    return { ...(last ?? notPushed(lastReason)), outcome, ok: false, attempts }
+  }
   for (;;) {
+    // A signal before a retry, during its back-off or before the first attempt ends the retries: nothing more
+    // starts, and no retry is announced that will not come.
+    const before = interruption()
+    if (before) return stopped(before)
     if (retrying || attempts > 0) {
       const retry = attempts + (retrying ? 1 : 0)
       const wait = backoffMs(retry, ctx.env)
@@ -41,13 +49,8 @@ export async function pushWithRetries(request: PushRequest, ctx: PushContext, re
         `push to ${printable(request.cache)} failed${lastReason ? ` (${lastReason})` : ''}; ` +
           `retry ${retry}/${request.retries} in ${(wait / 1000).toFixed(1)}s`,
       )
-      await pause(wait)
-    }
-    // A signal during the back-off (or before the first attempt) ends the retries: nothing more starts.
-    const signal = interruption()
-    if (signal) {
-      const outcome = { ...(last?.outcome ?? { exitCode: 1 }), interrupted: signal }
-      return { ...(last ?? notPushed(lastReason)), outcome, ok: false, attempts }
+      const during = await pause(wait)
+      if (during) return stopped(during)
     }
     const result = await backend.push(request, ctx)
     last = result

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs'
 import { emptyTally, type PushTally } from '../backend.js'
 import { HmsError } from '../../lib/errors.js'
+import { interruption } from '../../lib/interrupt.js'
 import { formatBytes, plural } from '../../lib/format.js'
 import { Hook, parseHookLines } from './hook.js'
 import type { Output } from '../../ui/output.js'
@@ -64,7 +65,7 @@ export class StorePusher {
   private running?: Promise<void>
   private stopped = false
   /** A signal hms received while one of the pusher's children ran. */
-  interrupted?: NodeJS.Signals
+  private signal?: NodeJS.Signals
 
   private readonly ssh: SshShare
 
@@ -129,6 +130,14 @@ export class StorePusher {
     await this.ssh.close()
   }
 
+  /**
+   * The signal that cut this push short. A child may be seen dying of Ctrl-C before hms's own handler
+   * has run (and another child's query then fails with it): the run's signal counts as well.
+   */
+  get interrupted(): NodeJS.Signals | undefined {
+    return this.signal ?? interruption()
+  }
+
   get ok(): boolean {
     return this.tally.failed.size === 0
   }
@@ -150,7 +159,7 @@ export class StorePusher {
       } catch (error) {
         const signal = error instanceof HmsError ? error.signal : undefined
         if (signal) {
-          this.interrupted = signal
+          this.signal = signal
           this.stopped = true
         }
         this.fail(roots, reasonOf(error))
@@ -530,15 +539,24 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => voi
   try {
     const [file, ...args] = plan.homeManager
     const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
-    const outcome = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
+    const switched = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
     // Interrupted: nothing more is sent; what was built is handed over only to be queued.
-    if (outcome.interrupted) pusher.stop()
+    if (switched.interrupted) pusher.stop()
     pusher.addHookLines(hook.drain())
     // What runs beside the push starts once nix copy has.
     if (switched) void nextTurn().then(switched)
     await pusher.finish()
     ctx.out.stopProgress()
-    return { outcome, tally: pusher.tally, durationMs: performance.now() - started, finished: finishedStatus(outcome) }
+    // Ctrl-C during the copy interrupts the run as much as one during the build (as under cachix watch-exec):
+    // then only what the cache confirmed counts as pushed, the rest is queued, and nothing is retried.
+    const interrupted = switched.interrupted ?? pusher.interrupted
+    const outcome = interrupted ? { ...switched, interrupted } : switched
+    return {
+      outcome,
+      tally: pusher.tally,
+      durationMs: performance.now() - started,
+      finished: finishedStatus(switched),
+    }
   } finally {
     hook.remove()
   }
