@@ -314,15 +314,19 @@ describe('hms doctor against real caches', () => {
     expect(r.stdout + r.stderr).not.toContain('not-the-pw-42')
   })
 
-  it('http:// without nix-cache-info: not a binary cache, exit 1', async (t) => {
+  it('http:// without nix-cache-info yet: a warning (the first push writes it), exit 0; after a push, ok', async (t) => {
     if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
     const s = remote()
-    const url = `${servers.http.url('open')}/nothing-here`
+    const url = `${servers.http.url('open')}/fresh-${Date.now()}`
     const r = await s.hms(['doctor', '--cache', url])
     expect(line(r.stdout, 'cache')).toBe(
-      `✖ cache:        ${url} is not a binary cache (HTTP 404 for nix-cache-info) — check the URL ` +
-        '(a cache that takes uploads, e.g. WebDAV, gets one on the first push)',
+      `! cache:        ${url} is not a binary cache yet (HTTP 404 for nix-cache-info) — check the URL; ` +
+        'a cache that takes uploads (e.g. WebDAV) gets one with the first push',
     )
-    expect(r.exitCode).toBe(1)
+    expect(r.exitCode).toBe(0)
+    const pushed = await s.hms(['--flake', '.#mitsio@shoshin', '--cache', url])
+    expect(pushed.exitCode, pushed.stderr).toBe(0)
+    const after = await s.hms(['doctor', '--cache', url])
+    expect(line(after.stdout, 'cache')).toBe(`✔ cache:        ${url} is a binary cache`)
   })
 })

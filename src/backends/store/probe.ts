@@ -28,7 +28,7 @@ export async function probeStore(target: StoreTarget, env: Env, limits: Limits):
   if (scheme === 'file') return probeDirectory(cacheDirectory(target.url))
   if (scheme === 'http' || scheme === 'https')
     return probeHttp(label, await httpAuthHeaders(target.url, env), label, limits, {
-      notFound: 'check the URL (a cache that takes uploads, e.g. WebDAV, gets one on the first push)',
+      notYet: 'check the URL; a cache that takes uploads (e.g. WebDAV) gets one with the first push',
     })
   try {
     await presentIn(target, [nowhere(env)], env, limits)
@@ -61,7 +61,8 @@ function nowhere(env: Env): string {
 
 /**
  * What makes a URL a binary cache: `<base>/nix-cache-info`, asked with the headers a lookup sends.
- * `fixes.notFound` says what to do about a 404; `fixes.privateOk`, when hms sent no credentials,
+ * `fixes.notFound` says what to do about a 404; `fixes.notYet` instead makes it a warning, for a
+ * cache the first push sets up (Nix writes nix-cache-info itself); `fixes.privateOk`, when hms sent no credentials,
  * is the message for a 401/403 that is no problem (cachix logs in with its own config file).
  */
 export async function probeHttp(
@@ -69,7 +70,7 @@ export async function probeHttp(
   headers: Record<string, string>,
   label: string,
   limits: Limits,
-  fixes: { notFound: string; privateOk?: string },
+  fixes: ({ notFound: string } | { notYet: string }) & { privateOk?: string },
 ): Promise<Probe> {
   const { Batch, headStatus, keepAlive } = await import('./http-head.js')
   const agents = keepAlive(1)
@@ -98,11 +99,13 @@ export async function probeHttp(
       fix: credentialsHint(label, headers),
     }
   if (status === 404)
-    return {
-      status: 'fail',
-      message: `${label} is not a binary cache (HTTP 404 for nix-cache-info)`,
-      fix: fixes.notFound,
-    }
+    return 'notYet' in fixes
+      ? {
+          status: 'later',
+          message: `${label} is not a binary cache yet (HTTP 404 for nix-cache-info)`,
+          fix: fixes.notYet,
+        }
+      : { status: 'fail', message: `${label} is not a binary cache (HTTP 404 for nix-cache-info)`, fix: fixes.notFound }
   return {
     status: 'later',
     message: `${label} answered HTTP ${status}`,
