@@ -314,7 +314,7 @@ describe('hms doctor against real caches', () => {
     expect(r.stdout + r.stderr).not.toContain('not-the-pw-42')
   })
 
-  it('http:// without nix-cache-info yet: a warning (the first push writes it), exit 0; after a push, ok', async (t) => {
+  it('http:// without nix-cache-info yet: a warning (a push writes it), exit 0; after a push, ok', async (t) => {
     if (!servers.http) return t.skip(`nginx did not start: ${servers.httpSkip}`)
     const s = remote()
     const url = `${servers.http.url('open')}/fresh-${Date.now()}`

@@ -149,7 +149,7 @@ describe('keys typed in a real terminal (tmux)', () => {
     await nothingLeftBut(s, t)
   })
 
-  it('Ctrl-C while a switch copies to a store URL: only what landed counts as pushed, the rest queued, no retry', async () => {
+  it('Ctrl-C while a switch copies to a store URL: what landed counts as pushed, the rest queued', async () => {
     const s = sandbox()
     const cache = join(s.root, 'nas')
     const realNix = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
