@@ -166,10 +166,16 @@ describe('keys typed in a real terminal (tmux)', () => {
     expect(screen).toMatch(/push to file:\/\/\S+ interrupted by SIGINT: \d+ paths? queued/)
     expect(screen).not.toMatch(/retry \d\/\d|pushed \d+ path/)
     expect(s.cachePaths(cache)).toEqual(new Set())
-    const history = readFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'history.jsonl'), 'utf8').trim().split('\n')
+    const history = readFileSync(join(s.env.XDG_STATE_HOME!, 'hms', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
     expect(JSON.parse(history.at(-1)!)).toMatchObject({ paths: 0 })
     const queued = pending(s).map((e) => e.path)
-    for (const p of s.built()) expect(queued.some((q) => s.closure(q).includes(p)), p).toBe(true)
+    for (const p of s.built())
+      expect(
+        queued.some((q) => s.closure(q).includes(p)),
+        p,
+      ).toBe(true)
     await nothingLeftBut(s, t)
   })
 
