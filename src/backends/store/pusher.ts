@@ -539,9 +539,9 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => voi
   try {
     const [file, ...args] = plan.homeManager
     const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
-    const switched = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
+    const homeManager = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
     // Interrupted: nothing more is sent; what was built is handed over only to be queued.
-    if (switched.interrupted) pusher.stop()
+    if (homeManager.interrupted) pusher.stop()
     pusher.addHookLines(hook.drain())
     // What runs beside the push starts once nix copy has.
     if (switched) void nextTurn().then(switched)
@@ -549,13 +549,13 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => voi
     ctx.out.stopProgress()
     // Ctrl-C during the copy interrupts the run as much as one during the build (as under cachix watch-exec):
     // then only what the cache confirmed counts as pushed, the rest is queued, and nothing is retried.
-    const interrupted = switched.interrupted ?? pusher.interrupted
-    const outcome = interrupted ? { ...switched, interrupted } : switched
+    const interrupted = homeManager.interrupted ?? pusher.interrupted
+    const outcome = interrupted ? { ...homeManager, interrupted } : homeManager
     return {
       outcome,
       tally: pusher.tally,
       durationMs: performance.now() - started,
-      finished: finishedStatus(switched),
+      finished: finishedStatus(homeManager),
     }
   } finally {
     hook.remove()
