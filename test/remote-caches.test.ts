@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, pending, summaryOf, withoutCachix } from './helpers/common.js'
 import { makeSandbox, type RunResult, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
+import { pushPlanSchema } from '../src/plan/schema.js'
 
 let servers: Servers
 let key: { sec: string; pub: string; dir: string }
@@ -156,6 +157,46 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
       expect(sigs).toMatch(/hms-remote-1:/)
     },
   )
+
+  it('ssh-ng:// with a signing key: --plan shows the signing before the copy, as both then run', async (t) => {
+    if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
+    const s = sandbox()
+    const { url, dir } = servers.ssh.storeUrl('ssh-ng', 'plan-signed')
+    writeConfig(s, { cache: 'box', caches: { box: { url, secretKeyFile: key.sec } } })
+    const plan = await s.hms(['--plan', '--flake', '.#mitsio@shoshin'])
+    expect(plan.exitCode, plan.stderr).toBe(0)
+    const sign = ['nix', '--extra-experimental-features', 'nix-command', 'store', 'sign', '-r', '--key-file', key.sec]
+    const rows = plan.stdout.split('\n')
+    const at = (name: string) => rows.findIndex((r) => r.startsWith(`${name.padEnd(8)} `))
+    expect(rows[at('sign')]).toBe(`sign     ${sign.join(' ')} <what the switch builds>`)
+    expect(at('sign')).toBe(at('push') - 1)
+    const planned = JSON.parse((await s.hms(['--plan', '--json', '--flake', '.#mitsio@shoshin'])).stdout)
+    expect(planned.signCommand).toEqual(sign)
+
+    // What runs: nix's argv recorded, then the real nix.
+    const bin = join(s.root, 'bin-recording')
+    const log = join(s.root, 'nix-argv')
+    mkdirSync(bin, { recursive: true })
+    const real = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
+    writeFileSync(join(bin, 'nix'), `#!/bin/sh\nprintf 'nix %s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+    s.env.PATH = `${bin}:${s.env.PATH}`
+    const run = await s.hms(switchArgs)
+    expect(run.exitCode, run.stderr).toBe(0)
+    const ran = readFileSync(log, 'utf8').split('\n')
+    const signed = ran.filter((l) => l.includes(' store sign '))
+    expect(signed).toHaveLength(1)
+    expect(signed[0]!.split(' /nix/store/')[0]).toBe(sign.join(' '))
+    expect(ran.filter((l) => l.startsWith(planned.pushCommand.join(' ')))).toHaveLength(1)
+    expect(inStore(dir, [s.generation()!.path]).size).toBe(1)
+
+    const generation = s.generation()!.path
+    const pushPlan = pushPlanSchema.parse(JSON.parse((await s.hms(['push', '--plan', '--json', generation])).stdout))
+    expect(pushPlan.pushes).toEqual([
+      { cache: 'box', sign: [...sign, generation], command: [...planned.pushCommand, generation], paths: [generation] },
+    ])
+    const text = await s.hms(['push', '--plan', generation])
+    expect(text.stdout.split('\n')[0]).toBe(`${sign.join(' ')} ${generation}`)
+  })
 
   it('ssh-ng://: 150 new paths are asked about in one login per batch, and all land', async (t) => {
     if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)

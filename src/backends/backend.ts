@@ -32,6 +32,8 @@ export interface CacheBackend {
   complete(ran: Ran): boolean
   /** The command a push of `paths` runs, as `hms push --plan` shows it. */
   pushCommand(paths: string[], settings: { jobs?: number; compressionMethod?: 'xz' | 'zstd' }): string[]
+  /** What runs before that push, where one does (signing in the local store for an ssh store). */
+  signCommand(paths: string[]): string[] | undefined
   /** One attempt at pushing the closures of the request's paths. */
   push(request: PushRequest, ctx: PushContext): Promise<PushAttempt>
   /** Which of `paths` the cache holds, in one round trip per batch; throws HmsError when it cannot be asked. */

@@ -84,9 +84,13 @@ const pushCommand: Command = async (args, io, { version }) => {
       })
     : [{ cache: plan.cache!, paths: resolveRoots(args.positionals, io).roots, target: plan.target }]
   if (options.plan) {
-    const pushes = batches.map((b) => ({ cache: b.cache, paths: b.paths, command: planned(b, plan) }))
+    const pushes = batches.map((b) => {
+      const sign = backendOf(b).signCommand(b.paths)
+      return { cache: b.cache, paths: b.paths, ...(sign ? { sign } : {}), command: planned(b, plan) }
+    })
     if (options.json) out.json({ version, pushes } satisfies PushPlan)
-    else for (const p of pushes) io.stdout.write(`${shellJoin(p.command)}\n`)
+    else
+      for (const p of pushes) for (const argv of [p.sign, p.command]) if (argv) io.stdout.write(`${shellJoin(argv)}\n`)
     return ExitCode.ok
   }
   if (options.pending && batches.length === 0) {

@@ -2,7 +2,7 @@ import type { HmsOptions } from './options.js'
 import type { Config, Profile, PushSettings } from './config.js'
 import { usageError } from '../lib/errors.js'
 import { hasCredentials, withoutCredentials } from './store-url.js'
-import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, type Target, expandHome } from './target.js'
+import { compileExclude, copyUrl, nixCopyArgs, resolveTarget, signArgs, type Target, expandHome } from './target.js'
 
 export type Source =
   | '--profile'
@@ -58,6 +58,8 @@ export interface Plan extends PushChoices {
   command: string[]
   /** For a store URL: the nix copy hms runs on the paths the switch builds. */
   pushCommand?: string[]
+  /** Before it, for an ssh store with a signing key: the signing in the local store. */
+  signCommand?: string[]
   /** `hms switch --verify`: check the whole generation is in the cache after the push. */
   verify: boolean
   /** Credentials typed only on the command line: how a later push (queue) can get them again. */
@@ -101,6 +103,7 @@ export function makePlan(input: PlanInput): Plan {
     target?.kind === 'cachix' && mode === 'watch-exec'
       ? watchExec(target.name, { jobs, compressionMethod }, homeManager)
       : homeManager
+  const signCommand = target?.kind === 'store' ? signArgs(target, exclude.length === 0) : undefined
   return {
     profile: profile?.value,
     host,
@@ -132,6 +135,7 @@ export function makePlan(input: PlanInput): Plan {
     ...(target?.kind === 'store'
       ? { pushCommand: nixCopyArgs(copyUrl(target, compressionMethod), exclude.length === 0) }
       : {}),
+    ...(signCommand ? { signCommand } : {}),
     ...(target?.kind === 'cachix' && mode === 'generation'
       ? { pushCommand: cachixPushCommand({ cache: target.name, paths: [], jobs, compressionMethod }) }
       : {}),

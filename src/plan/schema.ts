@@ -204,7 +204,15 @@ export type Summary = z.infer<typeof summarySchema>
 /** `hms push --plan --json` (also with `--pending`): what each push would run; nothing runs. */
 export const pushPlanSchema = z.strictObject({
   version: z.string(),
-  pushes: z.array(z.strictObject({ cache: z.string(), command: z.array(z.string()), paths: z.array(z.string()) })),
+  pushes: z.array(
+    z.strictObject({
+      cache: z.string(),
+      /** Runs before `command`: the signing in the local store, for an ssh store with a signing key. */
+      sign: z.array(z.string()).optional(),
+      command: z.array(z.string()),
+      paths: z.array(z.string()),
+    }),
+  ),
 })
 
 export type PushPlan = z.infer<typeof pushPlanSchema>

@@ -150,6 +150,17 @@ export function usesNarinfoCache(url: string): boolean {
   return binaryCacheSchemes.has(schemeOfUrl(url))
 }
 
+/**
+ * argv of the signing that runs before the copy, without the paths, where the copy does not sign
+ * itself (ssh stores keep the signatures they are sent, so hms signs in the local store first).
+ * `recursive` as for nix copy: the paths are roots.
+ */
+export function signArgs(target: Extract<Target, { kind: 'store' }>, recursive = true): string[] | undefined {
+  if (!target.secretKeyFile || signsOnCopy(target)) return undefined
+  const sign = ['nix', '--extra-experimental-features', 'nix-command', 'store', 'sign', ...(recursive ? ['-r'] : [])]
+  return [...sign, '--key-file', target.secretKeyFile]
+}
+
 /** `push.exclude` patterns, checked before anything runs. */
 export function compileExclude(patterns: readonly string[]): RegExp[] {
   return patterns.map((pattern, i) => {

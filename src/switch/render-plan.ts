@@ -17,6 +17,12 @@ function pushRow(plan: Plan, dim: (text: string) => string): string {
   return dim('what the switch builds, by cachix watch-exec as it runs')
 }
 
+/** The signing before the copy (an ssh store keeps the signatures it is sent): the same paths. */
+function signRow(plan: Plan, dim: (text: string) => string): string {
+  const what = plan.mode === 'generation' ? '<the new generation>' : '<what the switch builds>'
+  return `${shellJoin(plan.signCommand ?? [])} ${dim(what)}`
+}
+
 /** `--plan`: what would run and where each choice came from. Goes to stdout: it is the command's output. */
 export function printPlan(plan: Plan, out: Output, json: boolean, version: string): void {
   // Every --json document names the hms that wrote it.
@@ -33,6 +39,7 @@ export function printPlan(plan: Plan, out: Output, json: boolean, version: strin
     ['cache', plan.push ? plan.cache + from(plan.sources.cache) : '(not pushing: --no-push)'],
     ['flake', plan.flake ? plan.flake + from(plan.sources.flake) : color.dim('(home-manager decides)')],
     ['command', shellJoin(plan.command)],
+    ...(plan.push && plan.signCommand ? [['sign', signRow(plan, color.dim)] as [string, string]] : []),
     ...(plan.push ? [['push', pushRow(plan, color.dim)] as [string, string]] : []),
   ]
   // What the backend really starts, where that is more than the command above (cachix's stderr bypass).

@@ -24,6 +24,8 @@ export function cachixBackend(name: string): CacheBackend {
     runs: (plan) => withBypass(plan.command),
     complete: reportComplete,
     pushCommand: (paths, settings) => cachixPushCommand({ cache: name, paths, ...settings }),
+    // cachix signs with the cache's own key as it uploads.
+    signCommand: () => undefined,
     push: async (request, ctx) => (await import('./push.js')).cachixPushOnce(request, ctx),
     present: async (paths, env, limits) => {
       const { defaultLimits, presentOverHttp } = await import('../store/presence.js')

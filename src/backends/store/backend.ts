@@ -1,6 +1,6 @@
 import { printable } from '../../lib/format.js'
 import { withoutCredentials } from '../../plan/store-url.js'
-import { copyUrl, nixCopyArgs, type StoreTarget } from '../../plan/target.js'
+import { copyUrl, nixCopyArgs, signArgs, type StoreTarget } from '../../plan/target.js'
 import type { CacheBackend } from '../backend.js'
 
 /**
@@ -22,6 +22,10 @@ export function storeBackend(target: StoreTarget): CacheBackend {
     complete: (ran) => Boolean(ran.tally) && !ran.outcome.signal && !ran.outcome.interrupted,
     // nix copy is given each path's closure; --plan shows the roots it starts from.
     pushCommand: (paths, { compressionMethod }) => [...nixCopyArgs(copyUrl(target, compressionMethod)), ...paths],
+    signCommand: (paths) => {
+      const sign = signArgs(target)
+      return sign && [...sign, ...paths]
+    },
     push: async (request, ctx) => {
       const { compressionMethod } = request
       const method = compressionMethod === 'xz' || compressionMethod === 'zstd' ? compressionMethod : undefined

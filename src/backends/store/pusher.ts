@@ -14,7 +14,7 @@ import {
   copyUrl,
   nixCopyArgs,
   schemeOfUrl,
-  signsOnCopy,
+  signArgs,
   storeName,
   type Target,
 } from '../../plan/target.js'
@@ -325,22 +325,10 @@ export class StorePusher {
     const keyProblem = signingKeyProblem(target, readable)
     if (keyProblem)
       return { sent: new Set(), ok: false, reason: `${keyProblem.message} — ${keyProblem.fix}`, permanent: true }
-    if (target.secretKeyFile && !signsOnCopy(target)) {
-      // ssh stores keep the signatures they are sent: sign in the local store first.
-      const signed = await capture(
-        'nix',
-        [
-          '--extra-experimental-features',
-          'nix-command',
-          'store',
-          'sign',
-          ...(recursive ? ['-r'] : []),
-          '--key-file',
-          target.secretKeyFile,
-          ...paths,
-        ],
-        { env, attached: true },
-      )
+    const sign = signArgs(target, recursive)
+    if (sign) {
+      const [nix, ...args] = sign
+      const signed = await capture(nix!, [...args, ...paths], { env, attached: true })
       if (signed.exitCode !== 0)
         return {
           sent: new Set(),
@@ -539,7 +527,12 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => voi
   try {
     const [file, ...args] = plan.homeManager
     const stdio: RunOptions['stdio'] = ['inherit', ctx.out.childStdout, 'inherit']
-    const homeManager = await runForeground(file!, args, { env: hook.env, cwd: ctx.cwd, stdio, onStdout: ctx.out.relay })
+    const homeManager = await runForeground(file!, args, {
+      env: hook.env,
+      cwd: ctx.cwd,
+      stdio,
+      onStdout: ctx.out.relay,
+    })
     // Interrupted: nothing more is sent; what was built is handed over only to be queued.
     if (homeManager.interrupted) pusher.stop()
     pusher.addHookLines(hook.drain())
