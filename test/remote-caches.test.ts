@@ -178,7 +178,8 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     const log = join(s.root, 'nix-argv')
     mkdirSync(bin, { recursive: true })
     const real = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'nix'), `#!/bin/sh\nprintf 'nix %s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+    const script = `#!/bin/sh\nprintf 'nix %s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`
+    writeFileSync(join(bin, 'nix'), script, { mode: 0o755 })
     s.env.PATH = `${bin}:${s.env.PATH}`
     const run = await s.hms(switchArgs)
     expect(run.exitCode, run.stderr).toBe(0)
