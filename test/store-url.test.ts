@@ -220,6 +220,20 @@ exec '${real}' "$@"
     expect(existsSync(gaveUp)).toBe(false)
   }, 90_000)
 
+  it('diffs once when a switch builds nothing new (back to an earlier configuration)', async () => {
+    const s = sandbox()
+    const cache = `file://${join(s.root, 'cache')}`
+    expect((await s.hms(['--cache', cache, ...switchArgs])).exitCode).toBe(0)
+    s.setPackage('ripgrep', '14.2')
+    expect((await s.hms(['--cache', cache, ...switchArgs])).exitCode).toBe(0)
+    s.setPackage('ripgrep', '14.1')
+    const calls = logNixCalls(s)
+    const back = await s.hms(['--cache', cache, ...switchArgs])
+    expect(back.exitCode, back.stderr).toBe(0)
+    expect(summaryOf(back.stdout).diff?.changed).toEqual([{ name: 'hm-pkg-ripgrep', from: '14.2', to: '14.1' }])
+    expect(calls().filter((c) => c.startsWith('nix ') && c.includes(' path-info '))).toHaveLength(1)
+  })
+
   it('pushes nothing on a rerun, and only the changed package and what depends on it after an edit', async () => {
     const s = sandbox()
     const cache = join(s.root, 'cache')

@@ -45,7 +45,9 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     const watching = !blocker && plan.mode === 'watch-exec' ? backend : undefined
     // The package diff starts as soon as home-manager exits: beside a push that follows it, not after.
     let diffStarted: { after: Generation | undefined; diffing: ReturnType<typeof diffAfterSwitch> } | undefined
+    // Once: a backend may call it after the switch below has already started the diff itself.
     const switched = () => {
+      if (diffStarted) return
       const at = currentGeneration(ctx.env)
       diffStarted = { after: at, diffing: diffAfterSwitch(before, at, ctx.env) }
     }
@@ -67,10 +69,9 @@ export async function runSwitch(given: Plan, ctx: Context): Promise<Summary> {
     }
     const after = currentGeneration(ctx.env)
     // Beside the push and the summary, not after them: the diff must never delay the switch's end.
-    const diffing =
-      diffStarted && sameGeneration(diffStarted.after, after)
-        ? diffStarted.diffing
-        : diffAfterSwitch(before, after, ctx.env)
+    switched()
+    const started = diffStarted!
+    const diffing = sameGeneration(started.after, after) ? started.diffing : diffAfterSwitch(before, after, ctx.env)
     const summary = await summarize(plan, ctx, ran, { before, after, skippedReason })
     const lost = writeFailure(ctx.out.options.stdout)
     if (lost) {
