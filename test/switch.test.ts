@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { joined, noStackTrace as stackTrace, summaryOf, useSandboxes } from './helpers/common.js'
@@ -276,6 +276,30 @@ describe('hms switch command line', () => {
       "command  cachix watch-exec modular-workspace -- home-manager switch --flake '.#mitsio@gyakusatsu' -b backup",
     )
     expect(s.generation()).toBeUndefined()
+  })
+
+  it('--plan with a config file loads no OpenSSL, HTTP or child-process module of Node', async () => {
+    const s = sandbox()
+    const config = join(s.root, 'config.json')
+    writeFileSync(config, JSON.stringify({ cache: 'nas', caches: { nas: { url: 'file:///mnt/nas/nix-cache' } } }))
+    // Node's own list of the built-in modules it loaded, written when hms exits (net: stdout is a pipe here).
+    const preload = join(s.root, 'modules.mjs')
+    const list = join(s.root, 'modules.txt')
+    const write = `process.on('exit', () => writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')))`
+    writeFileSync(preload, `import { writeFileSync } from 'node:fs'\n${write}\n`)
+    for (const round of ['validates the config', 'remembers it was valid']) {
+      const env = { HMS_CONFIG: config, NODE_OPTIONS: `--import ${preload}` }
+      const run = await s.hms(['--plan', '--flake', '.#mitsio@shoshin'], { env })
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.stdout, round).toContain('cache    nas')
+      const loaded = readFileSync(list, 'utf8').split('\n')
+      expect(
+        loaded.filter((m) => /^NativeModule (crypto|https?|tls|child_process)$/.test(m)),
+        round,
+      ).toEqual([])
+    }
+    const memo = join(s.env.XDG_CACHE_HOME!, 'hms', 'config-validated')
+    expect(statSync(memo).mode & 0o777).toBe(0o600)
   })
 
   it('--plan shows the very cachix push the run executes (generation mode, jobs, compression)', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Env } from './env.js'
 
@@ -20,8 +20,10 @@ export function memo(env: Env, name: string): { get(): string | undefined; set(v
     set(value) {
       if (!file) return
       try {
-        mkdirSync(dirname(file), { recursive: true })
-        writeFileSync(file, value)
+        // Private, as hms's state is: a fingerprint of a config that holds credentials is the user's alone.
+        mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+        writeFileSync(file, value, { mode: 0o600 })
+        chmodSync(file, 0o600)
       } catch {}
     },
   }

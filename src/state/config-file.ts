@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
 import { errnoCode, HmsError } from '../lib/errors.js'
+import { fingerprint } from '../lib/fingerprint.js'
 import { memo } from '../lib/memo.js'
 import { defaultConfig, mergeConfig, parseConfig, type Config } from '../plan/config.js'
 import type { ConfigFile } from '../plan/schema.js'
@@ -18,7 +19,8 @@ export async function loadConfig(env: Env): Promise<Config> {
   const file = configPath(env)
   const text = readConfigText(file, Boolean(env.HMS_CONFIG))
   if (text === undefined) return defaultConfig
-  const stamp = await validatedStamp(text)
+  // This hms version and these bytes: a new version may check more.
+  const stamp = fingerprint(`${pkg.version}\0${text}`)
   const seen = memo(env, 'config-validated')
   // zod costs ~30 ms at start-up; a config validated before, byte for byte and by this hms version, needs no second
   // look.
@@ -26,12 +28,6 @@ export async function loadConfig(env: Env): Promise<Config> {
   const config = await parseConfig(text, file)
   seen.set(stamp)
   return config
-}
-
-/** node:crypto is loaded here only: the commands that read no config file never pay for it. */
-async function validatedStamp(text: string): Promise<string> {
-  const { createHash } = await import('node:crypto')
-  return createHash('sha256').update(`${pkg.version}\0${text}`).digest('hex')
 }
 
 function readConfigText(file: string, explicit: boolean): string | undefined {

@@ -91,7 +91,7 @@ describe('validated-config cache', () => {
     const file = join(dir, 'config', 'hms', 'config.json')
     writeFileSync(file, JSON.stringify({ cache: 'first', profiles: { a: {} } }))
     expect((await loadConfig(env)).cache).toBe('first')
-    expect(readFileSync(join(dir, 'cache', 'hms', 'config-validated'), 'utf8')).toMatch(/^[0-9a-f]{64}$/)
+    expect(readFileSync(join(dir, 'cache', 'hms', 'config-validated'), 'utf8')).toMatch(/^[0-9a-f]{14}$/)
     expect(await loadConfig(env)).toMatchObject({ cache: 'first', profiles: { a: { hosts: ['a'] } }, file })
     writeFileSync(file, JSON.stringify({ cache: 'first', profiles: { a: { cache: 7 } } }))
     await expect(loadConfig(env)).rejects.toThrow(/profiles\.a\.cache/)
