@@ -533,8 +533,9 @@ export async function storeWatch(plan: Plan, ctx: StoreCtx, switched?: () => voi
       stdio,
       onStdout: ctx.out.relay,
     })
-    // Interrupted: nothing more is sent; what was built is handed over only to be queued.
-    if (homeManager.interrupted) pusher.stop()
+    // Interrupted: nothing more is sent; what was built is handed over only to be queued. The run's signal
+    // counts too: home-manager may be seen ending of Ctrl-C before hms's own handler has run.
+    if (homeManager.interrupted ?? interruption()) pusher.stop()
     pusher.addHookLines(hook.drain())
     // What runs beside the push starts once nix copy has.
     if (switched) void nextTurn().then(switched)
