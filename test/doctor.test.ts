@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { joined, useSandboxes, withoutCachix } from './helpers/common.js'
-import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
+import { joined, pathWithout, recordingCalls, useSandboxes, withoutCachix } from './helpers/common.js'
+import { SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
 
 const sandbox = useSandboxes({ cache: false })
@@ -24,17 +24,6 @@ const reportSchema = z.strictObject({
     }),
   ),
 })
-
-function pathWithout(s: Sandbox, missing: string): string {
-  const bin = join(s.root, `bin-without-${missing}`)
-  mkdirSync(bin, { recursive: true })
-  for (const name of readdirSync(FIXTURES_BIN))
-    if (name !== missing) symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  return s.env
-    .PATH!.split(':')
-    .map((d) => (d === FIXTURES_BIN ? bin : d))
-    .join(':')
-}
 
 const line = (stdout: string, title: string) =>
   stdout.split('\n').find((l) => l.slice(2).startsWith(`${title}:`)) ?? `(no ${title} line)`
@@ -216,13 +205,7 @@ describe('hms doctor against real caches', () => {
   it('ssh-ng:// with a password in the URL: asked as user@host, the password in no argv and not printed', async (t) => {
     if (!servers.ssh) return t.skip(`sshd did not start: ${servers.sshSkip}`)
     const s = remote()
-    // nix-store as the only one hms starts here: each call's argv, then the real program.
-    const bin = join(s.root, 'bin-recording')
-    const log = join(s.root, 'nix-store-argv')
-    mkdirSync(bin, { recursive: true })
-    const real = execFileSync('sh', ['-c', 'command -v nix-store'], { env: s.env, encoding: 'utf8' }).trim()
-    writeFileSync(join(bin, 'nix-store'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
-    s.env.PATH = `${bin}:${s.env.PATH}`
+    const log = recordingCalls(s, 'nix-store')
     const { url } = servers.ssh.storeUrl('ssh-ng', 'password')
     const withPassword = url.replace('root@', 'root:SuperSecretPw@')
     const r = await s.hms(['doctor', '--cache', withPassword])

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { alive, pending, summaryOf, withoutCachix } from './helpers/common.js'
+import { alive, pending, recordingCalls, summaryOf, withoutCachix } from './helpers/common.js'
 import { makeSandbox, type RunResult, type Sandbox } from './helpers/sandbox.js'
 import { AUTH_USER, startServers, type Servers } from './helpers/servers.js'
 import { pushPlanSchema } from '../src/plan/schema.js'
@@ -174,13 +174,7 @@ describe('ssh:// and ssh-ng:// into a second Nix store', () => {
     expect(planned.signCommand).toEqual(sign)
 
     // What runs: nix's argv recorded, then the real nix.
-    const bin = join(s.root, 'bin-recording')
-    const log = join(s.root, 'nix-argv')
-    mkdirSync(bin, { recursive: true })
-    const real = execFileSync('sh', ['-c', 'command -v nix'], { env: s.env, encoding: 'utf8' }).trim()
-    const script = `#!/bin/sh\nprintf 'nix %s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`
-    writeFileSync(join(bin, 'nix'), script, { mode: 0o755 })
-    s.env.PATH = `${bin}:${s.env.PATH}`
+    const log = recordingCalls(s, 'nix')
     const run = await s.hms(switchArgs)
     expect(run.exitCode, run.stderr).toBe(0)
     const ran = readFileSync(log, 'utf8').split('\n')

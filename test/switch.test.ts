@@ -1,22 +1,10 @@
-import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { joined, noStackTrace as stackTrace, summaryOf, useSandboxes } from './helpers/common.js'
-import { FIXTURES_BIN, SECRET_MARKER, type Sandbox } from './helpers/sandbox.js'
+import { joined, noStackTrace as stackTrace, pathWithout, summaryOf, useSandboxes } from './helpers/common.js'
+import { SECRET_MARKER } from './helpers/sandbox.js'
 
 const sandbox = useSandboxes()
-
-/** The sandbox PATH with the stand-in `missing` taken away. */
-function pathWithout(s: Sandbox, missing: string): string {
-  const bin = join(s.root, `bin-without-${missing}`)
-  mkdirSync(bin, { recursive: true })
-  for (const name of readdirSync(FIXTURES_BIN))
-    if (name !== missing) symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  return s.env
-    .PATH!.split(':')
-    .map((d) => (d === FIXTURES_BIN ? bin : d))
-    .join(':')
-}
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(stackTrace)
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
@@ -81,28 +82,52 @@ export const noStackTrace = /\n\s+at .+:\d+:\d+|^\s+at /m
 
 /** The sandbox without cachix: not on its PATH, no token (store-URL caches need neither). */
 export function withoutCachix(s: Sandbox): void {
-  const bin = join(s.root, 'bin')
-  mkdirSync(bin)
-  for (const name of readdirSync(FIXTURES_BIN))
-    if (name !== 'cachix') symlinkSync(join(FIXTURES_BIN, name), join(bin, name))
-  s.env.PATH = s.env
-    .PATH!.split(':')
-    .map((d) => (d === FIXTURES_BIN ? bin : d))
-    .join(':')
+  s.env.PATH = pathWithout(s, 'cachix')
   delete (s.env as Record<string, string | undefined>).CACHIX_AUTH_TOKEN
+}
+
+/** The sandbox PATH with the stand-in `missing` taken away. */
+export function pathWithout(s: Sandbox, missing: string): string {
+  return instead(s, standInsBut(s, missing, `bin-without-${missing}`))
 }
 
 /** A PATH with the stand-ins, except `name`, which is a script of the test's own. */
 export function binWith(s: Sandbox, name: string, script: string): string {
-  const bin = join(s.root, `bin-${name}`)
+  const bin = standInsBut(s, name, `bin-${name}`)
+  writeFileSync(join(bin, name), script)
+  chmodSync(join(bin, name), 0o755)
+  return instead(s, bin)
+}
+
+/** A directory `dir` under the sandbox with links to every stand-in but `name`. */
+function standInsBut(s: Sandbox, name: string, dir: string): string {
+  const bin = join(s.root, dir)
   mkdirSync(bin, { recursive: true })
   for (const entry of readdirSync(FIXTURES_BIN)) {
     if (entry !== name) symlinkSync(join(FIXTURES_BIN, entry), join(bin, entry))
   }
-  writeFileSync(join(bin, name), script)
-  chmodSync(join(bin, name), 0o755)
+  return bin
+}
+
+/** The sandbox PATH with `bin` where the stand-ins were. */
+function instead(s: Sandbox, bin: string): string {
   return s.env
     .PATH!.split(':')
     .map((d) => (d === FIXTURES_BIN ? bin : d))
     .join(':')
+}
+
+/**
+ * `program` as found on the sandbox PATH, behind a script that appends each call's argv (`program
+ * ARGS…`, one line) to the returned file first; the sandbox PATH finds the script first from now on.
+ */
+export function recordingCalls(s: Sandbox, program: string): string {
+  const bin = join(s.root, `bin-recording-${program}`)
+  const log = join(s.root, `${program}-argv`)
+  mkdirSync(bin, { recursive: true })
+  const real = execFileSync('sh', ['-c', `command -v ${program}`], { env: s.env, encoding: 'utf8' }).trim()
+  const script = `#!/bin/sh\nprintf '${program} %s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`
+  writeFileSync(join(bin, program), script, { mode: 0o755 })
+  s.env.PATH = `${bin}:${s.env.PATH}`
+  return log
 }
