@@ -110,6 +110,13 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
   const env = { ...sandbox.env, HMS_BENCH_OUT: String(OUT_LINES), HMS_BENCH_ERR: String(ERR_LINES) }
   const cachixCommand = ['cachix', 'watch-exec', 'modular-workspace', '--', 'home-manager', 'switch']
   const harness = path.join(FIXTURES, 'pipe-through.js')
+  // The harness runs cachix watch-exec one way (`mode`, also the row's id), with the parser hms ships.
+  const harnessRun = (mode, label) => ({
+    id: mode,
+    label,
+    file: process.execPath,
+    args: ['--import', MAXRSS, harness, mode, parserModule, '--', ...cachixCommand],
+  })
   const variants = [
     {
       id: 'alone',
@@ -118,30 +125,10 @@ export async function streaming({ work, parserModule, rounds = 5, log }) {
       args: ['switch'],
     },
     { id: 'hms', label: 'hms (fd-3 bypass, as shipped)', file: process.execPath, args: ['--import', MAXRSS, HMS_BIN] },
-    {
-      id: 'bypass',
-      label: 'harness: fd-3 bypass',
-      file: process.execPath,
-      args: ['--import', MAXRSS, harness, 'bypass', parserModule, '--', ...cachixCommand],
-    },
-    {
-      id: 'pipe-parser',
-      label: 'harness: stderr piped through ReportParser',
-      file: process.execPath,
-      args: ['--import', MAXRSS, harness, 'pipe-parser', parserModule, '--', ...cachixCommand],
-    },
-    {
-      id: 'pipe-scan',
-      label: 'harness: stderr piped, Buffer scanning',
-      file: process.execPath,
-      args: ['--import', MAXRSS, harness, 'pipe-scan', parserModule, '--', ...cachixCommand],
-    },
-    {
-      id: 'pipe-raw',
-      label: 'harness: stderr piped, copied unparsed',
-      file: process.execPath,
-      args: ['--import', MAXRSS, harness, 'pipe-raw', parserModule, '--', ...cachixCommand],
-    },
+    harnessRun('bypass', 'harness: fd-3 bypass'),
+    harnessRun('pipe-parser', 'harness: stderr piped through ReportParser'),
+    harnessRun('pipe-scan', 'harness: stderr piped, Buffer scanning'),
+    harnessRun('pipe-raw', 'harness: stderr piped, copied unparsed'),
   ]
   const results = Object.fromEntries(variants.map((v) => [v.id, []]))
   let expected
